@@ -1,0 +1,5 @@
+import sys
+
+from icq.cli import main
+
+sys.exit(main())

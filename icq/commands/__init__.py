@@ -1,0 +1,1 @@
+"""Subcommands of the ``icq`` command line (see :mod:`icq.cli`)."""

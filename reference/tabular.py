@@ -1,0 +1,247 @@
+"""Tabular IC-Q (paper §3, eq. (4)–(5); THEORY.md §2), compiled with numba.
+
+One update per handoff, by the predecessor, on its own table entry ``(ô, j)``:
+
+    target = R + γ^τ · V_j(ô'),   V_j(ô') = max_{j'} Q(ô', j')   (computed by the successor)
+    Q(ô, j) ← Q(ô, j) + α_n (target − Q(ô, j))
+
+with ``target = R`` when the episode ends (then it restarts from ν₀). This is rlax's
+``q_learning`` with ``discount_t = γ^τ``: see :func:`smdp_q_update`. The successor's value, the
+duration and the reward are the only numbers that cross an agent boundary; the loop below fuses
+all agents' tables into one array for speed, and :mod:`icq.reference.runtime` runs the same
+algorithm through separate agent objects on the same random stream (tested to agree bit for bit).
+
+With a fixed behaviour policy the iterates converge to ``Q̂*_μ`` of the AIS-induced SMDP under the
+behaviour chain's stationary law (agent-state Q-learning; imported result, THEORY.md §2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from .model import EpochModel
+from .rng import next_double, seed_state
+
+__all__ = ["TrainConfig", "TrainResult", "smdp_q_update", "train_tabular", "block_cdf"]
+
+
+def smdp_q_update(q_tm1: float, r_t: float, discount_t: float, v_t: float, alpha: float
+                  ) -> float:
+    """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end).
+
+    >>> smdp_q_update(0.0, 1.0, 0.81, 2.0, 0.5)
+    1.31
+    """
+    return q_tm1 + alpha * (r_t + discount_t * v_t - q_tm1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How tabular IC-Q is run.
+
+    step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry) or ``"constant"`` (``alpha``)
+    exploration : ``"behavior"`` (the file's π_b, default) or ``"epsilon-greedy"`` (``epsilon``)
+    """
+
+    handoffs: int = 1_000_000
+    seed: int = 0
+    step: str = "harmonic"
+    omega: float = 0.7
+    alpha: float = 0.05
+    exploration: str = "behavior"
+    epsilon: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.step not in ("harmonic", "constant"):
+            raise ValueError(f"step: {self.step!r} is not 'harmonic' or 'constant'")
+        if self.exploration not in ("behavior", "epsilon-greedy"):
+            raise ValueError(f"exploration: {self.exploration!r} is not 'behavior' or "
+                             "'epsilon-greedy'")
+        if not 0.5 < self.omega <= 1.0:
+            raise ValueError(f"omega: {self.omega} outside (0.5, 1] (Robbins–Monro)")
+        if self.handoffs < 0:
+            raise ValueError("handoffs: must be >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """The learned table over observation pairs and how it was obtained."""
+
+    q: np.ndarray
+    visits: np.ndarray
+    handoffs: int
+    episodes: int
+    seconds: float
+    config: TrainConfig
+    method: str = "tabular IC-Q (numba-compiled asynchronous SMDP Q-learning)"
+    extra: dict = field(default_factory=dict)
+
+
+def block_cdf(probs: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``probs`` within each block ``ptr[b]:ptr[b+1]``, last entry 1."""
+    c = np.cumsum(probs)
+    starts = ptr[:-1]
+    offs = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 0.0)
+    out = c - np.repeat(offs, np.diff(ptr))
+    ends = ptr[1:] - 1
+    out[ends[np.diff(ptr) > 0]] = 1.0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _pick(cdf, lo, hi, u):
+    for i in range(lo, hi):
+        if u < cdf[i]:
+            return i
+    return hi - 1
+
+
+@njit(cache=True)
+def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_cdf, out_disc,
+         out_rew, out_next, init_cdf, harmonic, omega, alpha, greedy, epsilon):
+    """Advance IC-Q by ``n`` handoffs from latent state ``y``; returns (y, episodes)."""
+    episodes = 0
+    n_states = init_cdf.shape[0]
+    for _ in range(n):
+        o = state_obs[y]
+        lo = obs_ptr[o]
+        hi = obs_ptr[o + 1]
+        if greedy:
+            if next_double(rs) < epsilon:
+                a = lo + int(next_double(rs) * (hi - lo))
+            else:
+                a = lo
+                for b in range(lo + 1, hi):
+                    if q[b] > q[a]:
+                        a = b
+        else:
+            a = _pick(beh_cdf, lo, hi, next_double(rs))
+        k = pair_ptr[y] + (a - lo)
+        x = _pick(out_cdf, out_ptr[k], out_ptr[k + 1], next_double(rs))
+        nxt = out_next[x]
+        if nxt < 0:
+            target = out_rew[x]
+            y = _pick(init_cdf, 0, n_states, next_double(rs))
+            episodes += 1
+        else:
+            o2 = state_obs[nxt]
+            v = q[obs_ptr[o2]]
+            for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
+                if q[b] > v:
+                    v = q[b]
+            target = out_rew[x] + out_disc[x] * v
+            y = nxt
+        visits[a] += 1
+        step = 1.0 / visits[a] ** omega if harmonic else alpha
+        q[a] += step * (target - q[a])
+    return y, episodes
+
+
+@dataclass
+class _State:
+    q: np.ndarray
+    visits: np.ndarray
+    rng: np.ndarray
+    y: int
+    done: int
+    episodes: int
+    seconds: float
+
+
+def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
+    return {
+        "state_obs": np.ascontiguousarray(model.state_obs),
+        "obs_ptr": np.ascontiguousarray(model.obs_ptr),
+        "beh_cdf": block_cdf(model.behavior, model.obs_ptr),
+        "pair_ptr": np.ascontiguousarray(model.pair_ptr),
+        "out_ptr": np.ascontiguousarray(model.out_ptr),
+        "out_cdf": block_cdf(model.out_prob, model.out_ptr),
+        "out_disc": model.gamma ** model.out_dur.astype(float),
+        "out_rew": np.ascontiguousarray(model.out_rew),
+        "out_next": np.ascontiguousarray(model.out_next),
+        "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
+    }
+
+
+def _save(path: Path, st: _State, config: TrainConfig) -> None:
+    """Atomic checkpoint: write to a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, q=st.q, visits=st.visits, rng=st.rng, y=st.y, done=st.done,
+                     episodes=st.episodes, seconds=st.seconds,
+                     config=np.array(json.dumps(asdict(config), sort_keys=True)))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _load(path: Path, config: TrainConfig, n_obs_pairs: int) -> _State:
+    with np.load(path) as z:
+        theirs = json.loads(str(z["config"]))
+        mine = asdict(config)
+        theirs.pop("handoffs")
+        mine.pop("handoffs")
+        if theirs != mine:
+            raise ValueError(f"checkpoint {path}: was written with a different configuration "
+                             f"{theirs}, not {mine}")
+        if z["q"].shape != (n_obs_pairs,):
+            raise ValueError(f"checkpoint {path}: table shape {z['q'].shape} does not match model")
+        return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
+                      y=int(z["y"]), done=int(z["done"]), episodes=int(z["episodes"]),
+                      seconds=float(z["seconds"]))
+
+
+def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
+                  checkpoint: str | Path | None = None, resume: bool = False,
+                  chunk: int = 2_000_000, progress: bool = False) -> TrainResult:
+    """Run tabular IC-Q for ``config.handoffs`` handoffs.
+
+    With ``checkpoint``, the state (table, visit counts, generator state, latent state) is
+    written atomically after every ``chunk`` handoffs; ``resume=True`` continues from it and
+    gives exactly the table an uninterrupted run would have.
+    """
+    arr = _arrays(model)
+    ckpt = Path(checkpoint) if checkpoint else None
+    if resume and ckpt is not None and ckpt.exists():
+        st = _load(ckpt, config, model.n_obs_pairs)
+    else:
+        rs = seed_state(config.seed)
+        y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
+        st = _State(q=np.zeros(model.n_obs_pairs), visits=np.zeros(model.n_obs_pairs),
+                    rng=rs, y=min(y0, model.n_states - 1), done=0, episodes=0, seconds=0.0)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.handoffs, initial=st.done, unit="handoff", unit_scale=True)
+    greedy = config.exploration == "epsilon-greedy"
+    while st.done < config.handoffs:
+        n = min(chunk, config.handoffs - st.done)
+        t0 = time.perf_counter()
+        y, eps = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"], arr["obs_ptr"],
+                      arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_cdf"],
+                      arr["out_disc"], arr["out_rew"], arr["out_next"], arr["init_cdf"],
+                      config.step == "harmonic", config.omega, config.alpha, greedy,
+                      config.epsilon)
+        st.seconds += time.perf_counter() - t0
+        st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
+        if ckpt is not None:
+            _save(ckpt, st, config)
+        if bar is not None:
+            bar.update(n)
+    if bar is not None:
+        bar.close()
+    return TrainResult(q=st.q, visits=st.visits, handoffs=st.done, episodes=st.episodes,
+                       seconds=st.seconds, config=config)
