@@ -5,7 +5,7 @@ and Theorem 1. The mathematics is THEORY.md's; every function names the section 
 
 >>> import icq
 >>> m = icq.load(icq.example_path("ring-exact"))
->>> round(icq.solve(m.latent).v[0], 6)
+>>> round(float(icq.solve(m.latent).v[0]), 6)
 0.847442
 """
 

@@ -1,0 +1,45 @@
+# Two entry points (see README): `make demo` and `make test`. Both work on a fresh machine.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ICQ    := $(VENV)/bin/icq
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup coq demo test test-fast proofs bench lint clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# the CPU build of torch first: a plain `torch` requirement would pull CUDA packages
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+coq:
+	@command -v coqc >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends coq >/dev/null; }
+	@coqc --version | head -1
+
+demo: setup
+	$(ICQ) audit icq/examples/author-reviewer-editor.json
+
+proofs: coq setup
+	$(PY) proofs/check.py
+
+test: setup coq
+	$(PY) proofs/check.py
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -x tests
+
+bench: setup
+	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_audit.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

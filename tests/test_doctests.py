@@ -1,0 +1,31 @@
+"""Every docstring example in the library runs (STYLE.md item 2: doctested)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import icq
+
+
+def _modules() -> list[str]:
+    names = ["icq"]
+    for pkg in ("icq.reference", "icq.bounds", "icq.commands"):
+        mod = importlib.import_module(pkg)
+        names += [f"{pkg}.{m.name}" for m in pkgutil.iter_modules(mod.__path__)]
+    return names
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name):
+    mod = importlib.import_module(name)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"{name}: {result.failed} doctest failures"
+
+
+def test_public_surface_is_explicit():
+    for name in icq.__all__:
+        assert hasattr(icq, name), name
