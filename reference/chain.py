@@ -169,8 +169,13 @@ def _solve_stationary(ch: BehaviourChain, nodes: np.ndarray) -> np.ndarray:
         b[-1] = 1.0
         sol = np.linalg.solve(M, b)
     elif e.sum() > 0 and _restart_reachable(A):
-        # μᵀ = c ν₀ᵀ (I − A)^{-1}: (I − A) is invertible when every state can end the episode
-        x = spla.spsolve((sp.identity(m, format="csc") - A.T).tocsc(), nu)
+        # μᵀ = c ν₀ᵀ (I − A)^{-1}: (I − A) is invertible when every state can end the episode.
+        # GMRES first: sparse LU of a random-looking transition graph fills in badly (minutes
+        # at 10,000 states), while I − Aᵀ is well conditioned here; LU only as a fallback.
+        M = (sp.identity(m, format="csr") - A.T).tocsr()
+        x, info = spla.gmres(M, nu, rtol=1e-14, atol=0.0, restart=50, maxiter=2000)
+        if info != 0 or not np.abs(M @ x - nu).max() <= 1e-12 * max(1.0, np.abs(x).max()):
+            x = spla.spsolve(M.tocsc(), nu)
         sol = x / x.sum()
     else:
         # no restarts inside the class: replace one equation by the normalisation

@@ -1,0 +1,333 @@
+"""The audit: every term of THEORY.md §3–§6 for one IC-SMDP, the assumption checks and Theorem 1.
+
+:func:`audit` returns a frozen :class:`Audit` whose :meth:`Audit.to_json` is what
+``icq audit --json`` prints. Where A5 or A6 fails (common with one-hot features and uniform
+behaviour, THEORY.md §5) the audit says Theorem 1 does not apply and why, and still reports
+every term that is defined.
+
+>>> from icq.reference.model import load, example_path
+>>> a = audit(load(example_path("ring-exact")))
+>>> a.epsilon.value, a.ipm_tv.delta, a.gap_exact.value < 1e-9
+(0.0, 0.0, True)
+>>> a.theorem.applicable
+False
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from icq.reference.model import EpochModel
+
+from . import symbolic as S
+from .ais import (
+    AisGap,
+    Ipm,
+    PairGap,
+    PolicyLoss,
+    PolicyLossBound,
+    ais_gap_exact,
+    ais_gap_paper,
+    ais_gap_statewise,
+    ais_gap_value_aware,
+    delta_tv,
+    delta_w1,
+    policy_loss_bound,
+    policy_loss_exact,
+    reward_sufficiency,
+)
+from .assumptions import Check, applicability, check_assumptions
+from .budget import Budget, sample_budget
+from .features import (
+    Approximation,
+    FixedPoint,
+    Kappa,
+    Omega,
+    Support,
+    approximation_constant,
+    epsilon_approx,
+    kappa,
+    omega,
+    projected_fixed_point,
+    support,
+    tabular_features,
+)
+from .mixing import MixingProfile, TauMix, mixing_profile
+from .setting import Setting, prepare
+from .terms import DurationDiscount, Term, duration_discount
+from .theorem import Theorem1, symbolic_summary, theorem1
+from .validate import InputError, check_features, check_obs_metric
+
+__all__ = ["Audit", "FeatureAudit", "audit", "budget"]
+
+#: default T for Theorem 1 when none is given
+DEFAULT_HANDOFFS = 1_000_000
+#: chains up to this size get τ_mix(α_T) exactly (larger ones: the sound envelope)
+MIX_EXACT_MAX = 1_000
+#: the tabular Φ is materialised (for reports and callers) up to this many entries
+TABULAR_DENSE_MAX = 4_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureAudit:
+    """THEORY.md §5 for one feature map (None fields: undefined without μ)."""
+
+    kind: str
+    phi: np.ndarray | None
+    support: Support | None
+    omega: Omega | None
+    kappa: Kappa | None
+    approximation: Approximation | None
+    C_F: Term  # noqa: N815
+    fixed_point: FixedPoint | None
+    reason: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Audit:
+    """Everything the audit computed, each with its method (see :meth:`to_json`)."""
+
+    model: EpochModel
+    setting: Setting
+    durations: DurationDiscount
+    epsilon: PairGap
+    ipm_tv: Ipm
+    ipm: Ipm
+    gap_paper: AisGap
+    gap_paper_tv: AisGap
+    gap_value_aware: AisGap
+    gap_statewise: AisGap
+    gap_exact: AisGap
+    loss_bounds: dict[str, PolicyLossBound]
+    loss_exact: PolicyLoss
+    mixing: MixingProfile
+    t_mix: TauMix
+    features: FeatureAudit
+    assumptions: dict[str, Check]
+    theorem: Theorem1
+
+    @property
+    def policy_loss_bound(self) -> PolicyLossBound:
+        """The tightest sound bound on the policy loss."""
+        return min(self.loss_bounds.values(), key=lambda b: b.value)
+
+    def gaps(self) -> dict[str, float]:
+        return {"paper": self.gap_paper.value, "value_aware": self.gap_value_aware.value,
+                "statewise": self.gap_statewise.value, "exact": self.gap_exact.value}
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``icq audit --json`` object (non-finite numbers as the strings "inf"/"nan")."""
+        m, th = self.model, self.theorem
+        st = self.setting.stationary
+        plb = self.policy_loss_bound
+        out: dict[str, Any] = {
+            "model": {"name": m.name, "n_states": m.n_states, "n_obs": m.n_obs,
+                      "n_pairs": m.n_pairs, "n_obs_pairs": m.n_obs_pairs,
+                      "agents": list(m.agents), "gamma": m.gamma},
+            "gamma_bar": m.gamma_bar, "T_max": m.T_max, "R_bar": m.R_bar,
+            "epsilon": self.epsilon.value,
+            "metric": self.ipm.metric,
+            "delta_tv": self.ipm_tv.delta, "L_V_tv": self.ipm_tv.L_V,
+            "delta": self.ipm.delta, "L_V": self.ipm.L_V,
+            "ais_gap": self.gap_paper.value, "ais_gap_tv": self.gap_paper_tv.value,
+            "ais_gap_value_aware": self.gap_value_aware.value,
+            "ais_gap_statewise": self.gap_statewise.value,
+            "ais_gap_exact": self.gap_exact.value,
+            "policy_loss_bound": plb.value,
+            "policy_loss_bounds": {f: b.value for f, b in self.loss_bounds.items()},
+            "policy_loss_exact": self.loss_exact.value,
+            "policy_loss_exact_initial": self.loss_exact.initial,
+            "tau_mix": self.t_mix.tau, "tau_mix_exact": self.t_mix.exact,
+            "stationary": ({m.state_ids[y]: float(p) for y, p in enumerate(st.mu)}
+                           if st.mu is not None else None),
+            "stationary_status": st.reason,
+            "durations": {"mean_duration": self.durations.mean_duration,
+                          "mean_discount": self.durations.mean_discount,
+                          "mean_discount2": self.durations.mean_discount2,
+                          "discount_lower": self.durations.lower,
+                          "discount_upper": self.durations.upper,
+                          "within_bounds": self.durations.within_bounds},
+            "features": self._features_json(),
+            "theorem1": {
+                "applicable": th.applicable, "reason": th.reason, "handoffs": th.handoffs,
+                "gap_form": th.gap_form, "terms": th.terms, "bound": th.bound,
+                "bound_by_gap": th.bound_by_gap, "alpha_T": th.alpha_T,
+                "tau_mix_alpha_T": th.tau_mix_alpha_T, "tau_mix_alpha_T_exact": th.tau_exact,
+                "inputs": th.inputs, "symbolic": symbolic_summary(), "imported": th.imported,
+            },
+            "assumptions": {name: c.to_json() for name, c in self.assumptions.items()},
+            "method": {
+                "Q*": self.setting.latent.method, "Q̂*": self.setting.hat.method,
+                "mu": self.setting.ais.method, "epsilon": self.epsilon.method,
+                "delta_tv": self.ipm_tv.method, "delta": self.ipm.method,
+                "ais_gap": self.gap_paper.method,
+                "ais_gap_value_aware": self.gap_value_aware.method,
+                "ais_gap_statewise": self.gap_statewise.method,
+                "ais_gap_exact": self.gap_exact.method,
+                "policy_loss_bound": f"{plb.method} with Δ = {plb.gap_form}",
+                "policy_loss_exact": self.loss_exact.method,
+                "tau_mix": self.t_mix.method, "theorem1": th.method,
+            },
+        }
+        return _finite(out)
+
+    def _features_json(self) -> dict[str, Any]:
+        fa = self.features
+        k, om, ap, fp = fa.kappa, fa.omega, fa.approximation, fa.fixed_point
+        sup = fa.support
+        return {
+            "kind": fa.kind, "dim": None if om is None else om.dim,
+            "support_pairs": None if sup is None else int(sup.mask.sum()),
+            "outside_support": None if sup is None else sup.outside,
+            "omega": None if om is None else om.value,
+            "omega_nonzero": None if om is None else om.nonzero,
+            "rank": None if om is None else om.rank,
+            "a5_holds": None if om is None else om.holds,
+            "kappa": None if k is None else k.kappa,
+            "kappa_lower": None if k is None else k.lower,
+            "kappa_upper": None if k is None else k.upper,
+            "kappa_exact": None if k is None else k.exact,
+            "a6_holds": None if k is None else k.a6_holds,
+            "epsilon_approx": None if ap is None else ap.value,
+            "C_F": fa.C_F.value,
+            "theta_star_norm": None if fp is None else float(np.linalg.norm(fp.theta)),
+            "R_theta": None if fp is None else fp.norm_bound,
+            "reason": fa.reason,
+            "method": {"omega": None if om is None else om.method,
+                       "kappa": None if k is None else k.method,
+                       "epsilon_approx": None if ap is None else ap.method,
+                       "C_F": fa.C_F.method if fa.C_F.value is not None else fa.C_F.reason,
+                       "theta_star": None if fp is None else fp.method,
+                       "support": None if sup is None else sup.method},
+        }
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        return x if math.isfinite(x) else ("inf" if x > 0 else "-inf" if x < 0 else "nan")
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:
+    m = s.model
+    if s.mu is None:
+        return FeatureAudit(kind or ("tabular" if isinstance(features, str) else "user"),
+                            None, None, None, None, None,
+                            approximation_constant(m.gamma_bar, None), None,
+                            reason="§5 needs the stationary law μ: " + s.stationary.reason)
+    sup = support(m, s.mu)
+    if isinstance(features, str):
+        if features != "tabular":
+            raise InputError(f"features: {features!r} is not 'tabular' or an array")
+        kind, tab = "tabular", True
+        small = m.n_obs_pairs * int(sup.mask.sum()) <= TABULAR_DENSE_MAX
+        phi = tabular_features(m, sup) if small else None  # closed forms need no Φ
+    else:
+        phi, kind, tab = check_features(features, m), kind or "user", False
+    om = omega(phi, sup, tabular=tab)
+    k = kappa(m, phi, sup, s.mu, tabular=tab)
+    ap = epsilon_approx(phi, s.hat.q, sup, tabular=tab)
+    kap = k.upper if k.a6_holds else None
+    cf = approximation_constant(m.gamma_bar, kap if kap is not None else k.upper)
+    fp = projected_fixed_point(m, s.ais.smdp, phi, sup, kap, om.value, tabular=tab)
+    return FeatureAudit(kind, phi, sup, om, k, ap, cf, fp)
+
+
+def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | None = None,
+          metric: str = "tv", obs_metric: Any = None, handoffs: int | None = None,
+          setting: Setting | None = None) -> Audit:
+    """Audit ``model`` (THEORY.md §3–§6).
+
+    Parameters
+    ----------
+    model : the epoch model
+    features : ``"tabular"`` (one-hot on the support) or an (n_obs_pairs, d) array
+    feature_kind : a name for user features (``"user"``; ``"tangent"`` marks A3–A4 as not
+        checkable)
+    metric : ``"tv"`` (default) or ``"w1"`` (needs ``obs_metric``)
+    obs_metric : (n_obs, n_obs) metric on observations for ``"w1"``
+    handoffs : T for Theorem 1 (default 1,000,000)
+    setting : a :func:`icq.bounds.setting.prepare` result to reuse
+    """
+    if metric not in ("tv", "w1"):
+        raise InputError(f"metric: {metric!r} is not 'tv' or 'w1'")
+    if metric == "w1" and obs_metric is None:
+        raise InputError("obs-metric: --metric w1 needs a metric on observations")
+    T = DEFAULT_HANDOFFS if handoffs is None else handoffs
+    if not isinstance(T, int | np.integer) or isinstance(T, bool) or T < 1:
+        raise InputError(f"handoffs: {handoffs!r} must be an integer ≥ 1")
+    s = prepare(model) if setting is None else setting
+    m = model
+    dd = duration_discount(m, s.mu)
+    eps = reward_sufficiency(s)
+    tv = delta_tv(s)
+    ipm = tv if metric == "tv" else delta_w1(s, check_obs_metric(obs_metric, m))
+    g = m.gamma_bar
+    paper = ais_gap_paper(eps.value, ipm.delta, ipm.L_V, g, metric=ipm.metric)
+    paper_tv = ais_gap_paper(eps.value, tv.delta, tv.L_V, g) if ipm is not tv else paper
+    va, sw, ex = ais_gap_value_aware(s), ais_gap_statewise(s), ais_gap_exact(s)
+    bounds = {gp.form: policy_loss_bound(gp, g) for gp in (paper, va, sw, ex)}
+    loss = policy_loss_exact(s)
+    fa = _feature_audit(s, features, feature_kind)
+
+    k = fa.kappa
+    kap = k.upper if (k is not None and k.a6_holds) else None
+    om = fa.omega.value if fa.omega is not None else 0.0
+    alpha = (S.evaluate(S.ALPHA_T, kappa=kap, omega=om, T=int(T))
+             if kap is not None and om > 0 else None)
+    eps_mix = 0.25 if alpha is None or m.n_states > MIX_EXACT_MAX else min(0.25, alpha)
+    prof = mixing_profile(m, eps_mix, st=s.stationary)
+    t_mix = prof.tau(0.25)
+
+    checks = check_assumptions(
+        T_max=m.T_max, R_bar=m.R_bar, gamma_bar=g, epsilon=eps.value, delta=ipm.delta,
+        metric=ipm.metric, ergodic=s.stationary.ergodic, ergodic_reason=s.stationary.reason,
+        feature_kind=fa.kind, omega=None if fa.omega is None else fa.omega.value,
+        omega_detail="" if fa.omega is None else fa.omega.method,
+        kappa_lower=None if k is None else k.lower, kappa_upper=None if k is None else k.upper,
+        a6_holds=None if k is None else k.a6_holds, n_obs=m.n_obs, n_pairs=m.n_pairs)
+    ok, reason = applicability(checks)
+    gaps = {"paper": paper.value, "value_aware": va.value, "statewise": sw.value,
+            "exact": ex.value}
+    th = theorem1(int(T), kappa=kap, omega=om,
+                  eps_approx=None if fa.approximation is None else fa.approximation.value,
+                  C_F=fa.C_F.value, gaps=gaps, R_bar=m.R_bar,
+                  R_theta=None if fa.fixed_point is None else fa.fixed_point.norm_bound,
+                  tau=prof.tau, applicable=ok, reason=reason)
+    return Audit(model=m, setting=s, durations=dd, epsilon=eps, ipm_tv=tv, ipm=ipm,
+                 gap_paper=paper, gap_paper_tv=paper_tv, gap_value_aware=va, gap_statewise=sw,
+                 gap_exact=ex, loss_bounds=bounds, loss_exact=loss, mixing=prof, t_mix=t_mix,
+                 features=fa, assumptions=checks, theorem=th)
+
+
+def budget(a: Audit, target: float, *, gap_form: str = "paper") -> Budget:
+    """The sample budget (:func:`icq.bounds.budget.sample_budget`) for an audit's constants."""
+    th, fa = a.theorem, a.features
+    env = a.mixing.envelope
+    m = a.model
+
+    def tau(alpha: float) -> TauMix:
+        if a.mixing.tau(alpha).exact or m.n_states > MIX_EXACT_MAX:
+            return a.mixing.tau(alpha)
+        return mixing_profile(m, alpha, st=a.setting.stationary).tau(alpha)
+
+    G = th.inputs.get("G")  # noqa: N806
+    return sample_budget(
+        target, C_F=fa.C_F.value,
+        eps_approx=None if fa.approximation is None else fa.approximation.value,
+        Delta=a.gaps()[gap_form], G=G, kappa=th.inputs["kappa"], omega=th.inputs["omega"],
+        t0=None if env is None else env.t0, dbar=None if env is None else env.dbar,
+        mean_duration=a.durations.mean_duration or 0.0, T_max=m.T_max, tau=tau,
+        applicable=th.applicable, reason=th.reason)

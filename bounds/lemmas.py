@@ -1,0 +1,309 @@
+"""The tie table: each number the Python code prints ↔ the Coq lemma that justifies it.
+
+Each :class:`Lemma` records the THEORY.md term, the dotted name of the Python object that
+computes it (its docstring names the lemma), the ``proofs/`` file and theorem name, the exact
+statement of that theorem (the Coq text after ``Theorem name :``, up to whitespace) and, in
+words, what the statement assumes.  ``python proofs/check.py`` compiles the proofs and checks
+every entry against the compiled lemma (same statement, standard-library axioms only) and
+against the Python object.  Data only: nothing here imports the library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Lemma", "LEMMAS"]
+
+
+@dataclass(frozen=True)
+class Lemma:
+    """One row of the tie table.
+
+    Attributes
+    ----------
+    term : the THEORY.md quantity or claim, with its section
+    python : dotted name of the Python object that computes it
+    coq_file : the file under ``proofs/``
+    coq_name : the theorem name in that file
+    statement : the theorem's exact statement (Coq), as the Python code relies on it
+    assumes : its premises and imported hypotheses, in words
+    """
+
+    term: str
+    python: str
+    coq_file: str
+    coq_name: str
+    statement: str
+    assumes: tuple[str, ...]
+
+
+LEMMAS: tuple[Lemma, ...] = (
+    Lemma(
+        term='Lemma C (§1): the SMDP Bellman operator T is a γ̄-contraction in sup norm',
+        python='icq.reference.solve.solve',
+        coq_file='Contraction.v',
+        coq_name='bellman_contraction',
+        statement=r"""
+        forall (S B : Type) (M : smdp S B) (g : R) (q1 q2 : S -> B -> R),
+          kernel_nonneg M -> row_mass_le M g -> 0 <= g ->
+          supnorm M (fun x j => bellman M q1 x j - bellman M q2 x j)
+            <= g * supnorm M (fun x j => q1 x j - q2 x j)
+""",
+        assumes=(
+            "K(x'|x,j) ≥ 0 on the pairs (kernel_nonneg)",
+            "Σ_x' K(x'|x,j) ≤ γ̄ on every pair (row_mass_le)",
+            '0 ≤ γ̄ (γ̄ < 1 makes it a contraction)',
+        ),
+    ),
+    Lemma(
+        term='Δ_AIS = (ε + γ̄ L_V δ)/(1 − γ̄), the paper form of the AIS gap (§3, Lemma A)',
+        python='icq.bounds.ais.ais_gap_paper',
+        coq_file='AisGap.v',
+        coq_name='ais_gap_paper_form',
+        statement=r"""
+        forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
+               (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
+               (g eps L delta : R),
+          ais_compatible M H sig -> kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 ->
+          bellman_fixed_point M q -> bellman_fixed_point H qh ->
+          0 <= eps -> 0 <= delta ->
+          (forall y j, In y (states M) -> In j (adm M y) -> reward_gap M H sig y j <= eps) ->
+          (forall y j, In y (states M) -> In j (adm M y) -> tv_gap eqO M H sig y j <= g * delta) ->
+          fmax (states H) (fun o => Rabs (vmax H qh o)) <= L ->
+          (forall y j, In y (states M) -> In j (adm M y) ->
+             transition_gap eqO M H sig (vmax H qh) y j <= g * L * delta) /\
+          exact_gap M sig q qh <= (eps + g * L * delta) / (1 - g)
+""",
+        assumes=(
+            'Q*, Q̂* solve the latent and AIS Bellman equations (bellman_fixed_point)',
+            ('admissible sets depend on the observation only; σ maps into the AIS states, '
+             'listed once (ais_compatible)'),
+            'K ≥ 0, row mass ≤ γ̄, 0 ≤ γ̄ < 1',
+            '|r̄ − r̂∘σ| ≤ ε and Σ|σ#K − K̂| ≤ γ̄ δ on every pair, ε ≥ 0, δ ≥ 0',
+            '‖V̂*‖∞ ≤ L_V (TV paired with the sup norm)',
+        ),
+    ),
+    Lemma(
+        term='Δ_va = (ε + D)/(1 − γ̄), the value-aware AIS gap (§3, Lemma A)',
+        python='icq.bounds.ais.ais_gap_value_aware',
+        coq_file='AisGap.v',
+        coq_name='ais_gap_value_aware',
+        statement=r"""
+        forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
+               (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
+               (g eps D : R),
+          ais_compatible M H sig -> kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 ->
+          bellman_fixed_point M q -> bellman_fixed_point H qh ->
+          0 <= eps -> 0 <= D ->
+          (forall y j, In y (states M) -> In j (adm M y) -> reward_gap M H sig y j <= eps) ->
+          (forall y j, In y (states M) -> In j (adm M y) ->
+             transition_gap eqO M H sig (vmax H qh) y j <= D) ->
+          exact_gap M sig q qh <= (eps + D) / (1 - g)
+""",
+        assumes=(
+            'Q*, Q̂* solve the latent and AIS Bellman equations',
+            'ais_compatible',
+            'K ≥ 0, row mass ≤ γ̄, 0 ≤ γ̄ < 1',
+            '|r̄ − r̂∘σ| ≤ ε and |⟨σ#K − K̂, V̂*⟩| ≤ D on every pair, ε ≥ 0, D ≥ 0',
+        ),
+    ),
+    Lemma(
+        term=('max e, the state-wise AIS gap (§3, Lemma A): Δ_exact ≤ e + r/(1 − γ̄) and max e'
+              ' ≤ max a/(1 − γ̄)'),
+        python='icq.bounds.ais.ais_gap_statewise',
+        coq_file='AisGap.v',
+        coq_name='ais_gap_statewise_sound',
+        statement=r"""
+        forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
+               (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
+               (g r : R) (e : Y -> B -> R),
+          ais_compatible M H sig -> kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 ->
+          bellman_fixed_point M q -> bellman_fixed_point H qh -> 0 <= r ->
+          (forall y j, In y (states M) -> In j (adm M y) ->
+             statewise_map M (statewise_source eqO M H sig qh) e y j - e y j <= r) ->
+          (forall y j, In y (states M) -> In j (adm M y) ->
+             q_gap sig q qh y j <= e y j + r / (1 - g)) /\
+          ((forall y j, In y (states M) -> In j (adm M y) -> 0 <= e y j) ->
+           (forall y j, In y (states M) -> In j (adm M y) ->
+              e y j <= statewise_map M (statewise_source eqO M H sig qh) e y j) ->
+           pmax (states M) (adm M) e
+             <= pmax (states M) (adm M) (statewise_source eqO M H sig qh) / (1 - g))
+""",
+        assumes=(
+            'Q*, Q̂* solve the latent and AIS Bellman equations',
+            'ais_compatible',
+            'K ≥ 0, row mass ≤ γ̄, 0 ≤ γ̄ < 1',
+            ('the residual F e − e of the reported e is ≤ r ≥ 0 on every pair (r = 0 for the '
+             'exact fixed point)'),
+            'for the second part: e ≥ 0 and e ≤ F e (the fixed point, or an iterate from 0)',
+        ),
+    ),
+    Lemma(
+        term='δ and L_V for total variation: |⟨ν₁ − ν₂, f⟩| ≤ ‖ν₁ − ν₂‖₁ ‖f‖∞ (§3, IPM instance)',
+        python='icq.bounds.ais.delta_tv',
+        coq_file='AisGap.v',
+        coq_name='ipm_tv_bound',
+        statement=r"""
+        forall (A : Type) (l : list A) (n1 n2 f : A -> R),
+          Rabs (fsum l (fun i => (n1 i - n2 i) * f i))
+            <= fsum l (fun i => Rabs (n1 i - n2 i)) * fmax l (fun i => Rabs (f i))
+""",
+        assumes=(
+            'finite support; no assumption on the masses of ν₁, ν₂',
+        ),
+    ),
+    Lemma(
+        term='2Δ, the loss of the greedy decentralized policy (§3, Lemma P)',
+        python='icq.bounds.ais.policy_loss_bound',
+        coq_file='PolicyLoss.v',
+        coq_name='greedy_policy_loss',
+        statement=r"""
+        forall (Y O B : Type) (M : smdp Y B) (H : smdp O B) (sig : Y -> O)
+               (q qp : Y -> B -> R) (qh : O -> B -> R) (pi : O -> B) (Delta : R) (y : Y),
+          adm M y = adm H (sig y) -> In (sig y) (states H) -> greedy H qh pi ->
+          (forall j, In j (adm M y) -> Rabs (q y j - qh (sig y) j) <= Delta) ->
+          Rabs (qp y (pi (sig y)) - qh (sig y) (pi (sig y))) <= Delta ->
+          vmax M q y - qp y (pi (sig y)) <= 2 * Delta
+""",
+        assumes=(
+            'π̂ greedy for Q̂; J(y) = J(σ y); σ y is an AIS state',
+            ('|Q* − Q̂∘σ| ≤ Δ at y AND |Q^π̂ − Q̂∘σ| ≤ Δ at (y, π̂(σ y)): true for Δ_AIS, '
+             'Δ_va, max e (greedy_policy_loss_value_aware, greedy_policy_loss_statewise), '
+             'false for Δ_exact (exact_gap_policy_loss_not_2delta; use '
+             'greedy_policy_loss_exact_gap: 2Δ_exact/(1 − γ̄))'),
+        ),
+    ),
+    Lemma(
+        term='C_F = 1 + (1 + γ̄)/(1 − κ) (§5, Lemma F)',
+        python='icq.bounds.features.approximation_constant',
+        coq_file='Approximation.v',
+        coq_name='approximation_constant',
+        statement=r"""
+        forall (V : Type) (dmu dsup : V -> V -> R) (span : V -> Prop) (Proj That : V -> V)
+               (qstar qtilde qhat : V) (kappa g : R),
+          (forall u v w, dmu u w <= dmu u v + dmu v w) ->
+          (forall u v, dmu u v = dmu v u) ->
+          (forall u v, dmu u v <= dsup u v) ->
+          (forall u v, span u -> span v ->
+             dmu (Proj (That u)) (Proj (That v)) <= kappa * dmu u v) ->
+          (forall u v, dmu (Proj u) (Proj v) <= dmu u v) ->
+          (forall u, span u -> Proj u = u) ->
+          (forall u v, dsup (That u) (That v) <= g * dsup u v) ->
+          That qhat = qhat ->
+          span qstar -> Proj (That qstar) = qstar -> span qtilde ->
+          kappa < 1 ->
+          dmu qstar qhat <= (1 + (1 + g) / (1 - kappa)) * dsup qtilde qhat
+""",
+        assumes=(
+            'd_μ satisfies the triangle inequality and is symmetric; d_μ ≤ d_∞',
+            'ΠT̂ is a κ-contraction in d_μ on span(Φ) (A6), κ < 1',
+            'Π is non-expansive in d_μ and fixes span(Φ)',
+            'T̂ is γ̄-Lipschitz in d_∞ (Lemma C for the AIS model) and T̂Q̂* = Q̂*',
+            ('Q_θ* = ΠT̂Q_θ* and Q_θ̃ lie in span(Φ); ε_approx = d_∞(Q_θ̃, Q̂*) over every '
+             'pair T̂ reads'),
+        ),
+    ),
+    Lemma(
+        term='Theorem 1: the three-term decomposition with (a+b+c)² ≤ 3(a²+b²+c²) (§6)',
+        python='icq.bounds.theorem.theorem1',
+        coq_file='Decomposition.v',
+        coq_name='three_term_decomposition',
+        statement=r"""
+        forall (W : Type) (ws : list W) (p X A B C : W -> R),
+          (forall w, In w ws -> 0 <= p w) ->
+          (forall w, In w ws -> 0 <= X w <= A w + B w + C w) ->
+          fsum ws (fun w => p w * X w ^ 2)
+            <= 3 * (fsum ws (fun w => p w * A w ^ 2) + fsum ws (fun w => p w * B w ^ 2)
+                    + fsum ws (fun w => p w * C w ^ 2))
+""",
+        assumes=(
+            'weights p ≥ 0 on finitely many outcomes',
+            '0 ≤ X ≤ A + B + C on every outcome (triangle inequality with Lemma F and Lemma A)',
+            ('imported, not proved: the Markov-noise SA bound of Bhandari, Russo & Singal '
+             '(2018) Thm 3(c) with 1 − κ, premise markov_noise_sa_bound of theorem1_bound'),
+        ),
+    ),
+    Lemma(
+        term='m = 1/d̄(t₀), ρ = d̄(t₀)^{1/t₀}: d(t) ≤ m ρ^t (§4)',
+        python='icq.reference.chain.mixing_time',
+        coq_file='Mixing.v',
+        coq_name='mixing_envelope',
+        statement=r"""
+        forall (d : nat -> R) (dbar : R) (t0 : nat),
+          (0 < t0)%nat -> 0 < dbar < 1 ->
+          (forall t, d t <= dbar ^ (t / t0)) ->
+          forall t, d t <= (1 / dbar) * Rpower (Rpower dbar (1 / INR t0)) (INR t)
+""",
+        assumes=(
+            ('d(t) ≤ d̄(t₀)^⌊t/t₀⌋ for all t (submultiplicativity of d̄, Levin–Peres–Wilmer '
+             '§4.4; computed, not proved here)'),
+            '0 < d̄(t₀) < 1, t₀ ≥ 1',
+        ),
+    ),
+    Lemma(
+        term=('T₀ and the sample budget: the envelope of the mixing residual is non-increasing'
+              ' on [T₀, ∞) (§6)'),
+        python='icq.bounds.budget.sample_budget',
+        coq_file='Budget.v',
+        coq_name='budget_envelope_decreasing',
+        statement=r"""
+        forall A c t0 dbar a T1 T2 : R,
+          0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
+          budget_T0 t0 dbar a <= T1 -> T1 <= T2 ->
+          budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
+""",
+        assumes=(
+            'c = 3G²/((1 − κ)²ω) ≥ 0, t₀ > 0, 0 < d̄ < 1, a = (1 − κ)ω > 0',
+            'T₀ = max(e, exp(max(0, 2 − (33 + 24t₀) ln(1/d̄)/(24t₀)))/a − 1) ≤ T₁ ≤ T₂ (budget_T0)',
+        ),
+    ),
+    Lemma(
+        term='T*: the least T ≥ T₀ with the envelope ≤ target², found by integer bisection (§6)',
+        python='icq.bounds.budget.sample_budget',
+        coq_file='Budget.v',
+        coq_name='bisection_finds_least',
+        statement=r"""
+        forall (f : R -> R) (c T0 : R) (lo hi : nat),
+          (forall x y, T0 <= x -> x <= y -> f y <= f x) ->
+          T0 <= INR lo -> (lo < hi)%nat -> c < f (INR lo) -> f (INR hi) <= c ->
+          f (INR (bisect f c lo hi)) <= c /\
+          (forall n : nat, T0 <= INR n -> f (INR n) <= c -> (bisect f c lo hi <= n)%nat)
+""",
+        assumes=(
+            'f non-increasing on [T₀, ∞) (budget_envelope_decreasing)',
+            'integers T₀ ≤ lo < hi with f(lo) > target² ≥ f(hi)',
+        ),
+    ),
+    Lemma(
+        term='T₀ of the budget envelope (§6)',
+        python='icq.bounds.budget.budget_T0',
+        coq_file='Budget.v',
+        coq_name='budget_envelope_decreasing',
+        statement=r"""
+        forall A c t0 dbar a T1 T2 : R,
+          0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
+          budget_T0 t0 dbar a <= T1 -> T1 <= T2 ->
+          budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
+""",
+        assumes=(
+            'as for sample_budget',
+        ),
+    ),
+    Lemma(
+        term='γ^{T_max} ≤ E[γ^τ] ≤ γ (§1, §5)',
+        python='icq.bounds.terms.duration_discount',
+        coq_file='Durations.v',
+        coq_name='discount_duration_bounds',
+        statement=r"""
+        forall (gamma : R) (Tmax : nat) (p : nat -> R),
+          0 < gamma < 1 ->
+          (forall t, In t (seq 1 Tmax) -> 0 <= p t) ->
+          fsum (seq 1 Tmax) p = 1 ->
+          gamma ^ Tmax <= fsum (seq 1 Tmax) (fun t => p t * gamma ^ t) <= gamma
+""",
+        assumes=(
+            '0 < γ < 1',
+            'p ≥ 0 on 1..T_max with Σ p = 1',
+        ),
+    ),
+)

@@ -1,0 +1,197 @@
+"""``icq audit`` and ``icq budget``: JSON contract, reports, and every invalid-input path."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from icq.reference.model import example_path, from_dict, load
+
+from icq.cli import main
+
+from .test_bounds_hand import loop_doc
+
+ARE = str(example_path("author-reviewer-editor"))
+RING = str(example_path("ring-exact"))
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def loop_file(tmp_path):
+    p = tmp_path / "loop.json"
+    p.write_text(json.dumps(loop_doc()))
+    return str(p)
+
+
+def test_audit_json_has_every_documented_key(capsys):
+    code, out, err = run(capsys, "audit", ARE, "--json")
+    assert code == 0, err
+    j = json.loads(out)
+    for key in ("gamma_bar", "T_max", "R_bar", "epsilon", "delta_tv", "L_V", "ais_gap",
+                "ais_gap_value_aware", "ais_gap_statewise", "ais_gap_exact",
+                "policy_loss_bound", "policy_loss_exact", "tau_mix", "stationary",
+                "features", "theorem1", "assumptions", "method"):
+        assert key in j, key
+    for key in ("kind", "omega", "kappa", "kappa_lower", "kappa_upper", "a6_holds",
+                "epsilon_approx", "C_F", "outside_support"):
+        assert key in j["features"], key
+    th = j["theorem1"]
+    for key in ("applicable", "reason", "terms", "bound", "handoffs", "symbolic"):
+        assert key in th, key
+    assert set(th["terms"]) == {"approximation", "ais", "mixing_residual"}
+    assert "Bhandari" in th["symbolic"]["imported"] and "\\kappa" in th["symbolic"]["latex"]
+    assert sum(j["stationary"].values()) == pytest.approx(1.0)
+    for name, c in j["assumptions"].items():
+        assert c["holds"] in (True, False, None) and c["detail"], name
+    # A6 fails with one-hot features and uniform behaviour: no claim, but every term reported
+    assert j["features"]["a6_holds"] is False and th["applicable"] is False
+    assert "A6" in th["reason"] and th["bound"] is None and th["terms"]["ais"] > 0
+    assert j["ais_gap_exact"] <= j["ais_gap_statewise"] <= j["ais_gap_value_aware"] \
+        <= j["ais_gap"]
+    assert j["policy_loss_exact"] <= j["policy_loss_bound"]
+
+
+def test_audit_ring_exact_is_exact(capsys):
+    code, out, _ = run(capsys, "audit", RING, "--json")
+    j = json.loads(out)
+    assert code == 0
+    assert j["epsilon"] == 0 and j["delta_tv"] == 0
+    assert j["ais_gap"] == 0 and abs(j["ais_gap_exact"]) < 1e-12
+
+
+def test_audit_applicable_instance_and_handoffs(capsys, loop_file):
+    code, out, _ = run(capsys, "audit", loop_file, "--json", "--handoffs", "5000")
+    j = json.loads(out)
+    assert code == 0 and j["theorem1"]["applicable"] and j["theorem1"]["handoffs"] == 5000
+    t = j["theorem1"]["terms"]
+    assert j["theorem1"]["bound"] == pytest.approx(sum(t.values()))
+
+
+def test_audit_text_mode_prints_a_verdict(capsys):
+    code, out, _ = run(capsys, "audit", ARE)
+    assert code == 0 and "verdict" in out and "does NOT apply" in out
+
+
+def test_audit_feature_files(capsys, tmp_path, loop_file):
+    m = from_dict(loop_doc())
+    npy = tmp_path / "phi.npy"
+    np.save(npy, np.eye(m.n_obs_pairs))
+    code, out, err = run(capsys, "audit", loop_file, "--features", str(npy), "--json")
+    assert code == 0, err
+    assert json.loads(out)["features"]["kind"] == "user"
+    pairs = [{"agent": m.obs_name(int(m.obs_pair_obs[r]))[0],
+              "obs": m.obs_name(int(m.obs_pair_obs[r]))[1],
+              "successor": m.successor_name(m.obs_succ[r])} for r in range(m.n_obs_pairs)]
+    keyed = tmp_path / "phi.json"
+    keyed.write_text(json.dumps({"pairs": pairs[::-1],
+                                 "features": np.eye(m.n_obs_pairs)[::-1].tolist()}))
+    code, out2, err = run(capsys, "audit", loop_file, "--features", str(keyed), "--json")
+    assert code == 0, err
+    assert json.loads(out2)["features"]["kappa"] == pytest.approx(
+        json.loads(out)["features"]["kappa"])
+
+
+@pytest.mark.parametrize("array,words", [
+    (np.ones((3, 2)), ["features", "‖φ‖₂", "> 1"]),
+    (np.zeros((2, 2)), ["features", "shape", "(3, d"]),
+])
+def test_bad_feature_file_exits_2_and_writes_nothing(capsys, tmp_path, loop_file, array, words):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, array)
+    report = tmp_path / "r.md"
+    code, out, err = run(capsys, "audit", loop_file, "--features", str(bad), "--report",
+                         str(report), "--json")
+    assert code == 2 and out == ""
+    for w in words:
+        assert w in err
+    assert not report.exists() and len(err.strip().splitlines()) == 1
+
+
+def test_w1_metric_files(capsys, tmp_path):
+    m = load(ARE)
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(size=(m.n_obs, 2))
+    dist = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    obs = [{"agent": m.obs_name(o)[0], "obs": m.obs_name(o)[1]} for o in range(m.n_obs)]
+    good = tmp_path / "metric.json"
+    good.write_text(json.dumps({"observations": obs, "distances": dist.tolist()}))
+    code, out, err = run(capsys, "audit", ARE, "--metric", "w1", "--obs-metric", str(good),
+                         "--json")
+    assert code == 0, err
+    j = json.loads(out)
+    assert j["metric"] == "w1" and j["delta"] >= 0 and "emd2" in j["method"]["delta"]
+    asym = dist.copy()
+    asym[0, 1] += 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(asym.tolist()))
+    code, _, err = run(capsys, "audit", ARE, "--metric", "w1", "--obs-metric", str(bad))
+    assert code == 2 and "obs-metric" in err and "symmetric" in err
+    code, _, err = run(capsys, "audit", ARE, "--metric", "w1")
+    assert code == 2 and "--obs-metric" in err
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["--handoffs", "0"], ["--handoffs", "≥ 1"]),
+    (["--report", "out.txt"], ["--report", ".md or .html"]),
+    (["--features", "missing-file.npy"], ["features", "not a readable file"]),
+])
+def test_audit_usage_errors_exit_2(capsys, argv, words):
+    code, out, err = run(capsys, "audit", ARE, *argv)
+    assert code == 2 and out == ""
+    for w in words:
+        assert w in err
+
+
+def test_invalid_model_exits_2(capsys, tmp_path):
+    doc = loop_doc()
+    doc["gamma"] = 1.5
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(doc))
+    code, _, err = run(capsys, "audit", str(p))
+    assert code == 2 and "gamma" in err
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_report_contains_the_sympy_latex(capsys, tmp_path, loop_file, suffix):
+    report = tmp_path / f"audit{suffix}"
+    code, _, err = run(capsys, "audit", loop_file, "--report", str(report), "--json")
+    assert code == 0, err
+    text = report.read_text()
+    assert "\\kappa" in text and "Bhandari" in text and "Verdict" in text
+    if suffix == ".md":
+        assert (tmp_path / "audit-bound.png").stat().st_size > 1000
+        assert (tmp_path / "audit-gaps.png").exists()
+    else:
+        assert "data:image/png;base64," in text
+
+
+def test_budget_json(capsys, loop_file):
+    code, out, err = run(capsys, "budget", loop_file, "--target", "40", "--json")
+    assert code == 0, err
+    j = json.loads(out)
+    for key in ("handoffs", "primitive_steps_expected", "primitive_steps_max", "blocked_by"):
+        assert key in j
+    assert j["blocked_by"] is None and j["handoffs"] >= 1 and j["exact_check"] is True
+    assert j["primitive_steps_max"] == j["handoffs"]  # T_max = 1
+    code, out, _ = run(capsys, "budget", loop_file, "--target", "1", "--json")
+    j = json.loads(out)
+    assert code == 0 and j["handoffs"] is None and j["blocked_by"] == "ais"
+    code, out, _ = run(capsys, "budget", loop_file, "--target", "1", "--gap", "exact", "--json")
+    assert json.loads(out)["blocked_by"] == "ais"  # 3·1² ≥ 1
+    code, out, _ = run(capsys, "budget", loop_file, "--target", "2", "--gap", "exact", "--json")
+    assert json.loads(out)["handoffs"] is not None
+
+
+def test_budget_blocked_by_assumptions_and_bad_target(capsys):
+    code, out, _ = run(capsys, "budget", ARE, "--target", "5", "--json")
+    j = json.loads(out)
+    assert code == 0 and j["blocked_by"] == "assumptions" and "A6" in j["reason"]
+    for bad in ("-1", "0", "nan", "inf"):
+        code, out, err = run(capsys, "budget", ARE, "--target", bad)
+        assert code == 2 and out == "" and "--target" in err
