@@ -27,8 +27,8 @@ demo: setup
 proofs: coq setup
 	$(PY) proofs/check.py
 
+# tests/test_proofs.py compiles every proof from scratch and runs the tie check
 test: setup coq
-	$(PY) proofs/check.py
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest
 
 test-fast: setup
