@@ -98,10 +98,25 @@ def block_cdf(probs: np.ndarray, ptr: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, inline="always")
 def _pick(cdf, lo, hi, u):
+    """First ``i`` in ``[lo, hi)`` with ``u < cdf[i]`` (the last one if none): a linear scan,
+    fastest for the few successors or outcomes of one pair."""
     for i in range(lo, hi):
         if u < cdf[i]:
             return i
     return hi - 1
+
+
+@njit(cache=True, inline="always")
+def _bisect(cdf, u):
+    """The same index as ``_pick(cdf, 0, len(cdf), u)``, by binary search (for ν₀)."""
+    lo, hi = 0, cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @njit(cache=True)
@@ -109,7 +124,6 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
          out_rew, out_next, init_cdf, harmonic, omega, alpha, greedy, epsilon):
     """Advance IC-Q by ``n`` handoffs from latent state ``y``; returns (y, episodes)."""
     episodes = 0
-    n_states = init_cdf.shape[0]
     for _ in range(n):
         o = state_obs[y]
         lo = obs_ptr[o]
@@ -129,7 +143,7 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
         nxt = out_next[x]
         if nxt < 0:
             target = out_rew[x]
-            y = _pick(init_cdf, 0, n_states, next_double(rs))
+            y = _bisect(init_cdf, next_double(rs))
             episodes += 1
         else:
             o2 = state_obs[nxt]
