@@ -17,6 +17,7 @@ all seeds. The machine's load and torch's thread count matter: both are printed.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -70,20 +71,30 @@ def main() -> None:
                    help="handoffs per seed for the (slow) vmap engine; 0 skips it")
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--malloc-tuning", action="store_true",
+                   help="raise glibc's mmap and trim thresholds (mallopt) so that freed tensor "
+                        "memory is reused instead of returned to the system and faulted in "
+                        "again: a process-wide setting, for this benchmark only")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.malloc_tuning:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
     rows = run(args.model, args.width, args.depth, args.handoffs, args.seeds, args.dtype,
                args.vmap_handoffs)
     env = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+           "malloc_tuning": args.malloc_tuning,
            "cpu": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
            "load_average": os.getloadavg()}
     if args.json:
         print(json.dumps({"environment": env, "results": rows}))
         return
     print(f"torch {env['torch']}, {env['threads']} threads, {env['cpus']} CPUs, load average "
-          f"{', '.join(f'{x:.2f}' for x in env['load_average'])}")
+          f"{', '.join(f'{x:.2f}' for x in env['load_average'])}"
+          + (", malloc tuning" if args.malloc_tuning else ""))
     print(f"{'configuration':36s} {'handoffs/s':>12s} {'(wall)':>10s} {'seconds':>8s}")
     for r in rows:
         print(f"{r['what']:36s} {r['handoffs_per_second']:12,.0f} "

@@ -86,9 +86,13 @@ G_EXPR = R_bar + 2 * R_theta
 ALPHA_T = 1 / ((1 - kappa) * omega * (T + 1))
 APPROX_TERM = 3 * C_F**2 * eps_approx**2
 AIS_TERM = 3 * Delta**2
-#: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ)
-MIX_TERM = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega)
-#: Theorem 1: E‖Q_θ̄_T∘σ − Q*‖²_μ ≤ BOUND (Decomposition.v ``three_term_decomposition``)
+#: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ).
+#: That result bounds the *last* iterate in parameter space, E‖θ_T − θ*‖² ≤ G²(9 + 24τ)(1 + ln T)
+#: / (T(1 − κ)²ω²); since ‖φ‖ ≤ 1 gives λ_max(Σ) ≤ 1, ‖Q_θ − Q_θ*‖²_μ ≤ ‖θ − θ*‖², so ω² (not
+#: THEORY.md's ω) is the sound denominator. As ω ≤ 1 this is never smaller than THEORY.md's term.
+MIX_TERM = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
+#: Theorem 1: E‖Q_θ_T∘σ − Q*‖²_μ ≤ BOUND, θ_T the last projected iterate
+#: (Decomposition.v ``three_term_decomposition``)
 BOUND = APPROX_TERM + AIS_TERM + MIX_TERM
 
 # -- §4/§6: the mixing envelope and the sample budget --------------------------------------------

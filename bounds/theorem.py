@@ -1,10 +1,13 @@
 """Theorem 1 with explicit constants (THEORY.md §6; Decomposition.v ``three_term_decomposition``).
 
-Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(t+1))``, averaged iterate
-θ̄_T and ``G = R̄ + 2R_θ``:
+Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(t+1))``, last iterate
+θ_T and ``G = R̄ + 2R_θ``:
 
-    E‖Q_θ̄_T∘σ − Q*‖²_μ ≤ 3 C_F² ε_approx² + 3 Δ² + 3 G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T)
-                                                       / (T (1−κ)² ω)
+    E‖Q_θ_T∘σ − Q*‖²_μ ≤ 3 C_F² ε_approx² + 3 Δ² + 3 G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T)
+                                                       / (T (1−κ)² ω²)
+
+(THEORY.md writes ω and the averaged iterate θ̄_T; the cited theorem bounds the last iterate in
+parameter space with ω², which is what is implemented: see :data:`icq.bounds.symbolic.MIX_TERM`.)
 
 (neural approximation, interface gap, mixing residual). The three-term split and
 ``(a+b+c)² ≤ 3(a²+b²+c²)`` are machine-checked; the mixing residual is **imported** from

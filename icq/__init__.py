@@ -33,5 +33,15 @@ __all__ = [
     "solve",
     "stationary",
     "train_tabular",
+    "check_model",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # imported on first use, so that `import icq` does not import Hypothesis
+    if name == "check_model":
+        from icq.reference.properties import check_model
+
+        return check_model
+    raise AttributeError(f"module 'icq' has no attribute {name!r}")

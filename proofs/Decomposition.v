@@ -1,6 +1,6 @@
 (** * The three-term decomposition of Theorem 1 (THEORY.md §6)
 
-    ‖Q_θ̄_T∘σ − Q*‖_μ ≤ ‖Q_θ̄_T − Q_θ*‖_μ + ‖Q_θ* − Q̂*‖_μ + ‖Q̂*∘σ − Q*‖_μ
+    ‖Q_θ_T∘σ − Q*‖_μ ≤ ‖Q_θ_T − Q_θ*‖_μ + ‖Q_θ* − Q̂*‖_μ + ‖Q̂*∘σ − Q*‖_μ
                      ≤ (estimation error) + C_F ε_approx (Lemma F) + Δ (Lemma A),
     then (a + b + c)² ≤ 3(a² + b² + c²) and an expectation over the learner's randomness.
 
@@ -54,18 +54,20 @@ Proof.
 Qed.
 
 (** Imported result (Bhandari, Russo & Singal 2018, Theorem 3(c), with 1 − κ for 1 − γ,
-    THEORY.md §6): the averaged projected iterate after T steps with
+    THEORY.md §6): the last projected iterate after T steps with
     α_t = 1/((1 − κ) ω (t + 1)) has expected squared μ-error to Q_θ* at most
-    G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T) / (T (1 − κ)² ω).  [est_err w] is
-    ‖Q_θ̄_T − Q_θ*‖_μ on outcome w, [tmix] is τ_mix(α_T). *)
+    G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T) / (T (1 − κ)² ω²): the cited bound is on
+    ‖θ_T − θ*‖², and ‖φ‖ ≤ 1 makes ‖Q_θ − Q_θ*‖_μ ≤ ‖θ − θ*‖ (THEORY.md writes ω and the
+    averaged iterate; see proofs/README.md).  [est_err w] is ‖Q_θ_T − Q_θ*‖_μ on outcome w,
+    [tmix] is τ_mix(α_T). *)
 Definition markov_noise_sa_bound {W : Type} (ws : list W) (p est_err : W -> R)
   (G kappa omega tmix T : R) : Prop :=
   fsum ws (fun w => p w * est_err w ^ 2)
-    <= G ^ 2 * (9 + 24 * (tmix + 1)) * (1 + ln T) / (T * (1 - kappa) ^ 2 * omega).
+    <= G ^ 2 * (9 + 24 * (tmix + 1)) * (1 + ln T) / (T * (1 - kappa) ^ 2 * omega ^ 2).
 
 (** Theorem 1 of THEORY.md §6, given the imported bound: if on every outcome the error
     to Q* is at most est_err + C_F ε_approx + Δ (triangle inequality with Lemma F and
-    Lemma A), then E‖Q_θ̄_T∘σ − Q*‖²_μ ≤ 3 C_F² ε² + 3 Δ² + 3 · (mixing residual). *)
+    Lemma A), then E‖Q_θ_T∘σ − Q*‖²_μ ≤ 3 C_F² ε² + 3 Δ² + 3 · (mixing residual). *)
 Theorem theorem1_bound :
   forall (W : Type) (ws : list W) (p err est_err : W -> R)
          (CF eps_approx Delta G kappa omega tmix T : R),
@@ -74,7 +76,7 @@ Theorem theorem1_bound :
     (forall w, In w ws -> 0 <= err w <= est_err w + CF * eps_approx + Delta) ->
     fsum ws (fun w => p w * err w ^ 2)
       <= 3 * (CF * eps_approx) ^ 2 + 3 * Delta ^ 2
-         + 3 * (G ^ 2 * (9 + 24 * (tmix + 1)) * (1 + ln T) / (T * (1 - kappa) ^ 2 * omega)).
+         + 3 * (G ^ 2 * (9 + 24 * (tmix + 1)) * (1 + ln T) / (T * (1 - kappa) ^ 2 * omega ^ 2)).
 Proof.
   intros W ws p err est_err CF eps_approx Delta G kappa omega tmix T Hsa Hp Hp1 Herr.
   pose proof (three_term_decomposition W ws p err est_err (fun _ => CF * eps_approx)

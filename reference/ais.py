@@ -70,7 +70,8 @@ def ais_model(model: EpochModel, weights: np.ndarray | None = None) -> AISModel:
             weights, method = st.mu, "μ = stationary law of the behaviour chain (THEORY.md §4)"
         else:
             weights = np.ones(model.n_states)
-            method = f"μ uniform on each σ⁻¹(ô): behaviour chain not uniformly ergodic ({st.reason})"
+            method = ("μ uniform on each σ⁻¹(ô): behaviour chain not uniformly ergodic "
+                      f"({st.reason})")
     else:
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (model.n_states,) or (weights < 0).any():

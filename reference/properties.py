@@ -366,9 +366,9 @@ class LatentLeakWorld(World):
     """WRONG ON PURPOSE (a negative control): a world whose observation label carries the
     latent state id, so that agents could tell aliased states apart."""
 
-    def _view(self, y: int) -> tuple[str, str]:
-        agent, label = super()._view(y)
-        return agent, f"{label}#{self._m.state_ids[y]}"
+    def view(self, y: int) -> tuple[str, str]:
+        agent, label = super().view(y)
+        return agent, f"{label}#{self.model.state_ids[y]}"
 
 
 class RelabellingWorld(World):
@@ -376,9 +376,9 @@ class RelabellingWorld(World):
     first of its observation class ``σ⁻¹(ô)`` is shown another of its agent's own labels, so the
     label is a valid label of the agent but not a function of ``σ(y)``."""
 
-    def _view(self, y: int) -> tuple[str, str]:
-        m = self._m
-        agent, label = super()._view(y)
+    def view(self, y: int) -> tuple[str, str]:
+        m = self.model
+        agent, label = super().view(y)
         o = int(m.state_obs[y])
         first = int(np.flatnonzero(m.state_obs == o)[0])
         own = np.flatnonzero(m.obs_agent == m.obs_agent[o])
@@ -406,10 +406,10 @@ class _Probe:
         self.last: tuple[int, float] | None = None
 
     def _latent(self) -> int:
-        y = getattr(self.world, "_y", None)
+        y = getattr(self.world, "latent_state", None)
         if not isinstance(y, int | np.integer):
             raise AssertionError("check_runtime_interface: the world keeps no latent state "
-                                 "attribute `_y` to check the labels against")
+                                 "attribute `latent_state` to check the labels against")
         return int(y)
 
     def reset(self) -> tuple[str, str]:
@@ -1041,8 +1041,8 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     (:func:`icq.bounds.audit` with that Φ) decides whether Theorem 1 applies and gives κ, ω,
     R_θ and the bound at T = ``handoffs``. Where it applies, projected SGD with the theorem's
     steps ``α_t = 1/((1−κ)ω(t+1))``, the joint projection onto ``‖θ‖ ≤ R_θ`` and the averaged
-    iterate θ̄_T runs for ``seeds`` seeds, and the mean over seeds of
-    ``‖Q_θ̄_T∘σ − Q*‖²_μ`` (over (y, j) ~ μ ⊗ π_b) must be at most the bound with every Δ of §3
+    iterate θ_T runs for ``seeds`` seeds, and the mean over seeds of
+    ``‖Q_θ_T∘σ − Q*‖²_μ`` (over (y, j) ~ μ ⊗ π_b) must be at most the bound with every Δ of §3
     (the tightest, Δ_exact, included) plus ``z`` standard errors of that mean.
 
     Where the theorem does not apply, returns ``applicable=False`` with the audit's reason.
@@ -1073,7 +1073,8 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     res = train_neural_batch(model, cfg, seeds=range(seeds), encoding=encoding)
     mu = a.setting.stationary.mu
     w = mu[model.pair_state] * model.behavior[model.pair_obs_pair]
-    err = ((res.q[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
+    # Theorem 1 (as imported, THEORY.md §6 corrected) is about the last iterate θ_T
+    err = ((res.q_last[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
     mse = float(err.mean())
     se = float(err.std(ddof=1) / math.sqrt(len(err))) if len(err) > 1 else 0.0
     bound = min(b for b in th.bound_by_gap.values() if b is not None)
@@ -1082,7 +1083,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     if mse - z * se > claim * (1 + 1e-9) + 1e-12:
         what = ("3C_F²ε_approx² + 3Δ_exact² (no mixing residual)" if asymptote_only
                 else "the Theorem 1 bound (tightest Δ)")
-        raise _fail(name, f"mean over {seeds} seeds of ‖Q_θ̄_T∘σ − Q*‖²_μ = {mse:.6g} "
+        raise _fail(name, f"mean over {seeds} seeds of ‖Q_θ_T∘σ − Q*‖²_μ = {mse:.6g} "
                     f"(se {se:.3g}) > {what} = {claim:.6g} at T = {handoffs} "
                     f"(κ = {inp['kappa']:.4g}, ω = {inp['omega']:.4g}, R_θ = {radius:.4g})")
     return Theorem1Check(True, th.reason, handoffs, seeds, mse, se, bound, asym)

@@ -89,7 +89,21 @@ class World:
         self._out_cdf = block_cdf(model.out_prob, model.out_ptr)
         self._y = -1
 
-    def _view(self, y: int) -> tuple[str, str]:
+    @property
+    def model(self) -> EpochModel:
+        """The model this world simulates (for conformance checkers; agents never see it)."""
+        return self._m
+
+    @property
+    def latent_state(self) -> int:
+        """The current latent state ``y`` (−1 between episodes), read-only, for conformance
+        checkers such as :func:`icq.reference.properties.check_runtime_interface`; the runtime
+        never passes it to an agent."""
+        return self._y
+
+    def view(self, y: int) -> tuple[str, str]:
+        """What the active agent at ``y`` is shown: ``(agent, O_i(z, x_i))`` — nothing else.
+        A subclass overriding this is how a conformance check models a leaking interface."""
         m = self._m
         return m.agents[m.state_agent[y]], m.obs_labels[m.state_obs[y]]
 
@@ -98,7 +112,7 @@ class World:
         u = self._rng.random()
         self._y = min(int(np.searchsorted(self._init_cdf, u, side="right")),
                       self._m.n_states - 1)
-        return self._view(self._y)
+        return self.view(self._y)
 
     def invoke(self, successor: str) -> tuple[int, float, tuple[str, str] | None]:
         """Run the active agent's invocation ending in a handoff to ``successor``.
@@ -120,7 +134,7 @@ class World:
             self._y = -1
             return tau, reward, None
         self._y = nxt
-        return tau, reward, self._view(nxt)
+        return tau, reward, self.view(nxt)
 
 
 class TabularICQAgent:
@@ -130,7 +144,7 @@ class TabularICQAgent:
 
     def __init__(self, name: str, successors: Mapping[str, Sequence[str]], gamma: float, *,
                  behavior: Mapping[str, Sequence[float]] | None = None,
-                 config: TrainConfig = TrainConfig(), rng: Xoshiro | None = None):
+                 config: TrainConfig | None = None, rng: Xoshiro | None = None):
         self.name = name
         self._gamma = float(gamma)
         self._succ = {o: tuple(js) for o, js in successors.items()}
@@ -139,7 +153,7 @@ class TabularICQAgent:
         self._q = {o: np.zeros(len(js)) for o, js in self._succ.items()}
         self._n = {o: np.zeros(len(js)) for o, js in self._succ.items()}
         self._rng = rng or Xoshiro(0)
-        self._config = config
+        self._config = config or TrainConfig()
 
     def choose(self, obs: str) -> str:
         js, q = self._succ[obs], self._q[obs]
@@ -248,7 +262,7 @@ def _agent_views(model: EpochModel) -> dict[str, tuple[dict[str, list[str]],
     return views
 
 
-def tabular_agents(model: EpochModel, config: TrainConfig = TrainConfig()
+def tabular_agents(model: EpochModel, config: TrainConfig | None = None
                    ) -> tuple[World, dict[str, TabularICQAgent]]:
     """A world and one tabular IC-Q agent per agent of ``model``.
 
@@ -256,6 +270,7 @@ def tabular_agents(model: EpochModel, config: TrainConfig = TrainConfig()
     ``run(world, agents, n)`` reproduces :func:`icq.reference.tabular.train_tabular` with the
     same ``config.seed`` (to floating-point rounding): the two are the same algorithm.
     """
+    config = config or TrainConfig()
     rng = Xoshiro(config.seed)
     world = World(model, rng)
     agents = {a: TabularICQAgent(a, succ, model.gamma, behavior=beh, config=config, rng=rng)

@@ -112,7 +112,7 @@ def test_loop_theorem_by_hand(loop):
     assert th.alpha_T == pytest.approx(1 / (0.1 * (1 / 3) * (T + 1)))
     G = 1.0 + 2 * 0.5
     tau = th.tau_mix_alpha_T
-    mix = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(T)) / (T * 0.01 * (1 / 3))
+    mix = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(T)) / (T * 0.01 * (1 / 3) ** 2)
     assert th.terms["ais"] == pytest.approx(3 * 100.0)
     assert th.terms["approximation"] == 0.0
     assert th.terms["mixing_residual"] == pytest.approx(mix, rel=1e-9)

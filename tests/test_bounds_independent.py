@@ -251,7 +251,7 @@ class Naive:
             out["tau_alpha"] = t_a
             out["bound"] = (3 * out["C_F"] ** 2 * 0.0 + 3 * out["ais_gap"] ** 2
                             + 3 * G**2 * (9 + 24 * (t_a + 1)) * (1 + math.log(T))
-                            / (T * (1 - kappa) ** 2 * out["omega"]))
+                            / (T * (1 - kappa) ** 2 * out["omega"] ** 2))
         return out
 
     def kappa_bruteforce(self, phi, w, M, supp):
@@ -430,7 +430,7 @@ def test_budget_agrees_with_a_naive_scan():
             alpha = 1 / ((1 - kappa) * omega * (t + 1))
             tau = env.t0 * (1 + math.log(1 / alpha) / math.log(1 / max(env.dbar, 1e-300)))
             return floor + 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(t)) / (
-                t * (1 - kappa) ** 2 * omega)
+                t * (1 - kappa) ** 2 * omega ** 2)
 
         assert envelope(T) <= target**2 * (1 + 1e-12)
         if T > math.ceil(b.T0):

@@ -44,7 +44,7 @@ def test_theorem1_is_the_sum_of_its_terms_and_prints_its_latex():
     r = theorem1(12345, kappa=0.4, omega=0.2, eps_approx=0.3, C_F=4.0,
                  gaps={"paper": 1.5, "exact": 0.5}, R_bar=1.0, R_theta=2.0, tau=lambda a: 7)
     G = 1.0 + 4.0
-    mix = 3 * G**2 * (9 + 24 * 8) * (1 + math.log(12345)) / (12345 * 0.6**2 * 0.2)
+    mix = 3 * G**2 * (9 + 24 * 8) * (1 + math.log(12345)) / (12345 * 0.6**2 * 0.2**2)
     assert r.terms["mixing_residual"] == pytest.approx(mix, rel=1e-12)
     assert r.terms["approximation"] == pytest.approx(3 * 16 * 0.09)
     assert r.bound == pytest.approx(sum(r.terms.values()), rel=1e-12)

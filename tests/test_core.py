@@ -8,8 +8,6 @@ import json
 
 import numpy as np
 import pytest
-
-from icq.cli import main
 from icq.reference.ais import ais_model
 from icq.reference.chain import mixing_time, stationary
 from icq.reference.model import EpochModel, example_path, from_dict, load
@@ -22,6 +20,8 @@ from icq.reference.runtime import (
 )
 from icq.reference.solve import evaluate, solve
 from icq.reference.tabular import TrainConfig, train_tabular
+
+from icq.cli import main
 
 ARE = example_path("author-reviewer-editor")
 RING = example_path("ring-exact")
