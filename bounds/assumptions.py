@@ -82,8 +82,10 @@ def check_assumptions(*, T_max: int, R_bar: float, gamma_bar: float, epsilon: fl
         if a6_holds is True:
             c["A6"] = Check(True, f"{rng} < 1")
         elif a6_holds is False:
+            hint = (" (with one-hot features, κ² ≈ E[γ^{2τ}]·|J|)"
+                    if feature_kind == "tabular" else "")
             c["A6"] = Check(False, f"{rng} ≥ 1: the projected SMDP Bellman operator is not "
-                            "shown to contract (with one-hot features, κ² ≈ E[γ^{2τ}]·|J|)")
+                            f"shown to contract{hint}")
         else:
             c["A6"] = Check(None, f"{rng}: the bounds straddle 1, undecided")
     return c

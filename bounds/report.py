@@ -54,9 +54,10 @@ def verdict(a: Audit) -> str:
                      "defined are still exact.")
         if "A6" in failed:
             lines.append("A6 failing means the projected SMDP Bellman operator is not shown to "
-                         "contract under the behaviour policy's weighting (with one-hot features "
-                         "κ² ≈ E[γ^{2τ}]·|J|); a less uniform behaviour policy or fewer "
-                         "successors per observation lowers κ.")
+                         "contract under the behaviour policy's weighting"
+                         + (" (with one-hot features κ² ≈ E[γ^{2τ}]·|J|); a less uniform "
+                            "behaviour policy or fewer successors per observation lowers κ."
+                            if a.features.kind == "tabular" else "."))
     lines.append(f"The interface costs at most {_fmt(gaps['statewise'])} in action value "
                  f"(state-wise bound; exact gap {_fmt(gaps['exact'])}); the greedy decentralized "
                  f"policy loses exactly {_fmt(a.loss_exact.value)} in the worst state (bound "

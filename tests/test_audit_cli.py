@@ -195,3 +195,21 @@ def test_budget_blocked_by_assumptions_and_bad_target(capsys):
     for bad in ("-1", "0", "nan", "inf"):
         code, out, err = run(capsys, "budget", ARE, "--target", bad)
         assert code == 2 and out == "" and "--target" in err
+
+
+def test_audit_with_neural_tangent_features(capsys):
+    """``--features neural``: tangent features of per-agent MLPs go through the same audit."""
+    from icq.cli import main
+    from icq.reference.model import example_path
+
+    code = main(["audit", str(example_path("ring-exact")), "--features", "neural",
+                 "--width", "8", "--depth", "1", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["features"]["kind"] == "tangent"
+    assert out["neural"]["width"] == 8 and out["neural"]["depth"] == 1
+    # tangent features of a network are not exactly linear: A4 cannot be certified
+    assert out["assumptions"]["A4"]["holds"] is None
+    assert out["theorem1"]["applicable"] is False
+    assert main(["audit", str(example_path("ring-exact")), "--features", "neural",
+                 "--width", "0"]) == 2

@@ -25,8 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description=__doc__)
     p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
     p.add_argument("--features", default="tabular",
-                   help="'tabular' (one-hot, default) or a .npy/.json file of shape "
+                   help="'tabular' (one-hot, default), 'neural' (tangent features of per-agent "
+                   "MLPs at initialisation, THEORY.md §5) or a .npy/.json file of shape "
                    "(n_obs_pairs, d) with row norms ≤ 1")
+    p.add_argument("--width", type=int, default=64, help="MLP width for --features neural")
+    p.add_argument("--depth", type=int, default=2,
+                   help="MLP hidden layers for --features neural (0 = linear)")
+    p.add_argument("--seed", type=int, default=0, help="initialisation seed for --features neural")
     p.add_argument("--metric", choices=("tv", "w1"), default="tv",
                    help="IPM for δ and L_V: total variation (default) or Wasserstein-1")
     p.add_argument("--obs-metric", default=None,
@@ -42,8 +47,8 @@ def parse_features(arg: str, model) -> object:
     """``"tabular"`` or a validated feature array (UsageError naming the rule)."""
     from icq.bounds.validate import InputError, load_features
 
-    if arg == "tabular":
-        return "tabular"
+    if arg in ("tabular", "neural"):
+        return arg
     try:
         return load_features(arg, model)
     except InputError as exc:
@@ -70,13 +75,25 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--obs-metric: required with --metric w1 (a metric on observations)")
     if args.metric == "tv" and args.obs_metric is not None:
         raise UsageError("--obs-metric: only used with --metric w1")
+    if args.features == "neural" and (args.width < 1 or args.depth < 0):
+        raise UsageError(f"--width {args.width} / --depth {args.depth}: need width ≥ 1, depth ≥ 0")
     check_report_path(args.report)
     m = load(args.file)
     features = parse_features(args.features, m)
+    neural = None
     try:
         metric = load_obs_metric(args.obs_metric, m) if args.metric == "w1" else None
-        a = audit(m, features=features, feature_kind=None if isinstance(features, str) else "user",
-                  metric=args.metric, obs_metric=metric, handoffs=args.handoffs)
+        if isinstance(features, str) and features == "neural":
+            from icq.reference.neural import neural_feature_terms
+
+            neural = neural_feature_terms(m, width=args.width, depth=args.depth, seed=args.seed,
+                                          handoffs=args.handoffs, metric=args.metric,
+                                          obs_metric=metric)
+            a = neural.audit
+        else:
+            a = audit(m, features=features,
+                      feature_kind=None if isinstance(features, str) else "user",
+                      metric=args.metric, obs_metric=metric, handoffs=args.handoffs)
     except InputError as exc:
         raise UsageError(str(exc)) from None
     if args.report is not None:
@@ -84,10 +101,16 @@ def run(args: argparse.Namespace) -> int:
 
         write_report(a, args.report)
     out = a.to_json()
+    if neural is not None:
+        out["neural"] = neural.to_json()
     if args.json:
         emit_json(out)
         return 0
     _print_text(a, out)
+    if neural is not None:
+        print("\nneural tangent features (THEORY.md §5, A3–A4):")
+        for k, v in out["neural"].items():
+            print(f"  {k}: {v}")
     return 0
 
 

@@ -40,10 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _add_neural_args(p: argparse.ArgumentParser) -> None:
-    try:
-        from icq.reference.neural import add_train_arguments
-    except ImportError:
-        return
+    from icq.reference.neural_options import add_train_arguments  # torch-free
+
     add_train_arguments(p)
 
 
