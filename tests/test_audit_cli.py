@@ -199,8 +199,9 @@ def test_budget_blocked_by_assumptions_and_bad_target(capsys):
 
 def test_audit_with_neural_tangent_features(capsys):
     """``--features neural``: tangent features of per-agent MLPs go through the same audit."""
-    from icq.cli import main
     from icq.reference.model import example_path
+
+    from icq.cli import main
 
     code = main(["audit", str(example_path("ring-exact")), "--features", "neural",
                  "--width", "8", "--depth", "1", "--json"])
