@@ -120,8 +120,8 @@ def _bisect(cdf, u):
 
 
 @njit(cache=True)
-def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_cdf, out_disc,
-         out_rew, out_next, init_cdf, harmonic, omega, alpha, greedy, epsilon):
+def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
+         init_cdf, harmonic, omega, alpha, greedy, epsilon):
     """Advance IC-Q by ``n`` handoffs from latent state ``y``; returns (y, episodes)."""
     episodes = 0
     for _ in range(n):
@@ -139,10 +139,16 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
         else:
             a = _pick(beh_cdf, lo, hi, next_double(rs))
         k = pair_ptr[y] + (a - lo)
-        x = _pick(out_cdf, out_ptr[k], out_ptr[k + 1], next_double(rs))
-        nxt = out_next[x]
+        # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
+        u = next_double(rs)
+        x = out_ptr[k + 1] - 1
+        for i in range(out_ptr[k], out_ptr[k + 1]):
+            if u < out_pack[i, 0]:
+                x = i
+                break
+        nxt = int(out_pack[x, 3])
         if nxt < 0:
-            target = out_rew[x]
+            target = out_pack[x, 2]
             y = _bisect(init_cdf, next_double(rs))
             episodes += 1
         else:
@@ -151,7 +157,7 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
             for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
                 if q[b] > v:
                     v = q[b]
-            target = out_rew[x] + out_disc[x] * v
+            target = out_pack[x, 2] + out_pack[x, 1] * v
             y = nxt
         visits[a] += 1
         step = 1.0 / visits[a] ** omega if harmonic else alpha
@@ -171,7 +177,7 @@ class _State:
 
 
 def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
-    return {
+    arr = {
         "state_obs": np.ascontiguousarray(model.state_obs),
         "obs_ptr": np.ascontiguousarray(model.obs_ptr),
         "beh_cdf": block_cdf(model.behavior, model.obs_ptr),
@@ -183,6 +189,9 @@ def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
         "out_next": np.ascontiguousarray(model.out_next),
         "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
     }
+    arr["out_pack"] = np.ascontiguousarray(np.stack(
+        [arr["out_cdf"], arr["out_disc"], arr["out_rew"], arr["out_next"].astype(float)], axis=1))
+    return arr
 
 
 def _save(path: Path, st: _State, config: TrainConfig) -> None:
@@ -245,8 +254,8 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
         n = min(chunk, config.handoffs - st.done)
         t0 = time.perf_counter()
         y, eps = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"], arr["obs_ptr"],
-                      arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_cdf"],
-                      arr["out_disc"], arr["out_rew"], arr["out_next"], arr["init_cdf"],
+                      arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_pack"],
+                      arr["init_cdf"],
                       config.step == "harmonic", config.omega, config.alpha, greedy,
                       config.epsilon)
         st.seconds += time.perf_counter() - t0
