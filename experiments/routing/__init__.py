@@ -1,0 +1,1 @@
+"""Multi-agent routing on random graphs: the exact-AIS regime (paper §5.3)."""

@@ -1,0 +1,1 @@
+"""The synthetic primitive-level IC-SMDP family shared by T1 and T2 (paper §5.1)."""

@@ -1,0 +1,97 @@
+"""``icq reproduce NAME``: rerun one of the paper's experiments (§5) and write its results.
+
+Experiments (``NAME``): ``t1`` (AIS gap predicts the value gap), ``t2`` (error against handoffs,
+handoff probability and retention), ``routing`` (exact-AIS routers), ``llm`` (multi-agent
+reasoning with *simulated* agents calibrated to the paper's Table 1), ``cpu`` (adaptable agents).
+
+Each writes ``results.json`` (settings, summary, every run, command, runtime), ``results.md``
+(the tables) and PNG figures into ``--out`` (default ``out/NAME``), all atomically. ``--quick``
+uses the small settings (minutes); ``--seeds K`` overrides the number of seeds. ``--json``
+prints the summary as one JSON object; otherwise the Markdown tables.
+
+The experiments live in ``experiments/`` (importable as ``icq.experiments``), loaded only when
+this command runs: the library itself never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+import time
+from pathlib import Path
+
+from icq.cli import UsageError, emit_json, show_progress
+
+#: experiment name → package under icq.experiments
+EXPERIMENTS = {"t1": "t1", "t2": "t2", "routing": "routing", "llm": "llm", "cpu": "cpu"}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("reproduce", help="rerun an experiment of the paper (§5) with plots",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("name", choices=sorted(EXPERIMENTS), help="the experiment")
+    p.add_argument("--quick", action="store_true", help="small settings (minutes, not hours)")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (overrides settings)")
+    p.add_argument("--out", default=None, help="output folder (default out/NAME)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    return p
+
+
+def load_experiment(name: str):
+    """The experiment's ``settings``, ``runner``, ``analysis`` and ``figures`` modules."""
+    base = f"icq.experiments.{EXPERIMENTS[name]}"
+    mods = {}
+    for part in ("settings", "runner", "analysis", "figures"):
+        mods[part] = importlib.import_module(f"{base}.{part}")
+    return mods
+
+
+def _command(args: argparse.Namespace) -> str:
+    words = ["icq", "reproduce", args.name]
+    if args.quick:
+        words.append("--quick")
+    if args.seeds is not None:
+        words += ["--seeds", str(args.seeds)]
+    if args.out is not None:
+        words += ["--out", args.out]
+    return " ".join(words)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds: {args.seeds} must be >= 1")
+    from icq.experiments.common.io import write_json_atomic, write_text_atomic
+
+    mods = load_experiment(args.name)
+    settings = dict(mods["settings"].QUICK if args.quick else mods["settings"].FULL)
+    if args.seeds is not None:
+        settings["seeds"] = args.seeds
+    out = Path(args.out) if args.out else Path("out") / args.name
+    t0 = time.perf_counter()
+    raw = mods["runner"].run(settings, progress_bar=show_progress(args))
+    summary = mods["analysis"].summarize(raw)
+    figures = mods["figures"].make(raw, summary, out)
+    seconds = time.perf_counter() - t0
+    command = _command(args)
+    tables = mods["analysis"].tables(raw, summary)
+    figs_md = "\n".join(f"![{p.stem}]({p.name})" for p in figures)
+    md = (f"# {args.name}{' (quick)' if args.quick else ''}\n\n"
+          f"Made by `{command}` in {seconds:.0f} s.\n\n{tables}\n\n{figs_md}\n")
+    write_text_atomic(out / "results.md", md)
+    write_json_atomic(out / "results.json", {
+        "experiment": args.name, "command": command, "quick": bool(args.quick),
+        "seconds": seconds, "settings": settings, "summary": summary, "raw": raw,
+        "figures": [p.name for p in figures],
+        "python": sys.version.split()[0], "platform": platform.platform()})
+    if args.json:
+        from icq.experiments.common.io import to_jsonable
+
+        emit_json(to_jsonable({**summary, "experiment": args.name, "quick": bool(args.quick),
+                               "seconds": seconds, "out": str(out)}))
+    else:
+        print(tables)
+        print(f"\nwrote {out / 'results.json'}, {out / 'results.md'} and "
+              f"{len(figures)} figure(s) in {seconds:.0f} s")
+    return 0
