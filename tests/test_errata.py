@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from icq.bounds import audit
 from icq.reference.chain import mixing_time, stationary
 from icq.reference.model import from_dict, load
