@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from icq.reference.model import example_path
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "property-testing.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "property-testing.md"
+README = ROOT / "README.md"
 
 
-def _section_snippets() -> list[str]:
-    text = DOC.read_text(encoding="utf-8")
+def _section_snippets(doc: Path = DOC) -> list[str]:
+    text = doc.read_text(encoding="utf-8")
     start = text.index("## Checking your own IC-SMDP")
     end = text.find("\n## ", start + 1)
     section = text[start:end if end >= 0 else None]
@@ -38,3 +40,16 @@ def test_snippet_runs_as_a_test(k, tmp_path, monkeypatch):
     assert tests, "the snippet defines no test"
     for f in tests:
         f()
+
+
+def test_readme_example_is_the_documented_one_and_runs(tmp_path, monkeypatch):
+    """The README's "Checking your own IC-SMDP" example (issue: a 5-line pytest example that is
+    itself run as a test)."""
+    snippet = _section_snippets(README)[0]
+    assert snippet == _section_snippets()[0]
+    assert len([ln for ln in snippet.splitlines() if ln.strip()]) <= 5
+    shutil.copy(example_path("author-reviewer-editor"), tmp_path / "my-icsmdp.json")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "readme_snippet"}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    namespace["test_my_icsmdp_satisfies_the_theory"]()
