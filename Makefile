@@ -22,6 +22,8 @@ coq:
 	@coqc --version | head -1
 
 demo: setup
+	$(ICQ) audit icq/examples/synthetic-handoff.json
+	$(ICQ) budget icq/examples/synthetic-handoff.json --target 10
 	$(ICQ) audit icq/examples/author-reviewer-editor.json
 
 proofs: coq setup
