@@ -9,16 +9,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
+from icq.reference import neural as nn
+from icq.reference.ais import ais_model
+from icq.reference.model import example_path, load
+from icq.reference.solve import solve
+from icq.reference.tabular import TrainConfig, train_tabular
 
-torch = pytest.importorskip("torch")
-
-from icq.reference import neural as nn  # noqa: E402
-from icq.reference.ais import ais_model  # noqa: E402
-from icq.reference.model import example_path, load  # noqa: E402
-from icq.reference.solve import solve  # noqa: E402
-from icq.reference.tabular import TrainConfig, train_tabular  # noqa: E402
-
-from icq.cli import main  # noqa: E402
+from icq.cli import main
 
 ARE = load(example_path("author-reviewer-editor"))
 RING = load(example_path("ring-exact"))
@@ -341,12 +339,16 @@ def test_invalid_config(kw, match):
         nn.NeuralConfig(**kw)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
-def test_cuda_without_a_device_is_a_clear_error(capsys):
+def test_cuda_device_is_used_where_present_and_a_clear_error_otherwise(capsys):
+    argv = ["train", str(example_path("ring-exact")), "--learner", "neural", "--device", "cuda",
+            "--handoffs", "10", "--width", "4", "--depth", "1", "--json"]
+    if torch.cuda.is_available():
+        assert nn.NeuralConfig(device="cuda").device == "cuda"
+        assert main(argv) == 0
+        return
     with pytest.raises(ValueError, match="no CUDA device"):
         nn.NeuralConfig(device="cuda")
-    assert main(["train", str(example_path("ring-exact")), "--learner", "neural",
-                 "--device", "cuda", "--handoffs", "10"]) == 2
+    assert main(argv) == 2
     assert "no CUDA device" in capsys.readouterr().err
 
 
