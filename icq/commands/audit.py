@@ -143,7 +143,8 @@ def _print_text(a, out: dict) -> None:
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))
     print(f"\nTheorem 1 at T = {th['handoffs']:,}: "
           + (f"bound {th['bound']:.6g}" if th["applicable"] else "does not apply"))
+    print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual; §6):")
     for k, v in th["terms"].items():
-        print(f"  {k}: {'—' if v is None else format(v, '.6g')}")
+        print(f"    {k}: {'—' if v is None else format(v, '.6g')}")
     print(f"  ({th['imported']})")
     print(f"\nverdict: {verdict(a)}")
