@@ -154,6 +154,11 @@ class TabularICQAgent:
         self._n = {o: np.zeros(len(js)) for o, js in self._succ.items()}
         self._rng = rng or Xoshiro(0)
         self._config = config or TrainConfig()
+        c = self._config
+        if c.step == "theory" or c.radius is not None or c.average:
+            raise ValueError("a decentralized agent has no global clock, joint table norm or "
+                             "shared average: step 'theory', radius and average are options "
+                             "of the compiled learner only")
 
     def choose(self, obs: str) -> str:
         js, q = self._succ[obs], self._q[obs]

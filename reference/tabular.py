@@ -47,8 +47,17 @@ def smdp_q_update(q_tm1: float, r_t: float, discount_t: float, v_t: float, alpha
 class TrainConfig:
     """How tabular IC-Q is run.
 
-    step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry) or ``"constant"`` (``alpha``)
+    step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry), ``"constant"`` (``alpha``) or
+        ``"theory"``: Theorem 1's ``α_t = 1/((1−κ)ω(t+1))`` on the global handoff clock, with
+        ``kappa`` (A6) and ``feature_omega`` (A5) (THEORY.md §6)
     exploration : ``"behavior"`` (the file's π_b, default) or ``"epsilon-greedy"`` (``epsilon``)
+    radius : if set, project the table onto the Euclidean ball ``‖Q‖₂ ≤ radius`` after every
+        update (Theorem 1's projection with one-hot features, where θ is the table)
+    average : also return the averaged iterate ``θ̄_T = (1/T) Σ_{t=1..T} θ_t`` (θ_t: the table
+        after t updates), accumulated lazily in O(1) per handoff
+
+    The clock, the joint projection and the average need the whole table, so they are
+    centralized conveniences for checking Theorem 1; the decentralized runtime refuses them.
     """
 
     handoffs: int = 1_000_000
@@ -58,10 +67,21 @@ class TrainConfig:
     alpha: float = 0.05
     exploration: str = "behavior"
     epsilon: float = 0.1
+    kappa: float | None = None
+    feature_omega: float | None = None
+    radius: float | None = None
+    average: bool = False
 
     def __post_init__(self) -> None:
-        if self.step not in ("harmonic", "constant"):
-            raise ValueError(f"step: {self.step!r} is not 'harmonic' or 'constant'")
+        if self.step not in ("harmonic", "constant", "theory"):
+            raise ValueError(f"step: {self.step!r} is not 'harmonic', 'constant' or 'theory'")
+        if self.step == "theory" and not (
+                self.kappa is not None and 0.0 <= self.kappa < 1.0
+                and self.feature_omega is not None and self.feature_omega > 0):
+            raise ValueError(f"step 'theory' needs 0 <= kappa < 1 and feature_omega > 0 "
+                             f"(got kappa={self.kappa}, feature_omega={self.feature_omega})")
+        if self.radius is not None and not self.radius > 0:
+            raise ValueError(f"radius: {self.radius} must be > 0")
         if self.exploration not in ("behavior", "epsilon-greedy"):
             raise ValueError(f"exploration: {self.exploration!r} is not 'behavior' or "
                              "'epsilon-greedy'")
@@ -82,6 +102,7 @@ class TrainResult:
     seconds: float
     config: TrainConfig
     method: str = "tabular IC-Q (numba-compiled asynchronous SMDP Q-learning)"
+    q_average: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -121,10 +142,16 @@ def _bisect(cdf, u):
 
 @njit(cache=True)
 def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
-         init_cdf, harmonic, omega, alpha, greedy, epsilon):
-    """Advance IC-Q by ``n`` handoffs from latent state ``y``; returns (y, episodes)."""
+         init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
+    """Advance IC-Q by ``n`` handoffs (global clock ``t0`` on entry) from latent state ``y``.
+
+    ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
+    1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
+    carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
+    Returns (y, episodes, norm2).
+    """
     episodes = 0
-    for _ in range(n):
+    for step_i in range(n):
         o = state_obs[y]
         lo = obs_ptr[o]
         hi = obs_ptr[o + 1]
@@ -142,9 +169,9 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
         # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
         u = next_double(rs)
         x = out_ptr[k + 1] - 1
-        for i in range(out_ptr[k], out_ptr[k + 1]):
-            if u < out_pack[i, 0]:
-                x = i
+        for r in range(out_ptr[k], out_ptr[k + 1]):
+            if u < out_pack[r, 0]:
+                x = r
                 break
         nxt = int(out_pack[x, 3])
         if nxt < 0:
@@ -160,9 +187,29 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
             target = out_pack[x, 2] + out_pack[x, 1] * v
             y = nxt
         visits[a] += 1
-        step = 1.0 / visits[a] ** omega if harmonic else alpha
-        q[a] += step * (target - q[a])
-    return y, episodes
+        t = t0 + step_i
+        if mode == 0:
+            step = 1.0 / visits[a] ** omega
+        elif mode == 1:
+            step = alpha
+        else:
+            step = alpha / (t + 1.0)
+        if average:
+            acc[a] += q[a] * (t - last[a])
+            last[a] = t
+        new = q[a] + step * (target - q[a])
+        if radius > 0.0:
+            norm2 += new * new - q[a] * q[a]
+        q[a] = new
+        if radius > 0.0 and norm2 > radius * radius:
+            scale = radius / np.sqrt(norm2)
+            for b in range(q.shape[0]):
+                if average:
+                    acc[b] += q[b] * (t - last[b])
+                    last[b] = t
+                q[b] *= scale
+            norm2 = radius * radius
+    return y, episodes, norm2
 
 
 @dataclass
@@ -174,6 +221,9 @@ class _State:
     done: int
     episodes: int
     seconds: float
+    norm2: float
+    acc: np.ndarray
+    last: np.ndarray
 
 
 def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
@@ -201,7 +251,8 @@ def _save(path: Path, st: _State, config: TrainConfig) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, q=st.q, visits=st.visits, rng=st.rng, y=st.y, done=st.done,
-                     episodes=st.episodes, seconds=st.seconds,
+                     episodes=st.episodes, seconds=st.seconds, norm2=st.norm2, acc=st.acc,
+                     last=st.last,
                      config=np.array(json.dumps(asdict(config), sort_keys=True)))
         os.replace(tmp, path)
     except BaseException:
@@ -223,7 +274,8 @@ def _load(path: Path, config: TrainConfig, n_obs_pairs: int) -> _State:
             raise ValueError(f"checkpoint {path}: table shape {z['q'].shape} does not match model")
         return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                       y=int(z["y"]), done=int(z["done"]), episodes=int(z["episodes"]),
-                      seconds=float(z["seconds"]))
+                      seconds=float(z["seconds"]), norm2=float(z["norm2"]),
+                      acc=z["acc"].copy(), last=z["last"].copy())
 
 
 def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
@@ -242,22 +294,27 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
     else:
         rs = seed_state(config.seed)
         y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
-        st = _State(q=np.zeros(model.n_obs_pairs), visits=np.zeros(model.n_obs_pairs),
-                    rng=rs, y=min(y0, model.n_states - 1), done=0, episodes=0, seconds=0.0)
+        zeros = np.zeros(model.n_obs_pairs)
+        st = _State(q=zeros.copy(), visits=zeros.copy(), rng=rs,
+                    y=min(y0, model.n_states - 1), done=0, episodes=0, seconds=0.0, norm2=0.0,
+                    acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=config.handoffs, initial=st.done, unit="handoff", unit_scale=True)
     greedy = config.exploration == "epsilon-greedy"
+    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
+    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
+             else config.alpha)
     while st.done < config.handoffs:
         n = min(chunk, config.handoffs - st.done)
         t0 = time.perf_counter()
-        y, eps = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"], arr["obs_ptr"],
-                      arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_pack"],
-                      arr["init_cdf"],
-                      config.step == "harmonic", config.omega, config.alpha, greedy,
-                      config.epsilon)
+        y, eps, st.norm2 = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"],
+                                arr["obs_ptr"], arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"],
+                                arr["out_pack"], arr["init_cdf"], mode, config.omega, alpha,
+                                greedy, config.epsilon, st.done, config.radius or 0.0,
+                                st.norm2, config.average, st.acc, st.last)
         st.seconds += time.perf_counter() - t0
         st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
         if ckpt is not None:
@@ -266,5 +323,7 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
             bar.update(n)
     if bar is not None:
         bar.close()
+    q_average = ((st.acc + st.q * (st.done - st.last)) / max(st.done, 1)
+                 if config.average else None)
     return TrainResult(q=st.q, visits=st.visits, handoffs=st.done, episodes=st.episodes,
-                       seconds=st.seconds, config=config)
+                       seconds=st.seconds, config=config, q_average=q_average)

@@ -348,3 +348,48 @@ def test_copy_is_not_shared_state():
     d = copy.deepcopy(json.loads(RING.read_text()))
     m1, m2 = from_dict(d), from_dict(d)
     assert m1 is not m2 and not m1.out_prob.flags.writeable
+
+
+# ------------------------------------------------------------------ Theorem 1's learner
+
+
+def _theory(handoffs: int, **kw) -> TrainConfig:
+    return TrainConfig(handoffs=handoffs, seed=4, step="theory", kappa=0.5, feature_omega=0.2,
+                       **kw)
+
+
+def test_theory_steps_projection_and_average():
+    """Projected IC-Q with α_t = 1/((1−κ)ω(t+1)) (THEORY.md §6): the lazily accumulated average
+    is the mean of the iterates θ_1..θ_T, and every iterate stays in the ball."""
+    m = load(ARE)
+    T, radius = 40, 3.0
+    iterates = [train_tabular(m, _theory(t, radius=radius)).q for t in range(T + 1)]
+    assert all(np.linalg.norm(q) <= radius * (1 + 1e-12) for q in iterates)
+    assert max(np.linalg.norm(q) for q in iterates) == pytest.approx(radius)  # it binds
+    res = train_tabular(m, _theory(T, radius=radius, average=True), chunk=7)
+    np.testing.assert_allclose(res.q, iterates[T], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.q_average, np.mean(iterates[1:], axis=0), atol=1e-12)
+    # without projection the first steps (α_0 = 10) overshoot: the radius really acts
+    assert np.linalg.norm(train_tabular(m, _theory(T)).q) > radius
+
+
+def test_theory_learner_resume_is_bit_for_bit(tmp_path):
+    m = load(ARE)
+    cfg = _theory(30_000, radius=5.0, average=True)
+    full = train_tabular(m, cfg, chunk=10_000)
+    ck = tmp_path / "theory.npz"
+    train_tabular(m, _theory(20_000, radius=5.0, average=True), checkpoint=ck, chunk=10_000)
+    resumed = train_tabular(m, cfg, checkpoint=ck, resume=True, chunk=10_000)
+    np.testing.assert_array_equal(resumed.q, full.q)
+    np.testing.assert_array_equal(resumed.q_average, full.q_average)
+
+
+def test_theory_options_are_validated_and_not_decentralized():
+    with pytest.raises(ValueError, match="kappa"):
+        TrainConfig(step="theory", kappa=1.0, feature_omega=0.2)
+    with pytest.raises(ValueError, match="feature_omega"):
+        TrainConfig(step="theory", kappa=0.5)
+    with pytest.raises(ValueError, match="radius"):
+        TrainConfig(radius=0.0)
+    with pytest.raises(ValueError, match="global clock"):
+        tabular_agents(load(RING), _theory(10))
