@@ -119,6 +119,21 @@ def _read(path: str | Path, field: str) -> Any:
         raise InputError(f"{field}: {str(p)!r} is not JSON or .npy ({exc})") from None
 
 
+def _positions(entries: list, index: dict, keys: tuple[str, ...], field: str, name: str,
+               what: str) -> list[int]:
+    """The model index of each named entry; each of ``len(index)`` must be named exactly once."""
+    order = []
+    for k, p in enumerate(entries):
+        key = tuple(p.get(f) for f in keys) if isinstance(p, dict) else None
+        if key not in index:
+            raise InputError(f"{field}: {name}[{k}] = {p!r} is not one of the model's {what}")
+        order.append(index[key])
+    if sorted(order) != list(range(len(index))):
+        raise InputError(f"{field}: {name} must name each of the {len(index)} {what} exactly "
+                         "once")
+    return order
+
+
 def load_features(path: str | Path, model: EpochModel) -> np.ndarray:
     """Read and validate a feature file (formats in the module docstring)."""
     raw = _read(path, "features")
@@ -127,21 +142,10 @@ def load_features(path: str | Path, model: EpochModel) -> np.ndarray:
         if not isinstance(pairs, list) or not isinstance(rows, list) or len(pairs) != len(rows):
             raise InputError("features: expected {\"pairs\": [...], \"features\": [...]} of "
                              "equal length")
-        index = {}
-        for r in range(model.n_obs_pairs):
-            agent, label = model.obs_name(int(model.obs_pair_obs[r]))
-            index[(agent, label, model.successor_name(model.obs_succ[r]))] = r
-        order = []
-        for k, p in enumerate(pairs):
-            key = (p.get("agent"), p.get("obs"), p.get("successor")) if isinstance(p, dict) \
-                else None
-            if key not in index:
-                raise InputError(f"features: pairs[{k}] = {p!r} is not an observation pair of "
-                                 "the model")
-            order.append(index[key])
-        if sorted(order) != list(range(model.n_obs_pairs)):
-            raise InputError(f"features: pairs must name each of the {model.n_obs_pairs} "
-                             "observation pairs exactly once")
+        index = {(*model.obs_name(int(model.obs_pair_obs[r])),
+                  model.successor_name(model.obs_succ[r])): r for r in range(model.n_obs_pairs)}
+        order = _positions(pairs, index, ("agent", "obs", "successor"), "features", "pairs",
+                           "observation pairs")
         try:
             arr = np.asarray(rows, dtype=float)
         except (TypeError, ValueError) as exc:
@@ -163,16 +167,8 @@ def load_obs_metric(path: str | Path, model: EpochModel) -> np.ndarray:
             raise InputError("obs-metric: expected {\"observations\": [...], "
                              "\"distances\": [[...], ...]}")
         index = {model.obs_name(o): o for o in range(model.n_obs)}
-        order = []
-        for k, p in enumerate(obs):
-            key = (p.get("agent"), p.get("obs")) if isinstance(p, dict) else None
-            if key not in index:
-                raise InputError(f"obs-metric: observations[{k}] = {p!r} is not an observation "
-                                 "of the model")
-            order.append(index[key])
-        if sorted(order) != list(range(model.n_obs)):
-            raise InputError(f"obs-metric: observations must name each of the {model.n_obs} "
-                             "observations exactly once")
+        order = _positions(obs, index, ("agent", "obs"), "obs-metric", "observations",
+                           "observations")
         try:
             arr = np.asarray(rows, dtype=float)
         except (TypeError, ValueError) as exc:

@@ -214,3 +214,29 @@ def test_audit_with_neural_tangent_features(capsys):
     assert out["theorem1"]["applicable"] is False
     assert main(["audit", str(example_path("ring-exact")), "--features", "neural",
                  "--width", "0"]) == 2
+
+
+def test_named_feature_and_metric_files_are_reordered_and_checked(tmp_path):
+    """Feature/metric files that name their rows: any order loads; a row named twice or a name
+    the model does not have is refused, naming the field."""
+    import numpy as np
+    from icq.bounds.validate import InputError, load_features, load_obs_metric
+    from icq.reference.model import example_path, load
+
+    m = load(example_path("ring-exact"))
+    pairs = [{"agent": m.obs_name(int(m.obs_pair_obs[r]))[0],
+              "obs": m.obs_name(int(m.obs_pair_obs[r]))[1],
+              "successor": m.successor_name(m.obs_succ[r])} for r in range(m.n_obs_pairs)]
+    rows = np.eye(m.n_obs_pairs).tolist()
+    f = tmp_path / "f.json"
+    f.write_text(json.dumps({"pairs": pairs[::-1], "features": rows[::-1]}))
+    np.testing.assert_array_equal(load_features(f, m), np.eye(m.n_obs_pairs))
+    f.write_text(json.dumps({"pairs": pairs[:-1] + pairs[:1], "features": rows}))
+    with pytest.raises(InputError, match="features: pairs must name each of the 4"):
+        load_features(f, m)
+    obs = [{"agent": m.obs_name(o)[0], "obs": m.obs_name(o)[1]} for o in range(m.n_obs)]
+    d = tmp_path / "d.json"
+    d.write_text(json.dumps({"observations": obs[:-1] + [{"agent": "a", "obs": "zz"}],
+                             "distances": np.ones((3, 3)).tolist()}))
+    with pytest.raises(InputError, match=r"obs-metric: observations\[2\]"):
+        load_obs_metric(d, m)
