@@ -64,7 +64,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
@@ -112,7 +111,6 @@ __all__ = [
     "q_values",
     "reduce_to_support_span",
     "resolve_device",
-    "run_train_command",
     "sample_handoffs",
     "smdp_target",
     "successor_value",
@@ -1467,70 +1465,3 @@ def neural_feature_terms(model: EpochModel, width: int = 64, depth: int = 2, see
 # ---------------------------------------------------------------------------------------
 # Command line: ``icq train FILE --learner neural``
 # ---------------------------------------------------------------------------------------
-
-
-def _config_from_args(args: argparse.Namespace) -> NeuralConfig:
-    return NeuralConfig(
-        handoffs=args.handoffs, seed=args.seed, width=args.width, depth=args.depth,
-        activation=args.activation, bias=not args.no_bias, optimizer=args.optimizer,
-        schedule=args.schedule, lr=args.lr, lr_decay=args.lr_decay, kappa=args.kappa,
-        omega=args.feature_omega, radius=args.radius, projection=args.projection,
-        batch=args.batch, average=not args.no_average, dtype=args.dtype, device=args.device)
-
-
-def run_train_command(model: EpochModel, args: argparse.Namespace) -> int:
-    """``icq train FILE --learner neural``: train and compare with the exact ``Q̂*_μ``."""
-    from icq.reference.ais import ais_model
-    from icq.reference.solve import solve
-
-    from icq.cli import UsageError, emit_json, format_table, show_progress
-
-    if getattr(args, "exploration", "behavior") != "behavior":
-        raise UsageError("--exploration: the neural learner samples handoffs from the file's "
-                         "behaviour policy π_b (Theorem 1's pre-configured regime); "
-                         "'epsilon-greedy' is a tabular option")
-    if args.checkpoint_every < 1:
-        raise UsageError(f"--checkpoint-every: {args.checkpoint_every} must be >= 1")
-    try:
-        config = _config_from_args(args)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        res = train_neural(model, config, checkpoint=args.checkpoint, resume=args.resume,
-                           chunk=args.checkpoint_every, progress=show_progress(args))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    hat = solve(ais_model(model).smdp)
-    err = float(np.max(np.abs(res.q - hat.q)))
-    err_last = float(np.max(np.abs(res.q_last - hat.q)))
-    q = [{"agent": model.agents[model.obs_agent[o]], "obs": model.obs_labels[o],
-          "successor": model.successor_name(j), "q": float(v)}
-         for o, j, v in zip(model.obs_pair_obs, model.obs_succ, res.q, strict=True)]
-    if args.json:
-        emit_json({"learner": "neural", "handoffs": res.handoffs, "seconds": res.seconds,
-                   "episodes": res.episodes, "q": q, "max_abs_error_vs_q_ais": err,
-                   "max_abs_error_vs_q_ais_last_iterate": err_last,
-                   "iterate": "averaged" if config.average else "last",
-                   "theta_distance_from_init": res.theta_distance_from_init,
-                   "theta_distance_from_init_last_iterate": res.theta_distance_from_init_last,
-                   "projection_radius": res.projection_radius,
-                   "projection": config.projection if config.radius is not None else None,
-                   "feature_scale": res.feature_scale,
-                   "n_params": list(res.n_params),
-                   "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method,
-                   "config": {k: (list(v) if isinstance(v, tuple) else v)
-                              for k, v in asdict(config).items()}})
-        return 0
-    it = "θ̄_T" if config.average else "θ_T"
-    print(f"{res.method}: {res.handoffs:,} handoffs, {res.episodes:,} episodes, "
-          f"{res.seconds:.2f} s ({res.handoffs / max(res.seconds, 1e-9):,.0f} handoffs/s)")
-    print(format_table(["agent", "obs", "successor", "Q", "Q̂*_μ", "visits"],
-                       [[r["agent"], r["obs"], r["successor"], r["q"], float(h), int(n)]
-                        for r, h, n in zip(q, hat.q, res.visits, strict=True)]))
-    rad = "no projection" if res.projection_radius is None else \
-        f"projection radius {res.projection_radius:g}"
-    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} at {it} ({err_last:.3g} at the last iterate; THEORY.md "
-          f"§2, Q̂*_μ exact by policy iteration)\n‖{it} − θ₀‖ = "
-          f"{res.theta_distance_from_init:.4g} ({rad}); parameters per agent: "
-          f"{', '.join(map(str, res.n_params))}")
-    return 0

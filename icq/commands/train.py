@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--resume needs --checkpoint PATH")
     m = load(args.file)
     if args.learner == "neural":
-        from icq.reference.neural import run_train_command
-
-        return run_train_command(m, args)
+        return _run_neural(m, args)
     try:
         config = TrainConfig(handoffs=args.handoffs, seed=args.seed, step=args.step,
                              omega=args.omega, alpha=args.alpha, exploration=args.exploration,
@@ -65,19 +63,87 @@ def run(args: argparse.Namespace) -> int:
                         progress=show_progress(args))
     hat = solve(ais_model(m).smdp)
     err = float(np.max(np.abs(res.q - hat.q)))
-    q = [{"agent": m.agents[m.obs_agent[o]], "obs": m.obs_labels[o],
-          "successor": m.successor_name(j), "q": float(v)}
-         for o, j, v in zip(m.obs_pair_obs, m.obs_succ, res.q, strict=True)]
+    q = _q_rows(m, res.q)
     if args.json:
         emit_json({"learner": "tabular", "handoffs": res.handoffs, "seconds": res.seconds,
                    "episodes": res.episodes, "q": q, "max_abs_error_vs_q_ais": err,
                    "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method,
                    "config": vars(config)})
         return 0
+    _print_run(res, q, hat.q)
+    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} (THEORY.md §2; Q̂*_μ exact by policy iteration)")
+    return 0
+
+
+def _q_rows(m, values: np.ndarray) -> list[dict]:
+    """One ``{agent, obs, successor, q}`` row per observation pair."""
+    return [{"agent": m.agents[m.obs_agent[o]], "obs": m.obs_labels[o],
+             "successor": m.successor_name(j), "q": float(v)}
+            for o, j, v in zip(m.obs_pair_obs, m.obs_succ, values, strict=True)]
+
+
+def _print_run(res, q: list[dict], q_hat: np.ndarray) -> None:
     print(f"{res.method}: {res.handoffs:,} handoffs, {res.episodes:,} episodes, "
           f"{res.seconds:.2f} s ({res.handoffs / max(res.seconds, 1e-9):,.0f} handoffs/s)")
     print(format_table(["agent", "obs", "successor", "Q", "Q̂*_μ", "visits"],
                        [[r["agent"], r["obs"], r["successor"], r["q"], float(h), int(n)]
-                        for r, h, n in zip(q, hat.q, res.visits, strict=True)]))
-    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} (THEORY.md §2; Q̂*_μ exact by policy iteration)")
+                        for r, h, n in zip(q, q_hat, res.visits, strict=True)]))
+
+
+def _neural_config(args: argparse.Namespace):
+    from icq.reference.neural import NeuralConfig
+
+    return NeuralConfig(
+        handoffs=args.handoffs, seed=args.seed, width=args.width, depth=args.depth,
+        activation=args.activation, bias=not args.no_bias, optimizer=args.optimizer,
+        schedule=args.schedule, lr=args.lr, lr_decay=args.lr_decay, kappa=args.kappa,
+        omega=args.feature_omega, radius=args.radius, projection=args.projection,
+        batch=args.batch, average=not args.no_average, dtype=args.dtype, device=args.device)
+
+
+def _run_neural(m, args: argparse.Namespace) -> int:
+    """``icq train FILE --learner neural``: train and compare with the exact ``Q̂*_μ``."""
+    from dataclasses import asdict
+
+    from icq.reference.neural import train_neural
+
+    if args.exploration != "behavior":
+        raise UsageError("--exploration: the neural learner samples handoffs from the file's "
+                         "behaviour policy π_b (Theorem 1's pre-configured regime); "
+                         "'epsilon-greedy' is a tabular option")
+    if args.checkpoint_every < 1:
+        raise UsageError(f"--checkpoint-every: {args.checkpoint_every} must be >= 1")
+    try:
+        config = _neural_config(args)
+        res = train_neural(m, config, checkpoint=args.checkpoint, resume=args.resume,
+                           chunk=args.checkpoint_every, progress=show_progress(args))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    hat = solve(ais_model(m).smdp)
+    err = float(np.max(np.abs(res.q - hat.q)))
+    err_last = float(np.max(np.abs(res.q_last - hat.q)))
+    q = _q_rows(m, res.q)
+    if args.json:
+        emit_json({"learner": "neural", "handoffs": res.handoffs, "seconds": res.seconds,
+                   "episodes": res.episodes, "q": q, "max_abs_error_vs_q_ais": err,
+                   "max_abs_error_vs_q_ais_last_iterate": err_last,
+                   "iterate": "averaged" if config.average else "last",
+                   "theta_distance_from_init": res.theta_distance_from_init,
+                   "theta_distance_from_init_last_iterate": res.theta_distance_from_init_last,
+                   "projection_radius": res.projection_radius,
+                   "projection": config.projection if config.radius is not None else None,
+                   "feature_scale": res.feature_scale,
+                   "n_params": list(res.n_params),
+                   "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method,
+                   "config": {k: (list(v) if isinstance(v, tuple) else v)
+                              for k, v in asdict(config).items()}})
+        return 0
+    it = "θ̄_T" if config.average else "θ_T"
+    _print_run(res, q, hat.q)
+    rad = "no projection" if res.projection_radius is None else \
+        f"projection radius {res.projection_radius:g}"
+    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} at {it} ({err_last:.3g} at the last iterate; THEORY.md "
+          f"§2, Q̂*_μ exact by policy iteration)\n‖{it} − θ₀‖ = "
+          f"{res.theta_distance_from_init:.4g} ({rad}); parameters per agent: "
+          f"{', '.join(map(str, res.n_params))}")
     return 0
