@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 ICQ    := $(VENV)/bin/icq
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup coq demo test test-fast proofs bench lint clean
+.PHONY: setup sysdeps demo test test-fast proofs bench lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-coq:
-	@command -v coqc >/dev/null 2>&1 || { apt-get update -qq && \
-	  apt-get install -y -qq --no-install-recommends coq >/dev/null; }
+# Debian packages the tests need: Coq (proofs) and Chromium (the report is checked headless)
+sysdeps:
+	@{ command -v coqc && command -v chromium; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends coq chromium >/dev/null; }
 	@coqc --version | head -1
 
 demo: setup
@@ -26,11 +27,11 @@ demo: setup
 	$(ICQ) budget icq/examples/synthetic-handoff.json --target 10
 	$(ICQ) audit icq/examples/author-reviewer-editor.json
 
-proofs: coq setup
+proofs: sysdeps setup
 	$(PY) proofs/check.py
 
 # tests/test_proofs.py compiles every proof from scratch and runs the tie check
-test: setup coq
+test: setup sysdeps
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest
 
 test-fast: setup
