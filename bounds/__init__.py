@@ -1,6 +1,6 @@
 """Every term of Theorem 1 with explicit constants, the assumption checks and the audit.
 
-THEORY.md §3–§6: the AIS constants and the interface gap in four forms (:mod:`.ais`), mixing
+docs/theory.md §3–§6: the AIS constants and the interface gap in four forms (:mod:`.ais`), mixing
 (:mod:`.mixing`), A5/A6 and the approximation constants for a feature map (:mod:`.features`),
 Theorem 1 (:mod:`.theorem`, one sympy source in :mod:`.symbolic`) and the sample budget
 (:mod:`.budget`). :func:`audit` runs all of it on one model.

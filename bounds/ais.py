@@ -1,6 +1,6 @@
-"""AIS constants, the interface gap in four forms, and the policy loss (THEORY.md §3).
+"""AIS constants, the interface gap in four forms, and the policy loss (docs/theory.md §3).
 
-Notation (THEORY.md §2–§3): σ(y) the observation of latent state y; ``r̂, K̂`` the AIS-induced
+Notation (docs/theory.md §2–§3): σ(y) the observation of latent state y; ``r̂, K̂`` the AIS-induced
 SMDP under μ; ``σ#K(·|y,j)(ô') = Σ_{y'∈σ⁻¹(ô')} K(y'|y,j)``; ``Q*``, ``Q̂*``, ``V̂* = max_j Q̂*``.
 
 - ``ε = max_{y,j} |r̄(y,j) − r̂(σ(y),j)|``                                  (B1)
@@ -16,7 +16,7 @@ SMDP under μ; ``σ#K(·|y,j)(ô') = Σ_{y'∈σ⁻¹(ô')} K(y'|y,j)``; ``Q*``,
 Lemma A (AisGap.v): ``Δ_exact ≤ max e ≤ Δ_va ≤ Δ_AIS``.
 
 Lemma P (PolicyLoss.v ``greedy_policy_loss``): the greedy decentralized policy π̂ satisfies
-``V* − V^π̂ ≤ 2Δ`` for ``Δ ∈ {Δ_AIS, Δ_va, max e}``. THEORY.md §3 also claims it for Δ_exact;
+``V* − V^π̂ ≤ 2Δ`` for ``Δ ∈ {Δ_AIS, Δ_va, max e}``. docs/theory.md §3 also claims it for Δ_exact;
 that is false (counterexample in :func:`policy_loss_bound`); what Δ_exact supports is
 ``2Δ_exact/(1 − γ̄)``.
 
@@ -108,7 +108,7 @@ class Ipm:
 
 @dataclass(frozen=True, eq=False)
 class AisGap:
-    """One of the four AIS gaps of THEORY.md §3.
+    """One of the four AIS gaps of docs/theory.md §3.
 
     Attributes
     ----------
@@ -143,14 +143,14 @@ def _pair_max(name: str, per_pair: np.ndarray, method: str, section: str) -> Pai
 
 
 def reward_sufficiency(s: Setting) -> PairGap:
-    """ε of B1: ``max_{y,j} |r̄(y,j) − r̂(σ(y),j)|`` (THEORY.md §3)."""
+    """ε of B1: ``max_{y,j} |r̄(y,j) − r̂(σ(y),j)|`` (docs/theory.md §3)."""
     m = s.model
     per = np.abs(m.reward - m.lift(s.ais.smdp.reward))
     return _pair_max("epsilon", per, "exact: max over latent pairs of |r̄ − r̂∘σ|", "§3 (B1)")
 
 
 def value_aware_gap(s: Setting) -> PairGap:
-    """``D = max_{y,j} |⟨σ#K(·|y,j) − K̂(·|σ(y),j), V̂*⟩|`` (THEORY.md §3, value-aware)."""
+    """``D = max_{y,j} |⟨σ#K(·|y,j) − K̂(·|σ(y),j), V̂*⟩|`` (docs/theory.md §3, value-aware)."""
     v = s.hat.v
     per = np.abs(s.push @ v - s.khat @ v)
     return _pair_max("D", per, "exact: max over latent pairs of |⟨σ#K − K̂, V̂*⟩| with V̂* "
@@ -163,7 +163,7 @@ def value_aware_gap(s: Setting) -> PairGap:
 
 
 def delta_tv(s: Setting) -> Ipm:
-    """δ and ``L_V`` for total variation (THEORY.md §3; AisGap.v ``ipm_tv_bound``).
+    """δ and ``L_V`` for total variation (docs/theory.md §3; AisGap.v ``ipm_tv_bound``).
 
     ``d(ν₁, ν₂) = Σ_ô |ν₁(ô) − ν₂(ô)|`` (the full L1 norm) paired with ``ρ(f) = ‖f‖∞``, which
     gives ``|⟨ν₁ − ν₂, f⟩| ≤ d(ν₁, ν₂) ρ(f)`` for measures of any masses. The half-span
@@ -207,7 +207,7 @@ def _import_pot():
 
 
 def delta_w1(s: Setting, metric: np.ndarray) -> Ipm:
-    """δ and ``L_V`` for Wasserstein-1 under a user metric on observations (THEORY.md §3).
+    """δ and ``L_V`` for Wasserstein-1 under a user metric on observations (docs/theory.md §3).
 
     ``ρ(f)`` = the Lipschitz constant of f. W₁ needs equal masses; where the two kernels'
     masses differ, a sink point s is added to both measures so that each has mass
@@ -307,7 +307,7 @@ def ais_gap_from_setting(s: Setting, ipm: Ipm | None = None) -> AisGap:
 
 
 def ais_gap_value_aware(s: Setting) -> AisGap:
-    """``Δ_va = (ε + D)/(1 − γ̄)`` (THEORY.md §3; AisGap.v ``ais_gap_value_aware``)."""
+    """``Δ_va = (ε + D)/(1 − γ̄)`` (docs/theory.md §3; AisGap.v ``ais_gap_value_aware``)."""
     eps = reward_sufficiency(s).value
     d = value_aware_gap(s).value
     value = S.evaluate(S.DELTA_VA, epsilon=eps, D=d, gamma_bar=s.gamma_bar)
@@ -342,7 +342,7 @@ def ais_gap_statewise(s: Setting) -> AisGap:
 
 
 def ais_gap_exact(s: Setting) -> AisGap:
-    """``Δ_exact = max_{y,j} |Q*(y,j) − Q̂*(σ(y),j)|``, both solved exactly (THEORY.md §3)."""
+    """``Δ_exact = max_{y,j} |Q*(y,j) − Q̂*(σ(y),j)|``, both solved exactly (docs/theory.md §3)."""
     per = np.abs(s.latent.q - s.model.lift(s.hat.q))
     return AisGap("exact", float(per.max(initial=0.0)), {}, per,
                   f"Q*: {s.latent.method}; Q̂*: {s.hat.method}", "ais_gap_exact_le_statewise",
@@ -372,7 +372,7 @@ def policy_loss_bound(gap: AisGap, gamma_bar: float) -> PolicyLossBound:
     form. The second is the evaluation gap of the *fixed* policy π̂; the derivations of Δ_AIS,
     Δ_va and the state-wise bound only use ``V̂^π̂ = V̂*``, so they bound it too and give 2Δ.
 
-    Δ_exact does not: THEORY.md §3 claims ``V* − V^π̂ ≤ 2Δ_exact``, which is false.
+    Δ_exact does not: docs/theory.md §3 claims ``V* − V^π̂ ≤ 2Δ_exact``, which is false.
     Counterexample (γ = 0.9, all durations 1, deterministic, μ uniform): agent A observes ``o``
     in latent states a1, a2, successors {B, END}; B has one state b → A (reward 0, next a2);
     r(a1,B) = 1 (next b), r(a1,END) = −1, r(a2,B) = −1 (next b), r(a2,END) = 0. Then
@@ -387,7 +387,7 @@ def policy_loss_bound(gap: AisGap, gamma_bar: float) -> PolicyLossBound:
                                "greedy_policy_loss")
     value = S.evaluate(S.POLICY_LOSS_EXACT_GAP, Delta=gap.value, gamma_bar=gamma_bar)
     return PolicyLossBound(value, gap.form, gap.value,
-                           "2Δ_exact/(1 − γ̄): 2Δ_exact alone is not a bound (THEORY.md §3 "
+                           "2Δ_exact/(1 − γ̄): 2Δ_exact alone is not a bound (docs/theory.md §3 "
                            "erratum, counterexample in the docstring)",
                            "greedy_policy_loss_exact_gap")
 

@@ -1,6 +1,6 @@
 """The hypotheses of Theorem 1, each checked: holds / fails / not checkable, with a reason.
 
-Paper Assumption 1 (i)–(iii), Assumption 2 (B1, B2) and A1–A6 (THEORY.md §1–§5). B1 and B2
+Paper Assumption 1 (i)–(iii), Assumption 2 (B1, B2) and A1–A6 (docs/theory.md §1–§5). B1 and B2
 are existence statements ("there are ε, δ such that …"): they always hold with the computed
 constants, and the detail gives them. A3 and A4 concern the network's local linearisation:
 for linear features (tabular or a user file) they hold by construction (projection onto

@@ -1,8 +1,8 @@
-"""The audit: every term of THEORY.md §3–§6 for one IC-SMDP, the assumption checks and Theorem 1.
+"""The audit: every term of docs/theory.md §3–§6 for one IC-SMDP, the assumption checks and Theorem 1.
 
 :func:`audit` returns a frozen :class:`Audit` whose :meth:`Audit.to_json` is what
 ``icq audit --json`` prints. Where A5 or A6 fails (common with one-hot features and uniform
-behaviour, THEORY.md §5) the audit says Theorem 1 does not apply and why, and still reports
+behaviour, docs/theory.md §5) the audit says Theorem 1 does not apply and why, and still reports
 every term that is defined.
 
 >>> from icq.reference.model import load, example_path
@@ -73,7 +73,7 @@ TABULAR_DENSE_MAX = 4_000_000
 
 @dataclass(frozen=True, eq=False)
 class FeatureAudit:
-    """THEORY.md §5 for one feature map (None fields: undefined without μ)."""
+    """docs/theory.md §5 for one feature map (None fields: undefined without μ)."""
 
     kind: str
     phi: np.ndarray | None
@@ -248,7 +248,7 @@ def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:
 def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | None = None,
           metric: str = "tv", obs_metric: Any = None, handoffs: int | None = None,
           setting: Setting | None = None) -> Audit:
-    """Audit ``model`` (THEORY.md §3–§6).
+    """Audit ``model`` (docs/theory.md §3–§6).
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
-r"""The sample budget of Theorem 1 (THEORY.md §6; Budget.v ``budget_envelope_decreasing``).
+r"""The sample budget of Theorem 1 (docs/theory.md §6; Budget.v ``budget_envelope_decreasing``).
 
 ``T*`` is the least number of handoffs from which on the right-hand side of Theorem 1 stays
 ``≤ target²``. The exact right-hand side is not monotone in T (τ_mix(α_T) steps up by one now
 and then), so the search runs on a continuous envelope and the exact expression is checked at
 the answer.
 
-The envelope. From ``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (THEORY.md §4), for ``0 < α ≤ 1``
+The envelope. From ``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (docs/theory.md §4), for ``0 < α ≤ 1``
 ``τ_mix(α) ≤ t₀ ⌈ln(1/α)/ln(1/d̄)⌉ ≤ t₀ + c ln(1/α)`` with ``c = t₀/ln(1/d̄)``. With
 ``a = (1−κ)ω`` we have ``1/α_T = a(T+1)``, and replacing τ_mix(α_T) in the mixing residual gives
 
@@ -109,7 +109,7 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
                   t0: int | None, dbar: float | None, mean_duration: float, T_max: int,  # noqa: N803
                   tau: Callable[[float], Any] | None = None, applicable: bool = True,
                   reason: str = "") -> Budget:
-    """Least T with Theorem 1's right-hand side ≤ ``target²`` from T on (THEORY.md §6;
+    """Least T with Theorem 1's right-hand side ≤ ``target²`` from T on (docs/theory.md §6;
     Budget.v ``budget_envelope_decreasing``, ``bisection_finds_least``; derivation of T₀ in the
     module docstring).
 

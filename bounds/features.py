@@ -1,4 +1,4 @@
-"""Function approximation on the support of μ ⊗ π_b: A5, A6, ε_approx, C_F, θ* (THEORY.md §5).
+"""Function approximation on the support of μ ⊗ π_b: A5, A6, ε_approx, C_F, θ* (docs/theory.md §5).
 
 A feature map is an array ``Φ`` of shape (n_obs_pairs, d), row ``φ(ô,j)`` with ``‖φ‖₂ ≤ 1``:
 one-hot ("tabular"), user-supplied, or the tangent features of a network at initialisation.
@@ -68,7 +68,7 @@ LP_MAX = 200_000
 
 @dataclass(frozen=True, eq=False)
 class Support:
-    """The support of μ ⊗ π_b over observation pairs (THEORY.md §5).
+    """The support of μ ⊗ π_b over observation pairs (docs/theory.md §5).
 
     Attributes
     ----------
@@ -146,7 +146,7 @@ class Omega:
 
 
 def omega(phi: np.ndarray | None, sup: Support, *, tabular: bool = False) -> Omega:
-    """A5 (THEORY.md §5): ``ω = λ_min(Σ)``; Σ is singular whenever d exceeds the support.
+    """A5 (docs/theory.md §5): ``ω = λ_min(Σ)``; Σ is singular whenever d exceeds the support.
 
     With ``tabular`` (one-hot on the support, ``phi`` may be None) Σ = diag(w) on the support
     and ``ω = min w``.
@@ -216,7 +216,7 @@ def _verdict(lower: float, upper: float) -> bool | None:
 def kappa(model: EpochModel, phi: np.ndarray, sup: Support, mu: np.ndarray, *,
           tabular: bool = False, max_assignments: int = MAX_ASSIGNMENTS, restarts: int = 8,
           seed: int = 0) -> Kappa:
-    """A6's κ for the feature map ``phi`` (THEORY.md §5; see the module docstring).
+    """A6's κ for the feature map ``phi`` (docs/theory.md §5; see the module docstring).
 
     Parameters
     ----------
@@ -332,7 +332,7 @@ class Approximation:
 
 def epsilon_approx(phi: np.ndarray | None, q_hat: np.ndarray, sup: Support, *,
                    tabular: bool = False, lp_max: int = LP_MAX) -> Approximation:
-    """ε_approx (THEORY.md §5): ``‖Q_θ̃ − Q̂*‖∞`` over the pairs T̂ reads (``sup.read``: the
+    """ε_approx (docs/theory.md §5): ``‖Q_θ̃ − Q̂*‖∞`` over the pairs T̂ reads (``sup.read``: the
     support and every admissible pair at its successor observations), for the minimax
     (Chebyshev) fit by ``scipy.optimize.linprog`` when ``|read|·d ≤ lp_max``, else the
     μ-weighted least-squares projection of Q̂* on the support.
@@ -390,7 +390,7 @@ def approximation_constant(gamma_bar: float, kappa_value: float | None) -> Term:
 
 @dataclass(frozen=True, eq=False)
 class FixedPoint:
-    """The projected fixed point ``Q_θ* = Π T̂ Q_θ*`` on the support (THEORY.md §5).
+    """The projected fixed point ``Q_θ* = Π T̂ Q_θ*`` on the support (docs/theory.md §5).
 
     Attributes
     ----------
@@ -413,7 +413,7 @@ class FixedPoint:
 def projected_fixed_point(model: EpochModel, ais: SMDP, phi: np.ndarray | None, sup: Support,
                           kappa_value: float | None, omega_value: float, *, tol: float = 1e-13,
                           max_iter: int = 100_000, tabular: bool = False) -> FixedPoint | None:
-    """θ* by the fixed-point iteration ``θ ← Π T̂ Φθ`` from 0 (THEORY.md §5).
+    """θ* by the fixed-point iteration ``θ ← Π T̂ Φθ`` from 0 (docs/theory.md §5).
 
     Under A6 ΠT̂ is a κ-contraction in ‖·‖_μ on span(Φ), so the iteration converges and
     ``‖Q_θk − Q_θ*‖_μ ≤ κ/(1−κ) ‖Q_θk − Q_θk−1‖_μ``; with A5, ``‖θ_k − θ*‖ ≤ that/√ω``, which

@@ -1,6 +1,6 @@
 """The tie table: each number the Python code prints ↔ the Coq lemma that justifies it.
 
-Each :class:`Lemma` records the THEORY.md term, the dotted name of the Python object that
+Each :class:`Lemma` records the docs/theory.md term, the dotted name of the Python object that
 computes it (its docstring names the lemma), the ``proofs/`` file and theorem name, the exact
 statement of that theorem (the Coq text after ``Theorem name :``, up to whitespace) and, in
 words, what the statement assumes.  ``python proofs/check.py`` compiles the proofs and checks
@@ -21,7 +21,7 @@ class Lemma:
 
     Attributes
     ----------
-    term : the THEORY.md quantity or claim, with its section
+    term : the docs/theory.md quantity or claim, with its section
     python : dotted name of the Python object that computes it
     coq_file : the file under ``proofs/``
     coq_name : the theorem name in that file

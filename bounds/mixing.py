@@ -1,4 +1,4 @@
-"""Mixing of the behaviour chain: d(t), τ_mix(ε) and the sound envelope (THEORY.md §4, A2).
+"""Mixing of the behaviour chain: d(t), τ_mix(ε) and the sound envelope (docs/theory.md §4, A2).
 
 ``d(t) = max_y ½‖P_b^t(y,·) − μ‖₁`` is non-increasing in t, and so is each row's own distance
 (μ is stationary and P_b contracts total variation). ``τ_mix(ε) = min{t : d(t) ≤ ε}``,
@@ -92,7 +92,7 @@ class MixingProfile:
             bound = min(bound, int(hit[0] + 1)) if bound is not None else int(hit[0] + 1)
         return TauMix(epsilon, bound, False,
                       f"upper bound from the envelope d(t) ≤ d̄(t₀)^⌊t/t₀⌋, t₀ = {env.t0}, "
-                      f"d̄(t₀) ≤ {env.dbar:.6g} (THEORY.md §4)")
+                      f"d̄(t₀) ≤ {env.dbar:.6g} (docs/theory.md §4)")
 
 
 @njit(parallel=True, cache=True)
@@ -163,7 +163,7 @@ def _envelope(d: np.ndarray) -> Envelope | None:
 
 def mixing_profile(model: EpochModel, eps: float = 0.25, *, behavior: np.ndarray | None = None,
                    st: Stationary | None = None, t_limit: int = 100_000) -> MixingProfile:
-    """The profile of d(t) down to ``eps`` (THEORY.md §4; see the module docstring).
+    """The profile of d(t) down to ``eps`` (docs/theory.md §4; see the module docstring).
 
     Parameters
     ----------

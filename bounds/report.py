@@ -1,4 +1,4 @@
-"""The audit report, in Markdown or HTML, for a deployment reviewer (THEORY.md §3–§6).
+"""The audit report, in Markdown or HTML, for a deployment reviewer (docs/theory.md §3–§6).
 
 Contents: a plain-language verdict; the three-term decomposition of Theorem 1; the bound
 against the number of handoffs T with the exact asymptote Δ_exact; the assumption table; the
@@ -163,7 +163,7 @@ def render_report(a: Audit, fmt: str, figure_names: dict[str, str] | None = None
         out += ["", f"![bound against T]({names['bound']})", "", "## Assumptions", "",
                 "| assumption | status | detail |", "|---|---|---|"]
         out += [f"| {r[0]} | {r[1]} | {r[2]} |" for r in sec["assumptions"]]
-        out += ["", "## Every number", "", "| quantity | value | THEORY.md |", "|---|---|---|"]
+        out += ["", "## Every number", "", "| quantity | value | docs/theory.md |", "|---|---|---|"]
         out += [f"| {r[0]} | {_fmt(r[1])} | {r[2]} |" for r in sec["numbers"]]
         out += ["", f"![AIS gaps]({names['gaps']})", "", "## The formula (sympy)", "",
                 f"$$\\mathbb{{E}}\\|Q_{{\\bar\\theta_T}}\\circ\\sigma - Q^*\\|_\\mu^2 \\le "
@@ -195,7 +195,7 @@ def render_report(a: Audit, fmt: str, figure_names: dict[str, str] | None = None
              table(["term", "value"], sec["terms"]), img("bound", "bound against T"),
              "<h2>Assumptions</h2>", table(["assumption", "status", "detail"],
                                            sec["assumptions"]),
-             "<h2>Every number</h2>", table(["quantity", "value", "THEORY.md"], sec["numbers"]),
+             "<h2>Every number</h2>", table(["quantity", "value", "docs/theory.md"], sec["numbers"]),
              img("gaps", "AIS gaps"), "<h2>The formula (sympy)</h2>",
              f"<pre>\\mathbb{{E}}\\|Q_{{\\bar\\theta_T}}\\circ\\sigma - Q^*\\|_\\mu^2 \\le "
              f"{html.escape(sym['latex'])}</pre><ul>"]

@@ -1,4 +1,4 @@
-"""The solved setting every term of :mod:`icq.bounds` reads (THEORY.md §1–§2, §4).
+"""The solved setting every term of :mod:`icq.bounds` reads (docs/theory.md §1–§2, §4).
 
 One :class:`Setting` holds, for an epoch model (notation of :mod:`icq.reference.model`):
 
@@ -69,7 +69,7 @@ class Setting:
 
 
 def prepare(model: EpochModel, *, weights: np.ndarray | None = None) -> Setting:
-    """Solve everything the terms share (THEORY.md §1–§2, §4).
+    """Solve everything the terms share (docs/theory.md §1–§2, §4).
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def prepare(model: EpochModel, *, weights: np.ndarray | None = None) -> Setting:
     if weights is None and st.ergodic:
         ais = ais_model(model, st.mu)
         ais = AISModel(smdp=ais.smdp, weights=ais.weights, cond=ais.cond,
-                       method="μ = stationary law of the behaviour chain (THEORY.md §4)")
+                       method="μ = stationary law of the behaviour chain (docs/theory.md §4)")
     else:
         ais = ais_model(model, weights if weights is not None
                         else np.ones(model.n_states))

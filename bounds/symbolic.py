@@ -1,4 +1,4 @@
-"""Every bound of THEORY.md §3–§6 as one sympy expression: the single source of truth.
+"""Every bound of docs/theory.md §3–§6 as one sympy expression: the single source of truth.
 
 Each printed number of :mod:`icq.bounds` is ``lambdify`` of an expression defined here, and each
 report prints ``latex()`` of the same expression; no formula is written a second time in numpy.
@@ -72,7 +72,7 @@ DELTA_VA = (epsilon + D) / (1 - gamma_bar)
 #: 2Δ for a Δ that bounds every policy's evaluation gap too: Δ_AIS, Δ_va, the state-wise bound
 #: (Lemma P, PolicyLoss.v ``greedy_policy_loss``)
 POLICY_LOSS = 2 * Delta
-#: 2Δ_exact/(1 − γ̄): what Δ_exact alone supports (THEORY.md §3's "each Δ" is false for Δ_exact)
+#: 2Δ_exact/(1 − γ̄): what Δ_exact alone supports (docs/theory.md §3's "each Δ" is false for Δ_exact)
 POLICY_LOSS_EXACT_GAP = 2 * Delta / (1 - gamma_bar)
 
 # -- §5: Lemma F --------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ AIS_TERM = 3 * Delta**2
 #: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ).
 #: That result bounds the *last* iterate in parameter space, E‖θ_T − θ*‖² ≤ G²(9 + 24τ)(1 + ln T)
 #: / (T(1 − κ)²ω²); since ‖φ‖ ≤ 1 gives λ_max(Σ) ≤ 1, ‖Q_θ − Q_θ*‖²_μ ≤ ‖θ − θ*‖², so ω² (not
-#: THEORY.md's ω) is the sound denominator. As ω ≤ 1 this is never smaller than THEORY.md's term.
+#: docs/theory.md's ω) is the sound denominator. As ω ≤ 1 this is never smaller than docs/theory.md's term.
 MIX_TERM = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
 #: Theorem 1: E‖Q_θ_T∘σ − Q*‖²_μ ≤ BOUND, θ_T the last projected iterate
 #: (Decomposition.v ``three_term_decomposition``)

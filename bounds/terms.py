@@ -1,4 +1,4 @@
-"""Model constants of THEORY.md §1 and the duration statistics behind them.
+"""Model constants of docs/theory.md §1 and the duration statistics behind them.
 
 - ``γ̄ = max_{y,j} Σ_{y'} K(y'|y,j) = max_{y,j} E[γ^τ 1{continue} | y,j]``;
 - ``T_max = max τ``, ``R̄ = max |R|``;
@@ -32,7 +32,7 @@ class Term:
     name : the symbol (``"gamma_bar"``, …)
     value : the number, or None when it is undefined (``reason`` says why)
     method : how it was computed
-    section : the THEORY.md section (and lemma) that defines it
+    section : the docs/theory.md section (and lemma) that defines it
     inputs : the scalars it was computed from
     reason : why it is undefined, when it is
     """
@@ -53,7 +53,7 @@ class DurationDiscount:
     ----------
     gamma : the primitive discount γ
     T_max : the largest duration
-    gamma_bar : ``max_{y,j} E[γ^τ 1{continue} | y,j]`` (THEORY.md §1)
+    gamma_bar : ``max_{y,j} E[γ^τ 1{continue} | y,j]`` (docs/theory.md §1)
     discount : (n_pairs,) ``E[γ^τ | y,j]`` (episode ends included)
     discount2 : (n_pairs,) ``E[γ^{2τ} | y,j]``
     continuation : (n_pairs,) ``Σ_{y'} K(y'|y,j)``
@@ -84,7 +84,7 @@ def pair_weights(model: EpochModel, mu: np.ndarray) -> np.ndarray:
 
 
 def duration_discount(model: EpochModel, mu: np.ndarray | None = None) -> DurationDiscount:
-    """Discount statistics of the durations (THEORY.md §1; Durations.v
+    """Discount statistics of the durations (docs/theory.md §1; Durations.v
     ``discount_duration_bounds``: ``γ^{T_max} ≤ E[γ^τ | y,j] ≤ γ``, checked per pair).
 
     Parameters
@@ -115,7 +115,7 @@ def duration_discount(model: EpochModel, mu: np.ndarray | None = None) -> Durati
 
 
 def model_constants(model: EpochModel) -> dict[str, Term]:
-    """``γ̄``, ``T_max`` and ``R̄`` (THEORY.md §1), each with its method.
+    """``γ̄``, ``T_max`` and ``R̄`` (docs/theory.md §1), each with its method.
 
     >>> from icq.reference.model import load, example_path
     >>> c = model_constants(load(example_path("ring-exact")))

@@ -1,4 +1,4 @@
-"""Theorem 1 with explicit constants (THEORY.md §6; Decomposition.v ``three_term_decomposition``).
+"""Theorem 1 with explicit constants (docs/theory.md §6; Decomposition.v ``three_term_decomposition``).
 
 Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(t+1))``, last iterate
 θ_T and ``G = R̄ + 2R_θ``:
@@ -6,14 +6,14 @@ Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(
     E‖Q_θ_T∘σ − Q*‖²_μ ≤ 3 C_F² ε_approx² + 3 Δ² + 3 G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T)
                                                        / (T (1−κ)² ω²)
 
-(THEORY.md writes ω and the averaged iterate θ̄_T; the cited theorem bounds the last iterate in
+(docs/theory.md writes ω and the averaged iterate θ̄_T; the cited theorem bounds the last iterate in
 parameter space with ω², which is what is implemented: see :data:`icq.bounds.symbolic.MIX_TERM`.)
 
 (neural approximation, interface gap, mixing residual). The three-term split and
 ``(a+b+c)² ≤ 3(a²+b²+c²)`` are machine-checked; the mixing residual is **imported** from
 Bhandari, Russo & Singal (2018), "A finite time analysis of temporal difference learning with
 linear function approximation", Theorem 3(c), with (1 − γ) replaced by (1 − κ) through the
-strong monotonicity of THEORY.md §5: its constants are restated from the literature, not
+strong monotonicity of docs/theory.md §5: its constants are restated from the literature, not
 proved here. Any Δ of §3 may stand for Δ (Δ_AIS is the paper's; all four are reported).
 
 Every number is ``lambdify`` of :data:`icq.bounds.symbolic.BOUND` and its terms; ``latex()`` of

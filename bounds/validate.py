@@ -5,7 +5,7 @@ rule (STYLE.md 12); the command line turns it into exit status 2 with nothing wr
 
 Feature files (``--features FILE``): an array of shape ``(n_obs_pairs, d)`` whose rows are the
 features ``φ(ô, j)`` of the model's observation pairs, every row with ``‖φ‖₂ ≤ 1``
-(THEORY.md §5). Accepted forms:
+(docs/theory.md §5). Accepted forms:
 
 - ``.npy``: the array, rows in the model's observation-pair order;
 - ``.json``: either the array as a list of rows (model order), or an object
@@ -54,7 +54,7 @@ def check_features(phi: Any, model: EpochModel, *, field: str = "features") -> n
     if (norms > 1.0 + NORM_TOL).any():
         r = int(np.argmax(norms))
         raise InputError(f"{field}: row {r} ({_pair_name(model, r)}) has ‖φ‖₂ = {norms[r]:.6g} "
-                         "> 1 (rule: ‖φ(ô,j)‖₂ ≤ 1, THEORY.md §5)")
+                         "> 1 (rule: ‖φ(ô,j)‖₂ ≤ 1, docs/theory.md §5)")
     return arr
 
 

@@ -59,7 +59,7 @@ first ⌈ρd⌉ features and its private state. Behaviour: uniform over the two 
 
 **A6 holds for the features used** (one-hot over the observation pairs, i.e. tabular IC-Q): κ ≈
 0.84 < 1 at every point (`icq.bounds` closed form), because E[γ^{2τ}] ≈ 0.35 is small enough
-against the uniform behaviour (THEORY.md §5: the same family with τ ≡ 1 and γ = 0.9 has
+against the uniform behaviour (docs/theory.md §5: the same family with τ ≡ 1 and γ = 0.9 has
 κ = 1.27, and A6 fails).
 
 **Protocol.** For each seed (a new draw of W and the local policies) and ρ ∈ {0.2, 0.4, 0.6,
@@ -84,7 +84,7 @@ Same family as T1 (model seed 0). Seeds vary the learner's random stream.
 (y, j) ~ μ ⊗ π_b) against the number of handoffs T, for two learners: projected IC-Q with
 Theorem 1's own steps α_t = 1/((1−κ)ω(t+1)) and projection radius R_θ from the audit
 (`experiments/t2/learner.py`, the algorithm the theorem is about; both its last iterate, which
-`icq.bounds` bounds, and its averaged iterate, THEORY.md's wording, are shown), and the
+`icq.bounds` bounds, and its averaged iterate, docs/theory.md's wording, are shown), and the
 library's tabular IC-Q (per-entry steps 1/n^0.7, no averaging). The red line is Theorem 1's
 right-hand side with explicit constants from `icq.bounds.theorem1` (its mixing residual is
 imported from Bhandari, Russo & Singal 2018, not machine-checked).
@@ -176,7 +176,7 @@ the ν₀ value gap at most 0.12 × 2Δ_AIS. The quick setting (5 seeds) gives r
     "t2": """
 **Findings.** (a) Theorem 1's learner, last iterate (what `icq.bounds` now bounds, with ω²):
 log-log slope −1.11 over T = 10³…10⁷ and −1.00 on the upper half, consistent with the (1 + ln
-T)/T rate; its averaged iterate (THEORY.md's wording) −1.23; the library's per-entry 1/n^0.7
+T)/T rate; its averaged iterate (docs/theory.md's wording) −1.23; the library's per-entry 1/n^0.7
 learner decays more slowly (slope −0.78), as its step schedule predicts. Every mean error lies
 below the bound, which is 10⁹–10¹¹ times larger (mostly 1/((1−κ)²ω²) with ω = min μ⊗π_b ≈
 0.0035): sound here, but not a usable estimate. (b) **Not reproduced**: the paper reports error

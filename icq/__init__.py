@@ -1,7 +1,7 @@
 """icq: the reference implementation of IC-Q and its finite-sample bound.
 
 Learning to Hand Off (Li, Zhang, Zhou, Chen, Yan, 2026): interface-constrained SMDPs, IC-Q,
-and Theorem 1. The mathematics is THEORY.md's; every function names the section it implements.
+and Theorem 1. The mathematics is docs/theory.md's; every function names the section it implements.
 
 >>> import icq
 >>> m = icq.load(icq.example_path("ring-exact"))

@@ -1,4 +1,4 @@
-(** * Lemma A: the AIS gap, in all the forms of THEORY.md §3
+(** * Lemma A: the AIS gap, in all the forms of docs/theory.md §3
 
     Latent epoch model M (states y, kernel K, reward r̄) and AIS-induced model H on
     observations ô (kernel K̂, reward r̂), linked by σ : y ↦ ô, with admissible sets
@@ -55,7 +55,7 @@ Proof.
 Qed.
 
 (** Equal masses: any constant c may be subtracted from f first (c = mid-range gives
-    ½ span(f), THEORY.md §3).  Without equal masses this is false. *)
+    ½ span(f), docs/theory.md §3).  Without equal masses this is false. *)
 Theorem ipm_centered_bound :
   forall (A : Type) (l : list A) (n1 n2 f : A -> R) (c : R),
     fsum l n1 = fsum l n2 ->
@@ -81,7 +81,7 @@ Definition pushforward (eqO : forall a b : O, {a = b} + {a <> b}) (M : smdp Y B)
   fsum (states M) (fun y' => if eqO (sig y') o then kern M y j y' else 0).
 
 (** H lists each observation once, σ maps latent states into it, and the admissible
-    successors depend on the observation only (THEORY.md §1: J_i(o)). *)
+    successors depend on the observation only (docs/theory.md §1: J_i(o)). *)
 Definition ais_compatible (M : smdp Y B) (H : smdp O B) (sig : Y -> O) : Prop :=
   NoDup (states H) /\
   (forall y, In y (states M) -> In (sig y) (states H)) /\
@@ -120,7 +120,7 @@ Definition statewise_source (eqO : forall a b : O, {a = b} + {a <> b}) (M : smdp
 
 End Setting.
 
-(** F(e)(y,j) = a(y,j) + Σ_{y'} K(y'|y,j) max_{j'} e(y',j')  (THEORY.md §3, state-wise) *)
+(** F(e)(y,j) = a(y,j) + Σ_{y'} K(y'|y,j) max_{j'} e(y',j')  (docs/theory.md §3, state-wise) *)
 Definition statewise_map {Y B : Type} (M : smdp Y B) (a e : Y -> B -> R) (y : Y) (j : B) : R :=
   a y j + fsum (states M) (fun y' => kern M y j y' * vmax M e y').
 
@@ -204,7 +204,7 @@ Proof.
   lra.
 Qed.
 
-(** |Q* − Q̂*∘σ| ≤ F(|Q* − Q̂*∘σ|) with source ε(y,j) + D(y,j) (THEORY.md §3, proof of Lemma A). *)
+(** |Q* − Q̂*∘σ| ≤ F(|Q* − Q̂*∘σ|) with source ε(y,j) + D(y,j) (docs/theory.md §3, proof of Lemma A). *)
 Theorem ais_gap_recursion :
   forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
          (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R),
@@ -315,7 +315,7 @@ Proof.
   - apply ais_gap_recursion; assumption.
 Qed.
 
-(** D(y,j) ≤ d_TV(y,j) · ‖V̂*‖∞ ≤ γ̄ δ L_V (TV paired with the sup norm, THEORY.md §3). *)
+(** D(y,j) ≤ d_TV(y,j) · ‖V̂*‖∞ ≤ γ̄ δ L_V (TV paired with the sup norm, docs/theory.md §3). *)
 Lemma transition_gap_le_paper {Y O B : Type} (eqO : forall a b : O, {a = b} + {a <> b})
   (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (qh : O -> B -> R) (g L delta : R) y j :
   tv_gap eqO M H sig y j <= g * delta ->
@@ -393,7 +393,7 @@ Proof.
 Qed.
 
 (** Δ_exact ≤ max e for any supersolution e ≥ F e of the state-wise map (in particular its
-    least fixed point): the first inequality of the ordering of THEORY.md §3. *)
+    least fixed point): the first inequality of the ordering of docs/theory.md §3. *)
 Theorem ais_gap_exact_le_statewise :
   forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
          (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
@@ -412,7 +412,7 @@ Proof.
   - specialize (C y j Hy Hj); unfold Rdiv in C; rewrite Rmult_0_l in C; lra.
 Qed.
 
-(** The ordering of THEORY.md §3 for the fixed point e = F e:
+(** The ordering of docs/theory.md §3 for the fixed point e = F e:
     Δ_exact ≤ max e ≤ Δ_va = (ε + D)/(1 − γ̄) ≤ Δ_AIS = (ε + γ̄ L_V δ)/(1 − γ̄). *)
 Theorem ais_gap_ordering :
   forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
@@ -474,7 +474,7 @@ Proof.
     + intros y j Hy Hj; apply transition_gap_le_paper; [apply Htv; assumption | exact HL].
 Qed.
 
-(** ** Imported result: agent-state Q-learning convergence (THEORY.md §2)
+(** ** Imported result: agent-state Q-learning convergence (docs/theory.md §2)
 
     Not proved here.  Kara & Yüksel (2023) and Sinha, Geist & Mahajan (2024) show that
     tabular Q-learning on agent states, under a fixed behaviour policy whose induced
@@ -484,7 +484,7 @@ Definition agent_state_q_convergence {O B : Type} (H : smdp O B)
   (Qk : nat -> O -> B -> R) (qh : O -> B -> R) : Prop :=
   forall o j, In o (states H) -> In j (adm H o) -> Un_cv (fun k => Qk k o j) (qh o j).
 
-(** Corollary (paper, THEORY.md §6 with ε_approx = 0, T → ∞): the tabular IC-Q iterates
+(** Corollary (paper, docs/theory.md §6 with ε_approx = 0, T → ∞): the tabular IC-Q iterates
     end within Δ_va (hence within Δ_AIS) of the latent optimum Q*. *)
 Theorem tabular_icq_limit_gap :
   forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})

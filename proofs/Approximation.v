@@ -1,4 +1,4 @@
-(** * Lemma F: the approximation constant C_F = 1 + (1 + γ̄)/(1 − κ) (THEORY.md §5)
+(** * Lemma F: the approximation constant C_F = 1 + (1 + γ̄)/(1 − κ) (docs/theory.md §5)
 
     Q_θ* = Π T̂ Q_θ* is the projected fixed point, Q_θ̃ any element of span(Φ) (the
     Chebyshev fit or the μ-projection of Q̂* ), ε_approx = ‖Q_θ̃ − Q̂*‖∞.  The argument:
@@ -12,7 +12,7 @@
 
     so ‖Q_θ* − Q_θ̃‖_μ ≤ (1+γ̄)ε/(1−κ) and the constant follows.  The facts are stated
     for an abstract set of value functions with two distances: d_μ (the weighted L2
-    distance of THEORY.md §5) and d_∞ (sup distance over every pair that T̂ reads:
+    distance of docs/theory.md §5) and d_∞ (sup distance over every pair that T̂ reads:
     the pairs of the support and all admissible pairs at their successors). *)
 
 From Coq Require Import Reals Lra.

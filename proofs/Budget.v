@@ -1,4 +1,4 @@
-(** * The sample budget: a decreasing envelope of Theorem 1's bound (THEORY.md §6)
+(** * The sample budget: a decreasing envelope of Theorem 1's bound (docs/theory.md §6)
 
     Right-hand side of Theorem 1 at T handoffs:
       A + c · (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T)/T,

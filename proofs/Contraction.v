@@ -1,6 +1,6 @@
-(** * Lemma C: the SMDP Bellman operator is a γ̄-contraction (THEORY.md §1)
+(** * Lemma C: the SMDP Bellman operator is a γ̄-contraction (docs/theory.md §1)
 
-    Epoch-level model in sufficient statistics (THEORY.md §1): a finite state list,
+    Epoch-level model in sufficient statistics (docs/theory.md §1): a finite state list,
     admissible successors J(x), mean option reward r̄(x,j) and discounted continuation
     kernel K(x'|x,j) = E[γ^τ 1{X' = x'} | x, j] (nonnegative, row mass ≤ γ̄).
 
@@ -33,7 +33,7 @@ Context {S B : Type}.
 (** V(x) = max_{j ∈ J(x)} q(x,j) *)
 Definition vmax (M : smdp S B) (q : S -> B -> R) (x : S) : R := fmax (adm M x) (q x).
 
-(** The Bellman optimality operator of THEORY.md §1. *)
+(** The Bellman optimality operator of docs/theory.md §1. *)
 Definition bellman (M : smdp S B) (q : S -> B -> R) (x : S) (j : B) : R :=
   rew M x j + fsum (states M) (fun x' => kern M x j x' * vmax M q x').
 
@@ -103,7 +103,7 @@ Proof.
     apply (fmax_ub (states M) (fun x => fmax (adm M x) (fun j => Rabs (q1 x j - q2 x j))) x' Hx').
 Qed.
 
-(** Lemma C (THEORY.md §1): ‖T q1 − T q2‖∞ ≤ γ̄ ‖q1 − q2‖∞. *)
+(** Lemma C (docs/theory.md §1): ‖T q1 − T q2‖∞ ≤ γ̄ ‖q1 − q2‖∞. *)
 Theorem bellman_contraction :
   forall (S B : Type) (M : smdp S B) (g : R) (q1 q2 : S -> B -> R),
     kernel_nonneg M -> row_mass_le M g -> 0 <= g ->

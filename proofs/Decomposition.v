@@ -1,4 +1,4 @@
-(** * The three-term decomposition of Theorem 1 (THEORY.md §6)
+(** * The three-term decomposition of Theorem 1 (docs/theory.md §6)
 
     ‖Q_θ_T∘σ − Q*‖_μ ≤ ‖Q_θ_T − Q_θ*‖_μ + ‖Q_θ* − Q̂*‖_μ + ‖Q̂*∘σ − Q*‖_μ
                      ≤ (estimation error) + C_F ε_approx (Lemma F) + Δ (Lemma A),
@@ -54,10 +54,10 @@ Proof.
 Qed.
 
 (** Imported result (Bhandari, Russo & Singal 2018, Theorem 3(c), with 1 − κ for 1 − γ,
-    THEORY.md §6): the last projected iterate after T steps with
+    docs/theory.md §6): the last projected iterate after T steps with
     α_t = 1/((1 − κ) ω (t + 1)) has expected squared μ-error to Q_θ* at most
     G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T) / (T (1 − κ)² ω²): the cited bound is on
-    ‖θ_T − θ*‖², and ‖φ‖ ≤ 1 makes ‖Q_θ − Q_θ*‖_μ ≤ ‖θ − θ*‖ (THEORY.md writes ω and the
+    ‖θ_T − θ*‖², and ‖φ‖ ≤ 1 makes ‖Q_θ − Q_θ*‖_μ ≤ ‖θ − θ*‖ (docs/theory.md writes ω and the
     averaged iterate; see proofs/README.md).  [est_err w] is ‖Q_θ_T − Q_θ*‖_μ on outcome w,
     [tmix] is τ_mix(α_T). *)
 Definition markov_noise_sa_bound {W : Type} (ws : list W) (p est_err : W -> R)
@@ -65,7 +65,7 @@ Definition markov_noise_sa_bound {W : Type} (ws : list W) (p est_err : W -> R)
   fsum ws (fun w => p w * est_err w ^ 2)
     <= G ^ 2 * (9 + 24 * (tmix + 1)) * (1 + ln T) / (T * (1 - kappa) ^ 2 * omega ^ 2).
 
-(** Theorem 1 of THEORY.md §6, given the imported bound: if on every outcome the error
+(** Theorem 1 of docs/theory.md §6, given the imported bound: if on every outcome the error
     to Q* is at most est_err + C_F ε_approx + Δ (triangle inequality with Lemma F and
     Lemma A), then E‖Q_θ_T∘σ − Q*‖²_μ ≤ 3 C_F² ε² + 3 Δ² + 3 · (mixing residual). *)
 Theorem theorem1_bound :

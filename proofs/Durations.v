@@ -1,4 +1,4 @@
-(** * Durations and the effective discount (THEORY.md §1, §5)
+(** * Durations and the effective discount (docs/theory.md §1, §5)
 
     For a duration τ ∈ {1, …, T_max} with law p, the per-invocation discount is
     E[γ^τ] = Σ_t p(t) γ^t.

@@ -1,6 +1,6 @@
 (** * Finite sums and maxima over lists
 
-    THEORY.md states every lemma over finite index sets (latent states, observations,
+    docs/theory.md states every lemma over finite index sets (latent states, observations,
     admissible successors, durations 1..T_max).  Here a finite index set is a list and
     the two operations used throughout are
 

@@ -1,4 +1,4 @@
-(** * The mixing envelope of the behaviour chain (THEORY.md §4)
+(** * The mixing envelope of the behaviour chain (docs/theory.md §4)
 
     d(t) = max_y ½‖P_b^t(y,·) − μ‖₁ and d̄(t) = max_{y,y'} ½‖P^t(y,·) − P^t(y',·)‖₁.
     The premise d(t) ≤ d̄(t₀)^⌊t/t₀⌋ is the standard consequence of d ≤ d̄ and the

@@ -1,4 +1,4 @@
-(** * Lemma P: loss of the decentralized greedy policy (THEORY.md §3)
+(** * Lemma P: loss of the decentralized greedy policy (docs/theory.md §3)
 
     π̂ is greedy for Q̂ on observations; it acts in the latent model through σ:
     the latent policy is y ↦ π̂(σ y).  V*(y) = max_j Q*(y,j) and V^π̂(y) = Q^π̂(y, π̂(σ y)),
@@ -10,7 +10,7 @@
       the state-wise bound do bound both gaps, so V* − V^π̂ ≤ 2Δ holds for them.
     - [greedy_policy_loss_exact_gap]: from |Q* − Q̂∘σ| ≤ Δ alone (Δ_exact), only
       V* − V^π̂ ≤ 2Δ/(1 − γ̄) follows, and
-    - [exact_gap_policy_loss_not_2delta]: the 2Δ_exact claim of THEORY.md §3 is false
+    - [exact_gap_policy_loss_not_2delta]: the 2Δ_exact claim of docs/theory.md §3 is false
       (a two-state counterexample, machine-checked). *)
 
 From Coq Require Import Reals Lra List.
@@ -191,7 +191,7 @@ Proof.
   unfold w in Hw; lra.
 Qed.
 
-(** ** THEORY.md §3 claims V* − V^π̂ ≤ 2Δ "for each of the Δ above"; for Δ_exact it fails.
+(** ** docs/theory.md §3 claims V* − V^π̂ ≤ 2Δ "for each of the Δ above"; for Δ_exact it fails.
 
     Two latent states 0, 1 share one observation; successors a (= true), b (= false);
     every invocation moves to state 1 with K = 9/10 (γ̄ = 9/10).

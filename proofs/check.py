@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check the Coq proofs and their tie to the Python numbers (THEORY.md §7).
+"""Check the Coq proofs and their tie to the Python numbers (docs/theory.md §7).
 
 Run from the repository root::
 

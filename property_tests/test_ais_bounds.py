@@ -1,4 +1,4 @@
-"""Lemma A and Lemma P (THEORY.md §3) with the numbers of icq.bounds: Δ_exact ≤ state-wise ≤
+"""Lemma A and Lemma P (docs/theory.md §3) with the numbers of icq.bounds: Δ_exact ≤ state-wise ≤
 Δ_va ≤ Δ_AIS and the greedy decentralized policy's loss within its bounds; ε, d_TV and Δ_exact
 agree with an independent computation."""
 

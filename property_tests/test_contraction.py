@@ -1,4 +1,4 @@
-"""Lemma C (THEORY.md §1): the Bellman optimality operator is a γ̄-contraction in sup norm."""
+"""Lemma C (docs/theory.md §1): the Bellman optimality operator is a γ̄-contraction in sup norm."""
 
 from hypothesis import given
 from hypothesis import strategies as st

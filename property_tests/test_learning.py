@@ -1,4 +1,4 @@
-"""Empirical error against the computed bound (THEORY.md §2, §6): projected IC-Q's mean squared
+"""Empirical error against the computed bound (docs/theory.md §2, §6): projected IC-Q's mean squared
 error over seeds is within Theorem 1 wherever the audit says it applies, and tabular IC-Q
 converges to Q̂*_μ."""
 

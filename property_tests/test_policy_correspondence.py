@@ -1,4 +1,4 @@
-"""Policy correspondence (THEORY.md §2) and the AIS policy-evaluation gap (§3, Lemma A for a
+"""Policy correspondence (docs/theory.md §2) and the AIS policy-evaluation gap (§3, Lemma A for a
 fixed policy): a decentralized policy run through the runtime is worth exactly its lifted policy
 evaluated in the latent model, and the AIS model's own evaluation is within its bounds."""
 

@@ -1,4 +1,4 @@
-"""The primitive-level IC-SMDP and its exact reduction to decision epochs (THEORY.md §1),
+"""The primitive-level IC-SMDP and its exact reduction to decision epochs (docs/theory.md §1),
 against Monte Carlo simulation of the primitive model, on random primitive models."""
 
 from hypothesis import given

@@ -1,4 +1,4 @@
-"""Reductions (THEORY.md §1, §3): τ ≡ 1 makes IC-Q ordinary Q-learning (compiled learner and
+"""Reductions (docs/theory.md §1, §3): τ ≡ 1 makes IC-Q ordinary Q-learning (compiled learner and
 runtime agents, bit for bit up to rounding), and exact observations make ε = δ = 0 and
 Q̂*∘σ = Q*."""
 

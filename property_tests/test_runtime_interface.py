@@ -1,4 +1,4 @@
-"""The decentralized runtime's interface (THEORY.md §1–§2): agents receive only their own
+"""The decentralized runtime's interface (docs/theory.md §1–§2): agents receive only their own
 observation labels (the function O_i of σ(y)), admissible successor names and three-number
 handoffs. Two leaking worlds are negative controls the checker must catch."""
 

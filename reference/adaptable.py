@@ -1,6 +1,6 @@
 """Adaptable agents: IC-Q with learned local actions (paper §3, last paragraph; §5.3).
 
-In the pre-configured regime of THEORY.md §1 an agent's local policy ``π_i^loc`` is fixed and
+In the pre-configured regime of docs/theory.md §1 an agent's local policy ``π_i^loc`` is fixed and
 only its successor is learned. An *adaptable* agent learns both, with two coupled Q-functions
 over its own observations:
 

@@ -1,4 +1,4 @@
-"""The AIS-induced SMDP on the disjoint union of observations (THEORY.md §2).
+"""The AIS-induced SMDP on the disjoint union of observations (docs/theory.md §2).
 
 With a weighting μ on latent states and ``μ(y|ô) = μ(y)/μ(σ⁻¹(ô))`` (uniform on ``σ⁻¹(ô)``
 where μ gives ``ô`` no mass):
@@ -67,7 +67,7 @@ def ais_model(model: EpochModel, weights: np.ndarray | None = None) -> AISModel:
     if weights is None:
         st = stationary(model)
         if st.ergodic:
-            weights, method = st.mu, "μ = stationary law of the behaviour chain (THEORY.md §4)"
+            weights, method = st.mu, "μ = stationary law of the behaviour chain (docs/theory.md §4)"
         else:
             weights = np.ones(model.n_states)
             method = ("μ uniform on each σ⁻¹(ô): behaviour chain not uniformly ergodic "

@@ -1,4 +1,4 @@
-"""The behaviour chain on latent epoch states, its stationary law and mixing (THEORY.md §4).
+"""The behaviour chain on latent epoch states, its stationary law and mixing (docs/theory.md §4).
 
 ``P_b(y'|y) = Σ_j π_b(j|σ(y)) [P(Y'=y'|y,j) + P(end|y,j) ν₀(y')]``: episodes restart from
 ``ν₀``. It is stored as a sparse part plus a rank-one restart term,
@@ -117,7 +117,7 @@ def _period(adj: sp.csr_matrix, weights: sp.csr_matrix, nodes: np.ndarray) -> in
 
 
 def stationary(model: EpochModel, behavior: np.ndarray | None = None) -> Stationary:
-    """Stationary law μ of the behaviour chain (THEORY.md §4) and its ergodicity verdict."""
+    """Stationary law μ of the behaviour chain (docs/theory.md §4) and its ergodicity verdict."""
     ch = behaviour_chain(model, behavior)
     n = ch.n
     G = ch.graph()
@@ -254,7 +254,7 @@ def mixing_time(model: EpochModel, epsilon: float = 0.25, *, behavior: np.ndarra
 
 @dataclass(frozen=True)
 class Envelope:
-    """``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (THEORY.md §4)."""
+    """``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (docs/theory.md §4)."""
 
     t0: int
     dbar: float
@@ -271,7 +271,7 @@ class Envelope:
 
 
 def dbar_envelope(ch: BehaviourChain, t0_max: int = 64, block: int = 512) -> Envelope:
-    """The envelope of THEORY.md §4 at the smallest power-of-two ``t₀ ≤ t0_max`` whose bound
+    """The envelope of docs/theory.md §4 at the smallest power-of-two ``t₀ ≤ t0_max`` whose bound
     on ``d̄(t₀) = max_{y,y'} ½‖P^t(y,·) − P^t(y',·)‖₁`` is below 1/2.
 
     The bound used is ``d̄(t) ≤ 1 − Σ_{y'} min_y P^t(y,y')`` (since ``½‖p − q‖₁ = 1 − Σ min(p,q)``

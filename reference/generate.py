@@ -1,4 +1,4 @@
-"""Random valid epoch models, generated with array operations only (FORMAT.md, THEORY.md §1).
+"""Random valid epoch models, generated with array operations only (FORMAT.md, docs/theory.md §1).
 
 :func:`random_model` draws an ``icsmdp-epoch/1`` model directly as arrays and validates it with
 :func:`~icq.reference.model.from_arrays` (the same rules as the JSON loader), so that models with

@@ -1,4 +1,4 @@
-"""The epoch-level IC-SMDP, array-backed (THEORY.md §1; FORMAT.md ``icsmdp-epoch/1``).
+"""The epoch-level IC-SMDP, array-backed (docs/theory.md §1; FORMAT.md ``icsmdp-epoch/1``).
 
 An IC-SMDP seen at its decision epochs (handoff times) has
 
@@ -72,7 +72,7 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class SMDP:
-    """A finite SMDP given by its sufficient statistics (THEORY.md §1).
+    """A finite SMDP given by its sufficient statistics (docs/theory.md §1).
 
     Rows are state–successor pairs: the pairs of state ``x`` are ``ptr[x]:ptr[x+1]``.
 
@@ -104,7 +104,7 @@ class SMDP:
 
     @cached_property
     def gamma_bar(self) -> float:
-        """``γ̄ = max_pairs Σ_{x'} K`` (THEORY.md §1)."""
+        """``γ̄ = max_pairs Σ_{x'} K`` (docs/theory.md §1)."""
         return float(np.asarray(self.K.sum(axis=1)).max(initial=0.0))
 
     def vmax(self, q: np.ndarray) -> np.ndarray:
@@ -231,7 +231,7 @@ class EpochModel:
 
     @cached_property
     def K2(self) -> sp.csr_matrix:  # noqa: N802
-        """(n_pairs, n) CSR ``E[γ^{2τ} 1{Y'=y'} | y,j]`` (for A6, THEORY.md §5)."""
+        """(n_pairs, n) CSR ``E[γ^{2τ} 1{Y'=y'} | y,j]`` (for A6, docs/theory.md §5)."""
         return self._continuation(self.out_prob * self.gamma ** (2.0 * self.out_dur))
 
     @cached_property
@@ -252,7 +252,7 @@ class EpochModel:
 
     @cached_property
     def gamma_bar(self) -> float:
-        """``γ̄`` (THEORY.md §1)."""
+        """``γ̄`` (docs/theory.md §1)."""
         return self.latent.gamma_bar
 
     @cached_property

@@ -1,4 +1,4 @@
-"""Neural IC-Q (paper §3–§4; THEORY.md §2, §5, §6), in PyTorch.
+"""Neural IC-Q (paper §3–§4; docs/theory.md §2, §5, §6), in PyTorch.
 
 The model
 ---------
@@ -24,11 +24,11 @@ minibatch of ``B`` consecutive handoffs the step is the mean over them. ``Π`` p
 trust region of A3: with ``projection="agent"`` (default) each agent projects its own block onto a
 ball of radius ``R_θ/√N`` around its initialisation, so that the joint iterate stays in
 ``‖θ − θ₀‖₂ ≤ R_θ`` without any agent learning another's norm; ``projection="joint"`` projects the
-concatenated ``θ`` (a centralised step, THEORY.md §6 read literally). ``R_θ`` is in parameter
-units; in the normalised tangent-feature units of THEORY.md §5 it is ``s·R_θ`` with ``s`` the
+concatenated ``θ`` (a centralised step, docs/theory.md §6 read literally). ``R_θ`` is in parameter
+units; in the normalised tangent-feature units of docs/theory.md §5 it is ``s·R_θ`` with ``s`` the
 tangent-feature scale. SGD step sizes are in feature units, i.e. ``α_t/s²`` per parameter, so that
 ``α`` is the step on ``Q`` for the pair with the largest gradient, whatever the width:
-``"theory"`` ``α_t = 1/((1−κ)ω(t+1))`` (THEORY.md §6), ``"constant"`` ``α_t = lr``, ``"harmonic"``
+``"theory"`` ``α_t = 1/((1−κ)ω(t+1))`` (docs/theory.md §6), ``"constant"`` ``α_t = lr``, ``"harmonic"``
 ``α_t = lr/(1 + t/lr_decay)``; Adam (a practical option outside the theorem) takes ``lr`` in
 parameter units. ``t`` counts updates over all agents (the theorem's clock; a deployment needs a
 shared clock for it). The reported iterate is the average ``θ̄_T = θ₀ + (1/T) Σ_{t=1}^T δ_t``
@@ -46,7 +46,7 @@ Parameters are stored as one flat row per agent (rows zero-padded to a common le
 never moves), so an update touches its own agent's row only.
 
 Theorem 1 is a statement about the *linearised* learner ``Q = φᵀθ`` with the tangent features
-``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (THEORY.md §5, :func:`tangent_features`); the network differs from it
+``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (docs/theory.md §5, :func:`tangent_features`); the network differs from it
 by the linearisation error on the trust region (A4), which :func:`linearisation_error` measures and
 :func:`neural_feature_terms` reports beside the theorem's terms.
 
@@ -165,7 +165,7 @@ class NeuralConfig:
     radius : R_θ in parameter units (``‖θ − θ₀‖₂ ≤ R_θ``), ``None`` for no projection
     projection : ``"agent"`` (per-agent balls of radius ``R_θ/√N``) or ``"joint"``
     batch : handoffs per update (1 = the paper's algorithm)
-    average : report the averaged iterate θ̄_T (THEORY.md §6) rather than the last one
+    average : report the averaged iterate θ̄_T (docs/theory.md §6) rather than the last one
     dtype, device : torch dtype name and device (``"cpu"``, ``"cuda"``, ``"cuda:1"``)
     """
 
@@ -226,7 +226,7 @@ class NeuralConfig:
             bad(f"radius: {self.radius} must be a finite number > 0 (or None: no projection)")
         if self.schedule == "theory":
             if self.optimizer != "sgd":
-                bad("schedule 'theory' is the step size of projected SGD (THEORY.md §6); "
+                bad("schedule 'theory' is the step size of projected SGD (docs/theory.md §6); "
                     "it cannot be used with optimizer 'adam'")
             if self.kappa is None or self.omega is None:
                 bad("schedule 'theory': give kappa (κ of A6) and omega (ω = λ_min(Σ) of A5)")
@@ -423,7 +423,7 @@ def build_networks(model: EpochModel, width: int = 64, depth: int = 2, seed: int
                    activation: str = "relu", bias: bool = True, center: bool = True,
                    encoding: Encoding | None = None, dtype: torch.dtype = torch.float64,
                    device: str | torch.device = "cpu") -> AgentNetworks:
-    """Initialise one MLP per agent (THEORY.md §5: per-agent parameter blocks, no sharing).
+    """Initialise one MLP per agent (docs/theory.md §5: per-agent parameter blocks, no sharing).
 
     Agent ``i``'s weights are drawn from its own generator (numpy ``SeedSequence([seed, i])``,
     float64, so the draw does not depend on device or dtype): hidden layers ``N(0, g²/fan_in)``
@@ -681,12 +681,12 @@ def _put(st: _Static, x: torch.Tensor, row: torch.Tensor, value: torch.Tensor) -
 
 
 def _average(delta: torch.Tensor, u: torch.Tensor, steps: int) -> torch.Tensor:
-    """``(1/T) Σ_{t=1}^T δ_t = δ_T − U_T/T`` (THEORY.md §6's averaged iterate, minus θ₀)."""
+    """``(1/T) Σ_{t=1}^T δ_t = δ_T − U_T/T`` (docs/theory.md §6's averaged iterate, minus θ₀)."""
     return delta if steps == 0 else delta - u / steps
 
 
 def _base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
-    """α_t for t = t0..t0+n−1 before the unit conversion (THEORY.md §6 for ``"theory"``)."""
+    """α_t for t = t0..t0+n−1 before the unit conversion (docs/theory.md §6 for ``"theory"``)."""
     t = np.arange(t0, t0 + n, dtype=float)
     if config.schedule == "constant":
         return np.full(n, config.lr)
@@ -876,7 +876,7 @@ def _method(config: NeuralConfig) -> str:
         sched = f"α_t = {config.lr:g}/(1 + t/{config.lr_decay:g})"
     else:
         sched = (f"α_t = 1/((1−κ)ω(t+1)), κ = {config.kappa:g}, ω = {config.omega:g} "
-                 "(THEORY.md §6)")
+                 "(docs/theory.md §6)")
     if config.optimizer == "sgd":
         sched += " in tangent-feature units (α/s² per parameter)"
     proj = ""
@@ -1050,7 +1050,7 @@ def train_neural(model: EpochModel, config: NeuralConfig = NeuralConfig(), *,
                  encoding: Encoding | None = None, checkpoint: str | Path | None = None,
                  resume: bool = False, chunk: int = 10_000, progress: bool = False
                  ) -> NeuralResult:
-    """Run neural IC-Q for ``config.handoffs`` handoffs (paper §3; THEORY.md §6).
+    """Run neural IC-Q for ``config.handoffs`` handoffs (paper §3; docs/theory.md §6).
 
     Parameters
     ----------
@@ -1118,7 +1118,7 @@ def train_neural_batch(model: EpochModel, config: NeuralConfig, seeds: Sequence[
 
 
 # ---------------------------------------------------------------------------------------
-# Tangent features (THEORY.md §5) and the linearisation error on the trust region (A4)
+# Tangent features (docs/theory.md §5) and the linearisation error on the trust region (A4)
 # ---------------------------------------------------------------------------------------
 
 
@@ -1157,7 +1157,7 @@ def _tangent_raw(nets: AgentNetworks) -> tuple[list[np.ndarray], float, list[np.
 
 @dataclass(frozen=True, eq=False)
 class TangentFeatures:
-    """Tangent features ``φ(ô,j) = ∇_θ f(ô,j; θ₀) / s`` of every agent's network (THEORY.md §5).
+    """Tangent features ``φ(ô,j) = ∇_θ f(ô,j; θ₀) / s`` of every agent's network (docs/theory.md §5).
 
     Attributes
     ----------
@@ -1197,7 +1197,7 @@ def tangent_features(model: EpochModel, width: int = 64, depth: int = 2, seed: i
     """``Φ`` with rows ``∇_θ f(ô, j; θ₀)`` for each agent's network at initialisation.
 
     Exact Jacobians by ``torch.func.jacrev`` of the same forward pass the learner uses, in float64,
-    one agent at a time; normalised by the largest row norm (THEORY.md §5: ``‖φ‖₂ ≤ 1``).
+    one agent at a time; normalised by the largest row norm (docs/theory.md §5: ``‖φ‖₂ ≤ 1``).
     ``networks`` (from :func:`build_networks`) overrides the other arguments.
 
     >>> from icq.reference.model import load, example_path
@@ -1395,13 +1395,13 @@ def neural_feature_terms(model: EpochModel, width: int = 64, depth: int = 2, see
     Builds the networks (as :func:`train_neural` does for ``seed``), their tangent features Φ
     (:func:`tangent_features`), reduces Φ to the span of the support rows
     (:func:`reduce_to_support_span`) and runs :func:`icq.bounds.audit` on it, which gives ω, κ,
-    ε_approx, C_F, θ* and Theorem 1 (THEORY.md §5–§6). Then measures the linearisation error of
+    ε_approx, C_F, θ* and Theorem 1 (docs/theory.md §5–§6). Then measures the linearisation error of
     the networks on the trust region (A4, :func:`linearisation_error`).
 
     Parameters
     ----------
     model, width, depth, seed, activation, bias, encoding : the networks
-    projection : the trust region: ``"joint"`` (default; THEORY.md §6, ``‖θ − θ₀‖ ≤ R_θ``) or
+    projection : the trust region: ``"joint"`` (default; docs/theory.md §6, ``‖θ − θ₀‖ ≤ R_θ``) or
         ``"agent"`` (per-agent balls ``R_θ/√N``; then ``R_θ = √N·max_i ‖θ*_i‖`` bounds)
     radius : R_θ in parameter units; default: the smallest certified one from θ*
     samples, sample_seed : the A4 measurement
@@ -1423,7 +1423,7 @@ def neural_feature_terms(model: EpochModel, width: int = 64, depth: int = 2, see
     kind = "linear" if depth == 0 else "tangent"
     a = run_audit(model, features=phi, feature_kind=kind, setting=setting, **audit_options)
     notes = [
-        "Theorem 1 bounds the linearised learner Q = φᵀθ with these tangent features (THEORY.md "
+        "Theorem 1 bounds the linearised learner Q = φᵀθ with these tangent features (docs/theory.md "
         "§5–§6); " + ("a depth-0 network is exactly linear in θ, so A3–A4 hold." if depth == 0
                       else "the network differs from it by the linearisation error on the trust "
                       "region (A4), measured here by sampling (a lower estimate of the "

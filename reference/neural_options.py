@@ -20,7 +20,7 @@ DTYPE_NAMES = ("float64", "float32")
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``--learner neural`` options to ``icq train``."""
-    g = parser.add_argument_group("neural learner (--learner neural; THEORY.md §5–§6)")
+    g = parser.add_argument_group("neural learner (--learner neural; docs/theory.md §5–§6)")
     g.add_argument("--width", type=int, default=64, help="hidden width of every agent's MLP")
     g.add_argument("--depth", type=int, default=2, help="hidden layers (0 = linear)")
     g.add_argument("--activation", choices=ACTIVATIONS, default="relu")

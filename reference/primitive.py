@@ -1,4 +1,4 @@
-"""The primitive-level IC-SMDP and its exact reduction to decision epochs (THEORY.md §1).
+"""The primitive-level IC-SMDP and its exact reduction to decision epochs (docs/theory.md §1).
 
 The model
 ---------
@@ -19,7 +19,7 @@ It yields the option reward ``R = Σ_{t<τ} γ^t r_t`` and the next epoch state
 ``y' = (j, s_τ, z_τ, x_1..x_{i,τ}..x_N)``: control passes to ``j``. When ``j = END`` the episode
 ends when the invocation does (``y'`` is "none"); this is the only way an episode ends. Episodes
 start from ``ν₀``, a law over ``(i, s, z, x_1..x_N)``. A behaviour policy ``π_b(j | i, o)``
-(default uniform on ``J_i(o)``) drives exploration (THEORY.md §4).
+(default uniform on ``J_i(o)``) drives exploration (docs/theory.md §4).
 
 With ``N = 1`` an agent cannot hand off to itself (FORMAT.md), so ``J_0(o) = {END}``: every
 episode is one invocation, and the epoch model is a single-agent SMDP with one option per state
@@ -48,15 +48,15 @@ invocation the local state ``u = (s, z, x_i)`` is flattened row-major:
 
 The reduction
 -------------
-:func:`reduce_to_epoch` is the exact dynamic program over one invocation (THEORY.md §1): for each
+:func:`reduce_to_epoch` is the exact dynamic program over one invocation (docs/theory.md §1): for each
 reachable ``y`` and ``j ∈ J_i(O_i(z, x_i))`` it computes, for ``τ = 1..T_max``, the joint law
 of (end at ``τ``, ``y'``) and ``E[R 1{τ, y'}]``, and writes one epoch outcome per ``(τ, y')``
 with ``prob = P(τ, y')`` and ``reward = E[R | τ, y']`` (outcomes of an ``END`` pair are merged
 per ``τ``). This preserves the joint law of ``(τ, Y')`` and hence ``r̄``, ``K``, ``γ̄``,
-``E[γ^{2τ} 1{Y'=y'}]`` (THEORY.md §5) and the duration law exactly. It does not preserve the law
+``E[γ^{2τ} 1{Y'=y'}]`` (docs/theory.md §5) and the duration law exactly. It does not preserve the law
 of ``R`` given ``(τ, y')``: the epoch file's ``R̄ = max |reward|`` is a maximum of conditional
 means, which can be smaller than ``max |R|``; :attr:`PrimitiveICSMDP.reward_bound` is the sound
-bound ``R_max (1 − γ^{T_max})/(1 − γ)`` of THEORY.md §1.
+bound ``R_max (1 − γ^{T_max})/(1 − γ)`` of docs/theory.md §1.
 
 Examples
 --------
@@ -171,7 +171,7 @@ def _freeze(arr: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class PrimitiveICSMDP:
-    """A finite primitive-level IC-SMDP (THEORY.md §1), array-backed and validated.
+    """A finite primitive-level IC-SMDP (docs/theory.md §1), array-backed and validated.
 
     See the module docstring for the dynamics and the shape of every array. Construction copies
     the arrays, makes them read-only and checks every rule, raising :class:`ModelError` (a
@@ -259,7 +259,7 @@ class PrimitiveICSMDP:
 
     @cached_property
     def reward_bound(self) -> float:
-        """``R_max (1 − γ^{T_max})/(1 − γ)``, a bound on ``|R|`` (THEORY.md §1).
+        """``R_max (1 − γ^{T_max})/(1 − γ)``, a bound on ``|R|`` (docs/theory.md §1).
 
         ``R_max`` is the largest ``|r_i|`` over all agents, states, actions and the successors
         that some observation admits.
@@ -542,7 +542,7 @@ def _validated(m: PrimitiveICSMDP) -> dict[str, Any]:  # noqa: C901 - one pass o
 
 @dataclass(frozen=True, eq=False)
 class InvocationLaw:
-    """The exact law of one invocation of ``agent`` committed to ``successor`` (THEORY.md §1).
+    """The exact law of one invocation of ``agent`` committed to ``successor`` (docs/theory.md §1).
 
     Local states are flattened, ``u = (s·|Z| + z)·|X_i| + x_i``; ``M = |S|·|Z|·|X_i|``.
 
@@ -597,7 +597,7 @@ def _invocation_arrays(model: PrimitiveICSMDP, i: int, j: int
 
 
 def invocation_law(model: PrimitiveICSMDP, agent: int, successor: int) -> InvocationLaw:
-    """The exact joint law of (``τ``, end local state, ``R``) of one invocation (THEORY.md §1).
+    """The exact joint law of (``τ``, end local state, ``R``) of one invocation (docs/theory.md §1).
 
     Forward dynamic program over ``t = 0..T_max-1``, vectorised over all start states: the
     sub-probability ``α_t(u)`` of being in ``u`` and not yet ended, and the moments
@@ -627,7 +627,7 @@ def invocation_law(model: PrimitiveICSMDP, agent: int, successor: int) -> Invoca
     prob, r1, r2 = _invocation_arrays(model, int(agent), int(successor))
     return InvocationLaw(int(agent), int(successor), _freeze(prob), _freeze(r1), _freeze(r2),
                          method="exact forward dynamic program over one invocation "
-                         "(THEORY.md §1)")
+                         "(docs/theory.md §1)")
 
 
 # ---------------------------------------------------------------------------------------
@@ -703,7 +703,7 @@ class _Reducer:
 
 
 def to_epoch_dict(model: PrimitiveICSMDP) -> dict[str, Any]:
-    """The exact epoch-level model as an ``icsmdp-epoch/1`` document (THEORY.md §1, FORMAT.md).
+    """The exact epoch-level model as an ``icsmdp-epoch/1`` document (docs/theory.md §1, FORMAT.md).
 
     States are the epoch states reachable from ``ν₀`` under every admissible successor, in
     row-major order of ``(i, s, z, x_1..x_N)``, with ids ``"agent|s|z|x_1,...,x_N"`` and
@@ -761,7 +761,7 @@ def to_epoch_dict(model: PrimitiveICSMDP) -> dict[str, Any]:
 
 
 def reduce_to_epoch(model: PrimitiveICSMDP) -> EpochModel:
-    """The exact epoch model of a primitive model (THEORY.md §1): ``from_dict(to_epoch_dict)``.
+    """The exact epoch model of a primitive model (docs/theory.md §1): ``from_dict(to_epoch_dict)``.
 
     Going through the loader means the result satisfies every rule of FORMAT.md by
     construction. See :func:`to_epoch_dict` for what is exact.
@@ -776,7 +776,7 @@ def reduce_to_epoch(model: PrimitiveICSMDP) -> EpochModel:
 
 @dataclass(frozen=True, eq=False)
 class Invocations:
-    """Monte Carlo samples of invocations, one row each (THEORY.md §1 and §4).
+    """Monte Carlo samples of invocations, one row each (docs/theory.md §1 and §4).
 
     Epoch states are rows ``(i, s, z, x_1..x_N)`` of length ``3 + N``.
 
@@ -830,12 +830,12 @@ def _successor_index(model: PrimitiveICSMDP, successor: int | str) -> int:
 def simulate(model: PrimitiveICSMDP, n_invocations: int, seed: int = 0, *,
              n_chains: int = 1024, start: Sequence[int] | None = None,
              successor: int | str | None = None) -> Invocations:
-    """Simulate invocations of the primitive model step by step (THEORY.md §1).
+    """Simulate invocations of the primitive model step by step (docs/theory.md §1).
 
     Each invocation draws ``j`` (from ``π_b(·|i, o)`` unless ``successor`` is given), then
     repeats: ``a ~ π_i^loc(·|O_i(z, x_i))``, reward, ``(s, z, x_i) ~ P_i``, end with
     probability ``β_i`` (surely at ``T_max``). By default ``n_chains`` independent copies of the
-    behaviour chain of THEORY.md §4 run in lockstep: each starts from ``ν₀``, continues from
+    behaviour chain of docs/theory.md §4 run in lockstep: each starts from ``ν₀``, continues from
     ``y'`` and restarts from ``ν₀`` after an episode end; rows are ordered round by round.
 
     Parameters
@@ -949,7 +949,7 @@ def simulate(model: PrimitiveICSMDP, n_invocations: int, seed: int = 0, *,
         return _freeze(a.reshape(rounds * n_c, *a.shape[2:])[:n_out].copy())
 
     mode = ("i.i.d. invocations from a fixed start" if y0 is not None else
-            "behaviour chain (THEORY.md §4), restarts from ν₀ after END")
+            "behaviour chain (docs/theory.md §4), restarts from ν₀ after END")
     return Invocations(flat(out_y), flat(out_j), flat(out_tau), flat(out_r), flat(out_next),
                        seed=seed, n_chains=n_c,
                        method=f"Monte Carlo of the primitive model, {mode}")
@@ -964,7 +964,7 @@ def geometric_handoff(p: float | Sequence[float], T_max: int, **fields: Any  # n
                       ) -> PrimitiveICSMDP:
     """A primitive model whose agents hand off with a constant per-step probability ``p``.
 
-    ``β_i ≡ p_i`` (THEORY.md §1) with forced termination at ``T_max``, so every invocation of
+    ``β_i ≡ p_i`` (docs/theory.md §1) with forced termination at ``T_max``, so every invocation of
     agent ``i`` has the truncated geometric duration ``P(τ = t) = p_i (1 − p_i)^{t−1}`` for
     ``t < T_max`` and ``P(τ = T_max) = (1 − p_i)^{T_max−1}``, whatever the path, and
     ``E[γ^τ] = p γ (1 − q^{T_max−1})/(1 − q) + q^{T_max−1} γ`` with ``q = (1 − p) γ``.

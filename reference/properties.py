@@ -1,4 +1,4 @@
-"""Properties of IC-Q and of its bounds, as plain functions (THEORY.md §1–§6).
+"""Properties of IC-Q and of its bounds, as plain functions (docs/theory.md §1–§6).
 
 Each property is a function of a model (and of the random draws it quantifies over) that returns
 a small :class:`Checked` record when it holds and raises :class:`AssertionError` with the numbers
@@ -9,7 +9,7 @@ variant (selected by a keyword, or a named wrong object: :func:`per_handoff_disc
 Hypothesis search falsifies; the property tests in ``property_tests/`` show both.
 
 =====================================  ========================================================
-property                               statement (THEORY.md)
+property                               statement (docs/theory.md)
 =====================================  ========================================================
 :func:`bellman_contraction`            ``‖TQ − TQ'‖∞ ≤ γ̄ ‖Q − Q'‖∞`` (§1, Lemma C)
 :func:`a6_contraction`                 where the audit says A6 holds with κ:
@@ -138,7 +138,7 @@ def per_handoff_discount_operator(model: EpochModel) -> Callable[[np.ndarray], n
 def bellman_contraction(model: EpochModel, q1: np.ndarray, q2: np.ndarray, *,
                         operator: Callable[[EpochModel], Callable] | None = None) -> Checked:
     """Lemma C on one pair: ``‖Tq₁ − Tq₂‖∞ ≤ γ̄ ‖q₁ − q₂‖∞`` for the latent Bellman optimality
-    operator (THEORY.md §1), and the same for the AIS-induced model with its own γ̄̂ ≤ γ̄.
+    operator (docs/theory.md §1), and the same for the AIS-induced model with its own γ̄̂ ≤ γ̄.
 
     Parameters
     ----------
@@ -261,7 +261,7 @@ def _runtime_value(model: EpochModel, policy: np.ndarray, episodes: int, seed: i
 
 def policy_correspondence(model: EpochModel, policy: np.ndarray, *, episodes: int = 1000,
                           seed: int = 0, z: float = 5.0, reference: str = "latent") -> Checked:
-    """Policy correspondence (THEORY.md §2): the decentralized policy ``π`` executed through the
+    """Policy correspondence (docs/theory.md §2): the decentralized policy ``π`` executed through the
     runtime (agents see only their own observation; three numbers per handoff) has the value of
     the lifted policy ``π∘σ`` evaluated exactly in the latent model:
     ``|mean − ν₀ᵀV^{π∘σ}| ≤ z·se``, ``se`` the larger of the sample's standard error and the
@@ -292,7 +292,7 @@ def policy_correspondence(model: EpochModel, policy: np.ndarray, *, episodes: in
 
 @dataclass(frozen=True)
 class PolicyGap:
-    """The AIS policy-evaluation gap of one policy and its three bounds (THEORY.md §3)."""
+    """The AIS policy-evaluation gap of one policy and its three bounds (docs/theory.md §3)."""
 
     gap: float
     statewise: float
@@ -304,7 +304,7 @@ class PolicyGap:
 
 def _ais_pieces(model: EpochModel, vhat: np.ndarray, weights: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Per latent pair: ``|r̄ − r̂∘σ|``, ``|⟨σ#K − K̂, v̂⟩|`` and ``‖σ#K − K̂‖₁`` (THEORY.md §3)."""
+    """Per latent pair: ``|r̄ − r̂∘σ|``, ``|⟨σ#K − K̂, v̂⟩|`` and ``‖σ#K − K̂‖₁`` (docs/theory.md §3)."""
     ais = ais_model(model, weights)
     r_err = np.abs(model.reward - ais.smdp.reward[model.pair_obs_pair])
     push = (model.K @ model.obs_states).tocsr()
@@ -316,7 +316,7 @@ def _ais_pieces(model: EpochModel, vhat: np.ndarray, weights: np.ndarray | None 
 
 def ais_policy_evaluation_gap(model: EpochModel, policy: np.ndarray, *,
                               horizon_factor: bool = True) -> PolicyGap:
-    """Lemma A for a fixed decentralized policy π (THEORY.md §3, proof of Lemma A with the max
+    """Lemma A for a fixed decentralized policy π (docs/theory.md §3, proof of Lemma A with the max
     over successors replaced by the average under π):
 
     ``max_y |V^π(y) − V̂^π(σ(y))| ≤ max e^π ≤ (ε + D^π)/(1−γ̄) ≤ (ε + d₁‖V̂^π‖∞)/(1−γ̄)``
@@ -510,7 +510,7 @@ def check_runtime_interface(model: EpochModel, *, world: Callable[[EpochModel, X
                             = World, handoffs: int = 500, seed: int = 0,
                             config: TrainConfig | None = None) -> InterfaceReport:
     """Run tabular IC-Q agents through :func:`~icq.reference.runtime.run` and check, at every
-    call, that an agent receives only (THEORY.md §1, interface constraint; §2):
+    call, that an agent receives only (docs/theory.md §1, interface constraint; §2):
 
     - its *own* observation labels, equal to the model's label ``O_i`` of the current ``σ(y)``
       (so labels are a function of the observation and carry nothing of ``y``);
@@ -595,7 +595,7 @@ def unit_durations(model: EpochModel) -> EpochModel:
 
 def unit_duration_reduction(model: EpochModel, *, handoffs: int = 2000, seed: int = 0,
                             force_unit: bool = True) -> Checked:
-    """τ ≡ 1 reduction (THEORY.md §1; rlax's "one operator reduces to another"): on the model
+    """τ ≡ 1 reduction (docs/theory.md §1; rlax's "one operator reduces to another"): on the model
     with every duration set to 1, compiled tabular IC-Q (target ``R + γ^τ V``) and the runtime's
     agents both produce exactly the table of plain Q-learning with discount γ.
 
@@ -642,7 +642,7 @@ def dealias(model: EpochModel) -> EpochModel:
 
 
 def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) -> Checked:
-    """Exact observations (σ injective) make the AIS model the latent model (THEORY.md §3):
+    """Exact observations (σ injective) make the AIS model the latent model (docs/theory.md §3):
     ε = δ = 0 (the bounds module's numbers and an independent computation) and
     ``Q̂* ∘ σ = Q*``.
 
@@ -685,7 +685,7 @@ def _bounds_terms(model: EpochModel) -> tuple[float, float]:
 def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int = 0,
                         tol: float = 0.05, ignore_durations: bool = False) -> Checked:
     """Tabular IC-Q with the behaviour policy converges to ``Q̂*_μ`` of the AIS-induced SMDP
-    under the stationary μ (THEORY.md §2): after ``handoffs`` handoffs the μ-weighted RMS error
+    under the stationary μ (docs/theory.md §2): after ``handoffs`` handoffs the μ-weighted RMS error
     ``‖Q − Q̂*_μ‖_μ`` over the support of μ ⊗ π_b is at most ``tol·(1 + ‖Q̂*_μ‖∞)``.
 
     Needs a uniformly ergodic behaviour chain (raises ValueError otherwise).
@@ -719,7 +719,7 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
 @dataclass(frozen=True)
 class GapChain:
     """The four AIS gaps, the exact policy loss and its bounds, as :mod:`icq.bounds` computed
-    them (THEORY.md §3)."""
+    them (docs/theory.md §3)."""
 
     exact: float
     statewise: float
@@ -731,7 +731,7 @@ class GapChain:
 
 
 def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> GapChain:
-    """Lemma A and Lemma P on one model, with the numbers of :mod:`icq.bounds` (THEORY.md §3):
+    """Lemma A and Lemma P on one model, with the numbers of :mod:`icq.bounds` (docs/theory.md §3):
 
     - ``Δ_exact ≤ max e ≤ Δ_va ≤ Δ_AIS`` (total variation, paper form);
     - the exact loss of the greedy decentralized policy is at most each of its bounds:
@@ -918,7 +918,7 @@ class A6Check:
 def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
                    theta2: np.ndarray, *, kappa: float | None = None,
                    omega: float | None = None, basis: bool = True) -> A6Check:
-    """A6 on one θ pair, against the audit's κ and ω (THEORY.md §5; :mod:`icq.bounds.features`).
+    """A6 on one θ pair, against the audit's κ and ω (docs/theory.md §5; :mod:`icq.bounds.features`).
 
     Always: the direction ``u = θ₁ − θ₂`` (and, with ``basis``, every coordinate direction)
     has ``ratio(u) ≤ κ_upper²`` (κ_upper is sound).
@@ -1018,7 +1018,7 @@ def constant_encoding(model: EpochModel, agent: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Theorem1Check:
-    """MSE of projected IC-Q over seeds against Theorem 1 at T handoffs (THEORY.md §6)."""
+    """MSE of projected IC-Q over seeds against Theorem 1 at T handoffs (docs/theory.md §6)."""
 
     applicable: bool
     reason: str
@@ -1034,7 +1034,7 @@ class Theorem1Check:
 def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6,
                        encoding: Callable[[EpochModel, int], np.ndarray] = constant_encoding,
                        z: float = 3.0, asymptote_only: bool = False) -> Theorem1Check:
-    """Theorem 1 against the learner it is about (THEORY.md §6).
+    """Theorem 1 against the learner it is about (docs/theory.md §6).
 
     The learner is neural IC-Q (:mod:`icq.reference.neural`) with linear networks (depth 0, no
     bias) over ``encoding``: ``Q = Φθ`` exactly, Φ its tangent features. The audit
@@ -1073,7 +1073,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     res = train_neural_batch(model, cfg, seeds=range(seeds), encoding=encoding)
     mu = a.setting.stationary.mu
     w = mu[model.pair_state] * model.behavior[model.pair_obs_pair]
-    # Theorem 1 (as imported, THEORY.md §6 corrected) is about the last iterate θ_T
+    # Theorem 1 (as imported, docs/theory.md §6 corrected) is about the last iterate θ_T
     err = ((res.q_last[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
     mse = float(err.mean())
     se = float(err.std(ddof=1) / math.sqrt(len(err))) if len(err) > 1 else 0.0
@@ -1097,7 +1097,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
 def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: float = 5.0,
                         t_max_shift: int = 0) -> Checked:
     """The exact reduction :func:`~icq.reference.primitive.reduce_to_epoch` against Monte Carlo
-    simulation of the primitive model (THEORY.md §1).
+    simulation of the primitive model (docs/theory.md §1).
 
     Along ``invocations`` simulated invocations ``(y_k, j_k, τ_k, R_k, y'_k)`` of the behaviour
     chain (:func:`~icq.reference.primitive.simulate`), the differences ``R_k − r̄(y_k,j_k)``,

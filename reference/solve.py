@@ -1,4 +1,4 @@
-"""Exact solutions of a finite SMDP in sufficient statistics (THEORY.md §1–§2).
+"""Exact solutions of a finite SMDP in sufficient statistics (docs/theory.md §1–§2).
 
 Bellman optimality ``Q*(x,j) = r̄(x,j) + Σ_{x'} K(x'|x,j) max_{j'} Q*(x',j')``; the operator is a
 γ̄-contraction in sup norm (Lemma C, ``proofs/Contraction.v``). Two methods:
@@ -254,7 +254,7 @@ def _finish(smdp: SMDP, q: np.ndarray, method: str, iterations: int) -> Solution
 
 def policy_iteration(smdp: SMDP, *, max_iter: int = 1000, linear: str | None = None
                      ) -> Solution:
-    """Howard's policy iteration (THEORY.md §1; evaluations as in the module docstring).
+    """Howard's policy iteration (docs/theory.md §1; evaluations as in the module docstring).
 
     Starts from the policy greedy for ``r̄``; each evaluation starts from the previous values.
     With Krylov evaluations, the policy is improved on evaluations to the loose residual

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for IC-SMDPs, policies, feature maps and perturbations (THEORY.md §1–§5).
+"""Hypothesis strategies for IC-SMDPs, policies, feature maps and perturbations (docs/theory.md §1–§5).
 
 Every strategy here is *valid by construction*: it draws raw numbers and normalises them into
 a model that FORMAT.md's loader accepts, so nothing is ever filtered and shrinking moves towards
@@ -296,7 +296,7 @@ def epoch_documents(*, agents: int | SearchStrategy[int] = DEFAULT_AGENTS,
     ``"single"`` (every episode starts in agent ``a0``'s first state). With ``p_terminal > 0``
     every pair can end the episode, so the behaviour chain is uniformly ergodic (one closed
     class, containing the restart, which is aperiodic since a restart state can restart itself;
-    THEORY.md §4).
+    docs/theory.md §4).
 
     >>> from hypothesis import find
     >>> doc = find(epoch_documents(T_max=1), lambda d: True)
@@ -345,7 +345,7 @@ def decentralized_policies(model: EpochModel, *, deterministic: bool | SearchStr
 
     Each observation's row is a distribution over its admissible successors ``J(ô)``: one-hot
     (``deterministic``) or normalised random weights with every successor > 0. By policy
-    correspondence (THEORY.md §2) this is also a policy of the AIS-induced SMDP.
+    correspondence (docs/theory.md §2) this is also a policy of the AIS-induced SMDP.
     """
     return _policy(model, deterministic)
 
@@ -390,7 +390,7 @@ def _features(draw: Any, model: EpochModel, dim: Any, kind: Any) -> np.ndarray:
 def feature_maps(model: EpochModel, *, dim: int | SearchStrategy[int] | None = None,
                  kind: str | SearchStrategy[str] = "random") -> SearchStrategy[np.ndarray]:
     """Random feature maps Φ of shape (n_obs_pairs, d) with every row ``‖φ(ô,j)‖₂ ≤ 1``
-    (THEORY.md §5).
+    (docs/theory.md §5).
 
     ``kind`` ``"random"`` (entries uniform on [−1, 1], rows scaled into the unit ball; ``d``
     from ``dim``, default 1..n_obs_pairs) or ``"onehot"`` (the tabular features, Φ = I).
@@ -481,7 +481,7 @@ def perturbations(model: EpochModel, *, scale: float | SearchStrategy[float]
 
 
 # ---------------------------------------------------------------------------------------
-# random primitive IC-SMDPs (THEORY.md §1, icq.reference.primitive)
+# random primitive IC-SMDPs (docs/theory.md §1, icq.reference.primitive)
 # ---------------------------------------------------------------------------------------
 
 DEFAULT_PRIMITIVE_AGENTS = st.integers(1, 2)

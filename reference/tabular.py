@@ -1,4 +1,4 @@
-"""Tabular IC-Q (paper §3, eq. (4)–(5); THEORY.md §2), compiled with numba.
+"""Tabular IC-Q (paper §3, eq. (4)–(5); docs/theory.md §2), compiled with numba.
 
 One update per handoff, by the predecessor, on its own table entry ``(ô, j)``:
 
@@ -12,7 +12,7 @@ all agents' tables into one array for speed, and :mod:`icq.reference.runtime` ru
 algorithm through separate agent objects on the same random stream (tested to agree bit for bit).
 
 With a fixed behaviour policy the iterates converge to ``Q̂*_μ`` of the AIS-induced SMDP under the
-behaviour chain's stationary law (agent-state Q-learning; imported result, THEORY.md §2).
+behaviour chain's stationary law (agent-state Q-learning; imported result, docs/theory.md §2).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class TrainConfig:
 
     step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry), ``"constant"`` (``alpha``) or
         ``"theory"``: Theorem 1's ``α_t = 1/((1−κ)ω(t+1))`` on the global handoff clock, with
-        ``kappa`` (A6) and ``feature_omega`` (A5) (THEORY.md §6)
+        ``kappa`` (A6) and ``feature_omega`` (A5) (docs/theory.md §6)
     exploration : ``"behavior"`` (the file's π_b, default) or ``"epsilon-greedy"`` (``epsilon``)
     radius : if set, project the table onto the Euclidean ball ``‖Q‖₂ ≤ radius`` after every
         update (Theorem 1's projection with one-hot features, where θ is the table)

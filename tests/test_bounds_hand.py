@@ -1,4 +1,4 @@
-"""Hand-computed tiny instances for every term of THEORY.md §3–§5 (icq.bounds)."""
+"""Hand-computed tiny instances for every term of docs/theory.md §3–§5 (icq.bounds)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _t(s, j, r, nxt, d=1, p=1.0):
 
 
 def loop_doc() -> dict:
-    """THEORY.md §3 Lemma P counterexample: A observes ``o`` in a1, a2; B has one state b → a2.
+    """docs/theory.md §3 Lemma P counterexample: A observes ``o`` in a1, a2; B has one state b → a2.
 
     γ = 0.9, every duration 1. r(a1,B) = 1, r(a1,END) = −1, r(a2,B) = −1, r(a2,END) = 0,
     r(b,A) = 0. Behaviour uniform; μ = (1/3, 1/3, 1/3).
@@ -55,7 +55,7 @@ def test_loop_section3_by_hand(loop):
 
 def test_lemma_p_erratum_two_delta_exact_is_not_a_bound(loop):
     a = loop
-    assert a.loss_exact.value > 2 * a.gap_exact.value  # THEORY.md §3 as written fails here
+    assert a.loss_exact.value > 2 * a.gap_exact.value  # docs/theory.md §3 as written fails here
     b = policy_loss_bound(a.gap_exact, 0.9)
     assert b.value == pytest.approx(20.0) and a.loss_exact.value <= b.value  # 2Δ_exact/(1−γ̄)
     assert a.policy_loss_bound.value == pytest.approx(200 / 19)

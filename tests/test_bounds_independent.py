@@ -1,6 +1,6 @@
 """Every audit number against an independent, deliberately naive implementation.
 
-The naive side below is written from THEORY.md §1–§6 alone: it reads the ``icsmdp-epoch/1``
+The naive side below is written from docs/theory.md §1–§6 alone: it reads the ``icsmdp-epoch/1``
 dict itself into dense numpy arrays, solves with plain value iteration and dense linear
 algebra, computes κ by brute-force generalized eigenproblems over every assignment b(·), and
 never imports ``icq.bounds``. Random instances are built here as dicts (valid by construction:
@@ -80,7 +80,7 @@ def random_doc(seed: int, *, single_successor: bool = False, max_dur: int = 3,
 
 
 # ---------------------------------------------------------------------------------------------
-# the naive implementation (THEORY.md only)
+# the naive implementation (docs/theory.md only)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -163,7 +163,7 @@ class Naive:
         lat_by_state = [self.pairs_of(y) for y in range(n)]
         q_star = self.vi(self.r, self.K, lat_by_state)
         v_star = np.array([max(q_star[k] for k in ks) for ks in lat_by_state])
-        # AIS model (THEORY.md §2)
+        # AIS model (docs/theory.md §2)
         n_o = len(self.obs)
         mo = np.array([sum(mu[y] for y in range(n) if self.sigma[y] == o) for o in range(n_o)])
         cond = np.array([mu[y] / mo[self.sigma[y]] for y in range(n)])
@@ -255,7 +255,7 @@ class Naive:
         return out
 
     def kappa_bruteforce(self, phi, w, M, supp):
-        """sup_u E[γ^{2τ} max_b (φᵀu)²]/E[(φᵀu)²] by every assignment b(·) (THEORY.md §5)."""
+        """sup_u E[γ^{2τ} max_b (φᵀu)²]/E[(φᵀu)²] by every assignment b(·) (docs/theory.md §5)."""
         Sig = sum(w[k] * np.outer(phi[k], phi[k]) for k in supp)
         obs_next = [o for o in range(len(self.obs)) if M[o] > 0]
         choices = [[k for k, (oo, _) in enumerate(self.opairs) if oo == o] for o in obs_next]
@@ -422,7 +422,7 @@ def test_budget_agrees_with_a_naive_scan():
         b = budget(a, target)
         assert b.blocked_by is None and b.exact_check
         T = b.handoffs
-        # naive: the envelope at T and T − 1 (continuous envelope from THEORY.md §4/§6)
+        # naive: the envelope at T and T − 1 (continuous envelope from docs/theory.md §4/§6)
         env = a.mixing.envelope
         kappa, omega, G = th["kappa"], th["omega"], th["G"]
 

@@ -1,5 +1,5 @@
 """Theorem 1 and the sample budget: symbolic = numeric, T₀, monotonicity, blocked budgets,
-and the audit never claiming Theorem 1 where A5 or A6 fails (THEORY.md §5–§6)."""
+and the audit never claiming Theorem 1 where A5 or A6 fails (docs/theory.md §5–§6)."""
 
 from __future__ import annotations
 
@@ -141,7 +141,7 @@ def test_user_one_hot_features_reproduce_the_tabular_audit():
 
 
 def test_one_hot_uniform_behaviour_usually_fails_a6():
-    """THEORY.md §5: with one-hot features and uniform behaviour, κ² ≈ E[γ^{2τ}]·|J|."""
+    """docs/theory.md §5: with one-hot features and uniform behaviour, κ² ≈ E[γ^{2τ}]·|J|."""
     a = audit(load(example_path("author-reviewer-editor")))
     k = a.features.kappa
     assert k.kappa > 1 and k.a6_holds is False

@@ -283,7 +283,7 @@ def test_agents_cannot_reach_the_world_the_model_or_each_other():
 
 
 def test_decentralized_execution_matches_exact_evaluation():
-    """Decentralized vs centralized execution of the same policy (THEORY.md §2)."""
+    """Decentralized vs centralized execution of the same policy (docs/theory.md §2)."""
     m = load(ARE)
     rng = np.random.default_rng(0)
     pi = np.empty(m.n_obs_pairs)
@@ -359,7 +359,7 @@ def _theory(handoffs: int, **kw) -> TrainConfig:
 
 
 def test_theory_steps_projection_and_average():
-    """Projected IC-Q with α_t = 1/((1−κ)ω(t+1)) (THEORY.md §6): the lazily accumulated average
+    """Projected IC-Q with α_t = 1/((1−κ)ω(t+1)) (docs/theory.md §6): the lazily accumulated average
     is the mean of the iterates θ_1..θ_T, and every iterate stays in the ball."""
     m = load(ARE)
     T, radius = 40, 3.0

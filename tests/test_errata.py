@@ -1,4 +1,4 @@
-"""The places where the implementation corrects THEORY.md (docs/errata.md), pinned by tests."""
+"""The places where the implementation corrects docs/theory.md (docs/errata.md), pinned by tests."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_lemma_p_fails_for_delta_exact_but_holds_in_corrected_form():
-    """THEORY.md §3 claims V* − V^π̂ ≤ 2Δ_exact; this file breaks it (errata item 1)."""
+    """docs/theory.md §3 claims V* − V^π̂ ≤ 2Δ_exact; this file breaks it (errata item 1)."""
     a = audit(load(DATA / "lemma_p_delta_exact_counterexample.json"))
     loss, g = a.loss_exact.value, a.setting.gamma_bar
     d_exact = a.gap_exact.value
-    assert loss > 2 * d_exact + 1e-9  # THEORY.md's claim is false here
+    assert loss > 2 * d_exact + 1e-9  # docs/theory.md's claim is false here
     assert loss <= 2 * d_exact / (1 - g) + 1e-9  # the corrected form holds
     for form in ("statewise", "value_aware", "paper"):
         assert loss <= a.loss_bounds[form].value + 1e-9, form

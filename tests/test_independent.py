@@ -1,4 +1,4 @@
-"""``icq solve`` against an independent implementation of THEORY.md §1–§2, §4 and FORMAT.md.
+"""``icq solve`` against an independent implementation of docs/theory.md §1–§2, §4 and FORMAT.md.
 
 Everything on the reference side of these tests is written here from the two documents, with
 plain Python over the JSON dict and dense numpy: the file is parsed by hand, ``r̄`` and ``K`` are
@@ -108,7 +108,7 @@ def _simplex(rng: random.Random, k: int) -> list[float]:
 
 
 class Independent:
-    """THEORY.md §1, §2 and §4 for one document, by hand (see the module docstring)."""
+    """docs/theory.md §1, §2 and §4 for one document, by hand (see the module docstring)."""
 
     def __init__(self, doc: dict):
         self.doc = doc

@@ -1,4 +1,4 @@
-"""Neural IC-Q (paper §3–§4; THEORY.md §2, §5, §6): the algorithm, its reductions, its interface,
+"""Neural IC-Q (paper §3–§4; docs/theory.md §2, §5, §6): the algorithm, its reductions, its interface,
 its tangent features and its bookkeeping (resume, batching, projection)."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def q_ais(m):
 
 
 def test_error_to_q_ais_falls_as_handoffs_grow():
-    """THEORY.md §2: with a network that can represent Q̂*_μ the error falls with T."""
+    """docs/theory.md §2: with a network that can represent Q̂*_μ the error falls with T."""
     cfg = nn.NeuralConfig(width=16, depth=1, schedule="harmonic", lr=0.5, lr_decay=1000.0)
     hat = q_ais(ARE)
     err = {}
@@ -64,7 +64,7 @@ def test_handoff_stream_is_the_tabular_learners():
 
 
 def test_averaged_iterate_is_the_running_mean_of_the_iterates():
-    """θ̄_T = θ₀ + (1/T) Σ_t δ_t (THEORY.md §6), checked against the iterates one by one."""
+    """θ̄_T = θ₀ + (1/T) Σ_t δ_t (docs/theory.md §6), checked against the iterates one by one."""
     cfg = nn.NeuralConfig(handoffs=1, width=4, depth=1, seed=2)
     deltas = []
     for T in range(1, 6):
@@ -236,7 +236,7 @@ def test_theory_step_sizes_are_theorys_in_feature_units():
 
 
 # ---------------------------------------------------------------------------------------
-# Tangent features (THEORY.md §5) and the linearisation error (A4)
+# Tangent features (docs/theory.md §5) and the linearisation error (A4)
 # ---------------------------------------------------------------------------------------
 
 

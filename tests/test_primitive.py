@@ -1,4 +1,4 @@
-"""The primitive-level IC-SMDP and its exact reduction to the epoch model (THEORY.md §1).
+"""The primitive-level IC-SMDP and its exact reduction to the epoch model (docs/theory.md §1).
 
 What is asserted:
 

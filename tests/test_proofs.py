@@ -1,4 +1,4 @@
-"""The Coq proofs and their tie to the Python numbers (THEORY.md §7; ``proofs/check.py``).
+"""The Coq proofs and their tie to the Python numbers (docs/theory.md §7; ``proofs/check.py``).
 
 The proofs are compiled with ``coqc`` once per module (never skipped: Coq is a test
 dependency).  Every check has a negative control: a deliberately wrong table entry, source or
@@ -92,7 +92,7 @@ def test_every_coq_file_is_in_the_project_and_has_a_theory_reference():
     for name in listed:
         if name == "Finite.v":
             continue
-        assert "THEORY.md §" in (ROOT / "proofs" / name).read_text(), name
+        assert "docs/theory.md §" in (ROOT / "proofs" / name).read_text(), name
 
 
 @pytest.mark.parametrize("bad, token", [

@@ -1,4 +1,4 @@
-"""The numbers the experiments take from :func:`icq.bounds.audit` (THEORY.md §3–§6).
+"""The numbers the experiments take from :func:`icq.bounds.audit` (docs/theory.md §3–§6).
 
 One adapter, so that every experiment records the same fields with their methods; the
 formulas live only in :mod:`icq.bounds`.
@@ -18,7 +18,7 @@ from icq.reference.model import EpochModel
 
 __all__ = ["audit_numbers", "GAP_KEYS"]
 
-#: the AIS constants and the four gaps of THEORY.md §3, as named in ``icq audit --json``
+#: the AIS constants and the four gaps of docs/theory.md §3, as named in ``icq audit --json``
 GAP_KEYS = ("epsilon", "delta_tv", "ais_gap", "ais_gap_value_aware", "ais_gap_statewise",
             "ais_gap_exact")
 

@@ -1,4 +1,4 @@
-"""Decentralized policies of an epoch model and their exact values (THEORY.md §2, Lemma P).
+"""Decentralized policies of an epoch model and their exact values (docs/theory.md §2, Lemma P).
 
 A table ``q`` over the model's observation pairs (what IC-Q learns) defines the greedy
 decentralized policy ``π̂(ô) = argmax_j q(ô, j)``; lifted through σ it is a policy of the latent

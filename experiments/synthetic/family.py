@@ -1,4 +1,4 @@
-"""A primitive-level IC-SMDP family with a retention knob ρ (paper §5.1; THEORY.md §1).
+"""A primitive-level IC-SMDP family with a retention knob ρ (paper §5.1; docs/theory.md §1).
 
 The family (all sizes are settings):
 

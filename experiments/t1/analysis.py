@@ -2,7 +2,7 @@
 
 Rows are dicts with ``rho``, ``seed``, ``value_gap`` (ν₀-value of the ρ = 1 IC-Q policy minus
 that of the ρ policy, both exact in the latent model), ``value_gap_sup`` (the same, max over
-latent states) and ``gaps`` (the terms of THEORY.md §3 from :func:`icq.bounds.audit`).
+latent states) and ``gaps`` (the terms of docs/theory.md §3 from :func:`icq.bounds.audit`).
 
 >>> rows = [{"rho": r, "seed": 0, "value_gap": 1 - r, "value_gap_sup": 2 * (1 - r),
 ...          "gaps": {"ais_gap": 3 * (1 - r)}} for r in (0.2, 0.6, 1.0)]

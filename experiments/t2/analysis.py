@@ -36,7 +36,7 @@ def below(values, bounds) -> bool:
 
 def floor_order(floor_rms: float, delta_exact: float, delta_ais: float, tol: float = 1e-9
                 ) -> bool:
-    """THEORY.md §3 order of the error floor: ``‖Q̂*∘σ − Q*‖_μ ≤ Δ_exact ≤ Δ_AIS``."""
+    """docs/theory.md §3 order of the error floor: ``‖Q̂*∘σ − Q*‖_μ ≤ Δ_exact ≤ Δ_AIS``."""
     return floor_rms <= delta_exact + tol and delta_exact <= delta_ais + tol
 
 

@@ -1,9 +1,9 @@
 """Projected IC-Q with Theorem 1's step sizes and iterate averaging, one-hot features.
 
-THEORY.md §6 analyses this learner:
+docs/theory.md §6 analyses this learner:
 ``θ ← Π_{R_θ}(θ + α_t (R + γ^τ max_b θ(ô', b) − θ(ô, j)) φ(ô, j))`` with
 ``α_t = 1/((1−κ)ω(t+1))``, the projection onto the Euclidean ball of radius ``R_θ``, and the
-averaged iterate ``θ̄_T`` (THEORY.md §6) or the last iterate ``θ_T`` (what the cited theorem
+averaged iterate ``θ̄_T`` (docs/theory.md §6) or the last iterate ``θ_T`` (what the cited theorem
 bounds, and what :mod:`icq.bounds` implements). With one-hot features ``θ`` is the table over
 observation pairs, so this is the library's compiled learner
 (:func:`icq.reference.tabular.train_tabular`) with ``step="theory"``, ``radius`` and

@@ -1,6 +1,6 @@
 """``icq audit FILE``: every Theorem 1 term, the assumption checks and the verdict.
 
-Numbers (THEORY.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1), ``delta_tv``/``delta``
+Numbers (docs/theory.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1), ``delta_tv``/``delta``
 and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_statewise``,
 ``ais_gap_exact``, ``policy_loss_bound`` and ``policy_loss_exact`` (§3, Lemmas A and P);
 ``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4); ``features`` ω, κ, ε_approx, C_F (§5);
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
     p.add_argument("--features", default="tabular",
                    help="'tabular' (one-hot, default), 'neural' (tangent features of per-agent "
-                   "MLPs at initialisation, THEORY.md §5) or a .npy/.json file of shape "
+                   "MLPs at initialisation, docs/theory.md §5) or a .npy/.json file of shape "
                    "(n_obs_pairs, d) with row norms ≤ 1")
     p.add_argument("--width", type=int, default=64, help="MLP width for --features neural")
     p.add_argument("--depth", type=int, default=2,
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _print_text(a, out)
     if neural is not None:
-        print("\nneural tangent features (THEORY.md §5, A3–A4):")
+        print("\nneural tangent features (docs/theory.md §5, A3–A4):")
         for k, v in out["neural"].items():
             print(f"  {k}: {v}")
     return 0
@@ -137,7 +137,7 @@ def _print_text(a, out: dict) -> None:
         ["pairs outside supp μ⊗π_b", f["outside_support"]
          if f["outside_support"] is not None else "—", "§5"],
     ]
-    print(format_table(["quantity", "value", "THEORY.md"], rows))
+    print(format_table(["quantity", "value", "docs/theory.md"], rows))
     print("\nassumptions")
     print(format_table(["name", "status", "detail"],
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))

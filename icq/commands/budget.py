@@ -1,6 +1,6 @@
 """``icq budget FILE --target E``: handoffs needed for Theorem 1's bound to reach E².
 
-The least T from which on the right-hand side of Theorem 1 stays ≤ E² (THEORY.md §6):
+The least T from which on the right-hand side of Theorem 1 stays ≤ E² (docs/theory.md §6):
 bisection on the continuous mixing envelope, decreasing beyond a stated T₀, with the exact
 expression checked at the answer. Reported as ``handoffs``, ``primitive_steps_expected``
 (E[τ]·T under μ ⊗ π_b) and ``primitive_steps_max`` (T_max·T). When
@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--features", default="tabular",
                    help="'tabular' (default) or a .npy/.json feature file")
     p.add_argument("--gap", choices=tuple(GAPS), default="paper",
-                   help="which Δ of THEORY.md §3 enters the bound (default: paper, Δ_AIS)")
+                   help="which Δ of docs/theory.md §3 enters the bound (default: paper, Δ_AIS)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 

@@ -1,6 +1,6 @@
 """``icq solve FILE``: the centralized oracle Q*, the behaviour chain's μ and the AIS optimum Q̂*.
 
-Numbers: ``gamma_bar`` (THEORY.md §1), ``stationary`` (§4), ``q_latent`` = Q* (§1, Lemma C),
+Numbers: ``gamma_bar`` (docs/theory.md §1), ``stationary`` (§4), ``q_latent`` = Q* (§1, Lemma C),
 ``q_ais`` = Q̂*_μ (§2); ``method`` names the solver.
 """
 
@@ -51,15 +51,15 @@ def run(args: argparse.Namespace) -> int:
                    "method": method})
         return 0
     print(f"{m.name}: {m.n_states} latent states, {m.n_agents} agents, {m.n_obs} observations")
-    print(f"γ = {m.gamma}, γ̄ = {m.gamma_bar:.6g} (THEORY.md §1), T_max = {m.T_max}, "
+    print(f"γ = {m.gamma}, γ̄ = {m.gamma_bar:.6g} (docs/theory.md §1), T_max = {m.T_max}, "
           f"R̄ = {m.R_bar:.6g}")
     print(f"behaviour chain: {st.reason}")
-    print("\nQ* — centralized oracle on latent states (THEORY.md §1)")
+    print("\nQ* — centralized oracle on latent states (docs/theory.md §1)")
     print(format_table(["state", "successor", "Q*", "μ(y)"],
                        [[r["state"], r["successor"], r["q"],
                          stationary_out[r["state"]] if stationary_out else "—"]
                         for r in q_latent]))
-    print("\nQ̂*_μ — AIS-induced SMDP on observations (THEORY.md §2)")
+    print("\nQ̂*_μ — AIS-induced SMDP on observations (docs/theory.md §2)")
     print(format_table(["agent", "obs", "successor", "Q̂*"],
                        [[r["agent"], r["obs"], r["successor"], r["q"]] for r in q_ais]))
     print(f"\nmethod: {method}")
