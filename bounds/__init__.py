@@ -27,7 +27,7 @@ from .ais import (
 )
 from .assumptions import Check, check_assumptions
 from .auditor import Audit, audit, budget
-from .budget import Budget, sample_budget
+from .budget import Budget, MethodBudget, sample_budget
 from .features import (
     approximation_constant,
     epsilon_approx,
@@ -46,7 +46,8 @@ from .validate import InputError, load_features, load_obs_metric
 
 __all__ = [
     "AisGap", "Audit", "Budget", "Check", "InputError", "MixingProfile", "Setting", "TauMix",
-    "Theorem1", "ais_gap_exact", "ais_gap_paper", "ais_gap_statewise", "ais_gap_value_aware",
+    "MethodBudget", "Theorem1", "ais_gap_exact", "ais_gap_paper", "ais_gap_statewise",
+    "ais_gap_value_aware",
     "approximation_constant", "audit", "budget", "check_assumptions", "delta_tv", "delta_w1",
     "duration_discount", "epsilon_approx", "kappa", "load_features", "load_obs_metric",
     "mixing_profile", "model_constants", "omega", "policy_loss_bound", "policy_loss_exact",

@@ -1,4 +1,4 @@
-"""The audit: every term of docs/theory.md §3–§6 for one IC-SMDP, the assumption checks and Theorem 1.
+"""The audit: every term of docs/theory.md §3–§6 for one IC-SMDP, the assumptions and Theorem 1.
 
 :func:`audit` returns a frozen :class:`Audit` whose :meth:`Audit.to_json` is what
 ``icq audit --json`` prints. Where A5 or A6 fails (common with one-hot features and uniform

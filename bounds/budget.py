@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import symbolic as S
 
-__all__ = ["Budget", "budget_T0", "sample_budget"]
+__all__ = ["Budget", "MethodBudget", "budget_T0", "sample_budget"]
 
 #: give up beyond this many handoffs
 T_CAP = 1e30
@@ -86,6 +86,50 @@ class Budget:
     tau_at_answer: int | None
     exact_check: bool | None
     method: str
+
+
+@dataclass(frozen=True)
+class MethodBudget:
+    """One method's answer to "how many handoffs for error ≤ target?" (one row of ``icq budget``).
+
+    Every method (the Monte-Carlo certificate, the A6-free tabular theorem, Theorem 1) reports
+    in this shape, so that the command line, the JSON output and the report treat them alike.
+
+    Attributes
+    ----------
+    method : the method's name, e.g. ``"Monte-Carlo certificate"``, ``"A6-free theorem"``,
+        ``"Theorem 1"``
+    target : the target error ε
+    error : ``"learning"`` (to Q̂*_μ, what IC-Q can learn) or ``"total"`` (to Q* on latent pairs)
+    norm : ``"sup"`` or ``"mu"`` (‖·‖_μ)
+    status : ``"ok"`` (a budget), ``"blocked"`` (no budget: ``blocked_by`` and ``reason`` say
+        why) or ``"beyond horizon"`` (the certified count lies past the simulated horizon)
+    handoffs : the budget T, or None
+    primitive_steps_expected : ``E[τ]·T`` (E[τ] under μ ⊗ π_b), or None
+    primitive_steps_max : ``T_max·T``, or None
+    covers : what the number guarantees: which learner and configuration, which iterate, which
+        start law and initial table, which horizon, with which probability or in expectation
+    blocked_by : the term or assumption that blocks a budget, or None
+    reason : one line
+    floor : the smallest reachable target for this method and error, or None when there is none
+    section : the docs/theory.md section that defines the method
+    details : method-specific numbers (JSON-serialisable)
+    """
+
+    method: str
+    target: float
+    error: str
+    norm: str
+    status: str
+    handoffs: int | None
+    primitive_steps_expected: float | None
+    primitive_steps_max: int | None
+    covers: str
+    blocked_by: str | None = None
+    reason: str = ""
+    floor: float | None = None
+    section: str = ""
+    details: dict = field(default_factory=dict)
 
 
 def budget_T0(t0: int, dbar: float, kappa: float, omega: float) -> float:  # noqa: N802

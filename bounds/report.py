@@ -195,7 +195,7 @@ def render_report(a: Audit, fmt: str, figure_names: dict[str, str] | None = None
              table(["term", "value"], sec["terms"]), img("bound", "bound against T"),
              "<h2>Assumptions</h2>", table(["assumption", "status", "detail"],
                                            sec["assumptions"]),
-             "<h2>Every number</h2>", table(["quantity", "value", "docs/theory.md"], sec["numbers"]),
+             "<h2>Every number</h2>", table(["quantity", "value", "theory"], sec["numbers"]),
              img("gaps", "AIS gaps"), "<h2>The formula (sympy)</h2>",
              f"<pre>\\mathbb{{E}}\\|Q_{{\\bar\\theta_T}}\\circ\\sigma - Q^*\\|_\\mu^2 \\le "
              f"{html.escape(sym['latex'])}</pre><ul>"]

@@ -89,7 +89,7 @@ AIS_TERM = 3 * Delta**2
 #: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ).
 #: That result bounds the *last* iterate in parameter space, E‖θ_T − θ*‖² ≤ G²(9 + 24τ)(1 + ln T)
 #: / (T(1 − κ)²ω²); since ‖φ‖ ≤ 1 gives λ_max(Σ) ≤ 1, ‖Q_θ − Q_θ*‖²_μ ≤ ‖θ − θ*‖², so ω² (not
-#: docs/theory.md's ω) is the sound denominator. As ω ≤ 1 this is never smaller than docs/theory.md's term.
+#: the theory's ω) is the sound denominator. As ω ≤ 1 this is never smaller than that term.
 MIX_TERM = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
 #: Theorem 1: E‖Q_θ_T∘σ − Q*‖²_μ ≤ BOUND, θ_T the last projected iterate
 #: (Decomposition.v ``three_term_decomposition``)

@@ -1,4 +1,4 @@
-"""Theorem 1 with explicit constants (docs/theory.md §6; Decomposition.v ``three_term_decomposition``).
+"""Theorem 1, constants explicit (docs/theory.md §6; Decomposition.v ``three_term_decomposition``).
 
 Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(t+1))``, last iterate
 θ_T and ``G = R̄ + 2R_θ``:

@@ -1,4 +1,5 @@
-"""A6 (docs/theory.md §5): where the audit says A6 holds with κ, the expected IC-Q update is strongly
+"""A6 (docs/theory.md §5): where the audit says A6 holds with κ, the expected IC-Q update is
+strongly
 monotone with (1−κ)ω and ΠT̂ is a κ-contraction in ‖·‖_μ; where it says A6 fails, its witness
 direction really has ratio ≥ 1. κ_upper bounds the ratio of every direction."""
 

@@ -28,7 +28,7 @@ concatenated ``θ`` (a centralised step, docs/theory.md §6 read literally). ``R
 units; in the normalised tangent-feature units of docs/theory.md §5 it is ``s·R_θ`` with ``s`` the
 tangent-feature scale. SGD step sizes are in feature units, i.e. ``α_t/s²`` per parameter, so that
 ``α`` is the step on ``Q`` for the pair with the largest gradient, whatever the width:
-``"theory"`` ``α_t = 1/((1−κ)ω(t+1))`` (docs/theory.md §6), ``"constant"`` ``α_t = lr``, ``"harmonic"``
+``"theory"`` ``α_t = 1/((1−κ)ω(t+1))`` (§6), ``"constant"`` ``α_t = lr``, ``"harmonic"``
 ``α_t = lr/(1 + t/lr_decay)``; Adam (a practical option outside the theorem) takes ``lr`` in
 parameter units. ``t`` counts updates over all agents (the theorem's clock; a deployment needs a
 shared clock for it). The reported iterate is the average ``θ̄_T = θ₀ + (1/T) Σ_{t=1}^T δ_t``
@@ -46,9 +46,9 @@ Parameters are stored as one flat row per agent (rows zero-padded to a common le
 never moves), so an update touches its own agent's row only.
 
 Theorem 1 is a statement about the *linearised* learner ``Q = φᵀθ`` with the tangent features
-``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (docs/theory.md §5, :func:`tangent_features`); the network differs from it
-by the linearisation error on the trust region (A4), which :func:`linearisation_error` measures and
-:func:`neural_feature_terms` reports beside the theorem's terms.
+``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (docs/theory.md §5, :func:`tangent_features`); the network differs from
+it by the linearisation error on the trust region (A4), which :func:`linearisation_error` measures
+and :func:`neural_feature_terms` reports beside the theorem's terms.
 
 Examples
 --------
@@ -1157,7 +1157,7 @@ def _tangent_raw(nets: AgentNetworks) -> tuple[list[np.ndarray], float, list[np.
 
 @dataclass(frozen=True, eq=False)
 class TangentFeatures:
-    """Tangent features ``φ(ô,j) = ∇_θ f(ô,j; θ₀) / s`` of every agent's network (docs/theory.md §5).
+    """Tangent features ``φ(ô,j) = ∇_θ f(ô,j; θ₀) / s`` of each agent's network (docs/theory.md §5).
 
     Attributes
     ----------
@@ -1423,7 +1423,8 @@ def neural_feature_terms(model: EpochModel, width: int = 64, depth: int = 2, see
     kind = "linear" if depth == 0 else "tangent"
     a = run_audit(model, features=phi, feature_kind=kind, setting=setting, **audit_options)
     notes = [
-        "Theorem 1 bounds the linearised learner Q = φᵀθ with these tangent features (docs/theory.md "
+        "Theorem 1 bounds the linearised learner Q = φᵀθ with these tangent features "
+        "(docs/theory.md "
         "§5–§6); " + ("a depth-0 network is exactly linear in θ, so A3–A4 hold." if depth == 0
                       else "the network differs from it by the linearisation error on the trust "
                       "region (A4), measured here by sampling (a lower estimate of the "

@@ -48,13 +48,13 @@ invocation the local state ``u = (s, z, x_i)`` is flattened row-major:
 
 The reduction
 -------------
-:func:`reduce_to_epoch` is the exact dynamic program over one invocation (docs/theory.md §1): for each
-reachable ``y`` and ``j ∈ J_i(O_i(z, x_i))`` it computes, for ``τ = 1..T_max``, the joint law
+:func:`reduce_to_epoch` is the exact dynamic program over one invocation (docs/theory.md §1): for
+each reachable ``y`` and ``j ∈ J_i(O_i(z, x_i))`` it computes, for ``τ = 1..T_max``, the joint law
 of (end at ``τ``, ``y'``) and ``E[R 1{τ, y'}]``, and writes one epoch outcome per ``(τ, y')``
 with ``prob = P(τ, y')`` and ``reward = E[R | τ, y']`` (outcomes of an ``END`` pair are merged
 per ``τ``). This preserves the joint law of ``(τ, Y')`` and hence ``r̄``, ``K``, ``γ̄``,
-``E[γ^{2τ} 1{Y'=y'}]`` (docs/theory.md §5) and the duration law exactly. It does not preserve the law
-of ``R`` given ``(τ, y')``: the epoch file's ``R̄ = max |reward|`` is a maximum of conditional
+``E[γ^{2τ} 1{Y'=y'}]`` (docs/theory.md §5) and the duration law exactly. It does not preserve the
+law of ``R`` given ``(τ, y')``: the epoch file's ``R̄ = max |reward|`` is a maximum of conditional
 means, which can be smaller than ``max |R|``; :attr:`PrimitiveICSMDP.reward_bound` is the sound
 bound ``R_max (1 − γ^{T_max})/(1 − γ)`` of docs/theory.md §1.
 

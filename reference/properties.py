@@ -261,8 +261,8 @@ def _runtime_value(model: EpochModel, policy: np.ndarray, episodes: int, seed: i
 
 def policy_correspondence(model: EpochModel, policy: np.ndarray, *, episodes: int = 1000,
                           seed: int = 0, z: float = 5.0, reference: str = "latent") -> Checked:
-    """Policy correspondence (docs/theory.md §2): the decentralized policy ``π`` executed through the
-    runtime (agents see only their own observation; three numbers per handoff) has the value of
+    """Policy correspondence (docs/theory.md §2): the decentralized policy ``π`` executed through
+    the runtime (agents see only their own observation; three numbers per handoff) has the value of
     the lifted policy ``π∘σ`` evaluated exactly in the latent model:
     ``|mean − ν₀ᵀV^{π∘σ}| ≤ z·se``, ``se`` the larger of the sample's standard error and the
     exact one (the return's exact standard deviation over √episodes: a rare outcome the sample
@@ -918,7 +918,7 @@ class A6Check:
 def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
                    theta2: np.ndarray, *, kappa: float | None = None,
                    omega: float | None = None, basis: bool = True) -> A6Check:
-    """A6 on one θ pair, against the audit's κ and ω (docs/theory.md §5; :mod:`icq.bounds.features`).
+    """A6 on one θ pair, against the audit's κ and ω (docs/theory.md §5; :mod:`..features`).
 
     Always: the direction ``u = θ₁ − θ₂`` (and, with ``basis``, every coordinate direction)
     has ``ratio(u) ≤ κ_upper²`` (κ_upper is sound).

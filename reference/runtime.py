@@ -1,4 +1,4 @@
-"""The decentralized runtime: agents that see only their own observation (paper §3; docs/theory.md §2).
+"""The decentralized runtime: agents that see only their own observation (docs/theory.md §2).
 
 Three kinds of object, and what each can reach:
 

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for IC-SMDPs, policies, feature maps and perturbations (docs/theory.md §1–§5).
+"""Hypothesis strategies for IC-SMDPs, policies, feature maps, perturbations (docs/theory.md §1–§5).
 
 Every strategy here is *valid by construction*: it draws raw numbers and normalises them into
 a model that FORMAT.md's loader accepts, so nothing is ever filtered and shrinking moves towards

@@ -1,4 +1,5 @@
-"""Neural IC-Q (paper §3–§4; docs/theory.md §2, §5, §6): the algorithm, its reductions, its interface,
+"""Neural IC-Q (paper §3–§4; docs/theory.md §2, §5, §6): the algorithm, its reductions, its
+interface,
 its tangent features and its bookkeeping (resume, batching, projection)."""
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The three backends of ``map_tasks`` give the same results in input order."""
 
 import pytest
-
 from icq.reference.parallel import map_tasks
 
 

@@ -1,4 +1,4 @@
-"""``icq train FILE --learner tabular``: run IC-Q and compare with the exact Q̂*_μ (docs/theory.md §2).
+"""``icq train FILE --learner tabular``: run IC-Q, compare with the exact Q̂*_μ (docs/theory.md §2).
 
 ``max_abs_error_vs_q_ais`` = max over observation pairs of |Q − Q̂*_μ| (exact Q̂*_μ by policy
 iteration on the AIS-induced SMDP).
@@ -142,7 +142,8 @@ def _run_neural(m, args: argparse.Namespace) -> int:
     _print_run(res, q, hat.q)
     rad = "no projection" if res.projection_radius is None else \
         f"projection radius {res.projection_radius:g}"
-    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} at {it} ({err_last:.3g} at the last iterate; docs/theory.md "
+    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} at {it} ({err_last:.3g} at the last iterate; "
+          f"docs/theory.md "
           f"§2, Q̂*_μ exact by policy iteration)\n‖{it} − θ₀‖ = "
           f"{res.theta_distance_from_init:.4g} ({rad}); parameters per agent: "
           f"{', '.join(map(str, res.n_params))}")
