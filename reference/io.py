@@ -1,0 +1,96 @@
+"""Writing files safely, and the one JSON convention for every number the project prints.
+
+Atomic writes. Every file the project writes (checkpoints, reports, figures, counterexamples,
+fitted models) goes through :func:`atomic_write`: the content is written to a temporary file in
+the destination's folder and renamed over the destination only when complete, so a failure at any
+point leaves nothing behind (and an earlier file, if any, untouched).
+
+JSON and non-finite numbers. JSON has no infinity or NaN. The project writes
+
+- ``+∞`` as the number ``1e999`` and ``−∞`` as ``-1e999``: valid JSON grammar, and every common
+  parser reads it back as an infinite double (Python's ``json``, JavaScript's ``JSON.parse``);
+- NaN as ``null`` (no printed quantity is NaN by design; ``null`` marks "not computed");
+- numpy scalars and arrays as plain numbers and lists.
+
+>>> dumps({"kappa": float("inf"), "n": np.int64(3), "v": np.array([0.5, -np.inf])})
+'{"kappa": 1e999, "n": 3, "v": [0.5, -1e999]}'
+>>> json.loads(dumps({"x": float("inf")}))["x"]
+inf
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = ["atomic_write", "dumps", "jsonable", "write_json"]
+
+_TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy types made plain and non-finite floats marked for :func:`dumps`."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, bool | np.bool_):
+        return bool(obj)
+    if isinstance(obj, int | np.integer):
+        return int(obj)
+    if isinstance(obj, float | np.floating):
+        x = float(obj)
+        if math.isnan(x):
+            return None
+        if math.isinf(x):
+            return f"{_TOKEN}{'+' if x > 0 else '-'}"
+        return x
+    return obj
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """One JSON text for ``obj`` under the convention of the module docstring."""
+    text = json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False)
+    return text.replace(f'"{_TOKEN}+"', "1e999").replace(f'"{_TOKEN}-"', "-1e999")
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *,
+                 encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success rename it to ``path``, else delete it.
+
+    ``mode`` is ``"w"`` (text, ``encoding``) or ``"wb"`` (bytes). The destination's folder is
+    created if missing.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode: {mode!r} is not 'w' or 'wb'")
+    dest = Path(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, encoding=encoding if mode == "w" else None) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 1) -> None:
+    """Write ``obj`` as JSON (:func:`dumps`) atomically, with a final newline."""
+    with atomic_write(path) as fh:
+        fh.write(dumps(obj, indent=indent) + "\n")
