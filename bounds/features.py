@@ -88,12 +88,14 @@ class Support:
     method: str
 
 
-def support(model: EpochModel, mu: np.ndarray) -> Support:
-    """``w(ô,j) = μ(ô) π_b(j|ô)`` with ``μ(ô) = Σ_{y∈σ⁻¹(ô)} μ(y)``, and its support."""
+def support(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None) -> Support:
+    """``w(ô,j) = μ(ô) π_b(j|ô)`` with ``μ(ô) = Σ_{y∈σ⁻¹(ô)} μ(y)``, and its support
+    (``behavior``: π_b, default the model's)."""
+    beh = model.behavior if behavior is None else np.asarray(behavior, dtype=float)
     mu_obs = np.bincount(model.state_obs, np.asarray(mu, dtype=float), minlength=model.n_obs)
-    w = mu_obs[model.obs_pair_obs] * model.behavior
+    w = mu_obs[model.obs_pair_obs] * beh
     mask = w > 0
-    nxt = np.asarray(model.obs_states.T @ (model.P.T @ pair_weights(model, mu))).ravel()
+    nxt = np.asarray(model.obs_states.T @ (model.P.T @ pair_weights(model, mu, beh))).ravel()
     read = mask | (nxt[model.obs_pair_obs] > 0)
     return Support(w=w, mask=mask, outside=int((~mask).sum()), read=read,
                    method="μ(ô)π_b(j|ô) with μ the stationary law of the behaviour chain")
@@ -107,9 +109,10 @@ def tabular_features(model: EpochModel, sup: Support) -> np.ndarray:
     return phi
 
 
-def next_obs_weights(model: EpochModel, mu: np.ndarray) -> np.ndarray:
+def next_obs_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None
+                     ) -> np.ndarray:
     """(n_obs,) ``M(ô') = E_{μ⊗π_b}[γ^{2τ} 1{σ(Y') = ô'}]`` (episode ends contribute 0)."""
-    w = pair_weights(model, mu)
+    w = pair_weights(model, mu, behavior)
     return np.asarray(model.obs_states.T @ (model.K2.T @ w)).ravel()
 
 
@@ -215,7 +218,7 @@ def _verdict(lower: float, upper: float) -> bool | None:
 
 def kappa(model: EpochModel, phi: np.ndarray, sup: Support, mu: np.ndarray, *,
           tabular: bool = False, max_assignments: int = MAX_ASSIGNMENTS, restarts: int = 8,
-          seed: int = 0) -> Kappa:
+          seed: int = 0, behavior: np.ndarray | None = None) -> Kappa:
     """A6's κ for the feature map ``phi`` (docs/theory.md §5; see the module docstring).
 
     Parameters
@@ -225,8 +228,9 @@ def kappa(model: EpochModel, phi: np.ndarray, sup: Support, mu: np.ndarray, *,
     max_assignments : enumerate assignments up to this many for the exact value
     restarts : local-search starts for the lower bound
     seed : seed of the local search's random starts
+    behavior : π_b over observation pairs (default the model's; ``sup`` must be built with it)
     """
-    M = next_obs_weights(model, mu)
+    M = next_obs_weights(model, mu, behavior)
     n_assign = math.prod(int(model.obs_ptr[o + 1] - model.obs_ptr[o])
                          for o in range(model.n_obs) if M[o] > 0)
     if tabular:

@@ -78,9 +78,12 @@ class DurationDiscount:
     method: str
 
 
-def pair_weights(model: EpochModel, mu: np.ndarray) -> np.ndarray:
-    """(n_pairs,) ``μ(y) π_b(j|σ(y))``, the law of ``(y, j)`` under μ ⊗ π_b (§4–§5)."""
-    return np.asarray(mu)[model.pair_state] * model.behavior[model.pair_obs_pair]
+def pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """(n_pairs,) ``μ(y) π_b(j|σ(y))``, the law of ``(y, j)`` under μ ⊗ π_b (§4–§5)
+    (``behavior``: π_b over observation pairs, default the model's)."""
+    beh = model.behavior if behavior is None else np.asarray(behavior, dtype=float)
+    return np.asarray(mu)[model.pair_state] * beh[model.pair_obs_pair]
 
 
 def duration_discount(model: EpochModel, mu: np.ndarray | None = None) -> DurationDiscount:
