@@ -60,6 +60,7 @@ from .setting import Setting, prepare
 from .terms import DurationDiscount, Term, duration_discount
 from .theorem import Theorem1, symbolic_summary, theorem1
 from .validate import InputError, check_features, check_obs_metric
+from .whatif import Witness, a6_witness
 
 __all__ = ["Audit", "FeatureAudit", "audit", "budget"]
 
@@ -108,6 +109,12 @@ class Audit:
     features: FeatureAudit
     assumptions: dict[str, Check]
     theorem: Theorem1
+    witness: Witness | None = None
+
+    def _repr_html_(self) -> str:
+        from .report import audit_html
+
+        return audit_html(self)
 
     @property
     def policy_loss_bound(self) -> PolicyLossBound:
@@ -159,6 +166,7 @@ class Audit:
                 "inputs": th.inputs, "symbolic": symbolic_summary(), "imported": th.imported,
             },
             "assumptions": {name: c.to_json() for name, c in self.assumptions.items()},
+            "a6_witness": None if self.witness is None else self.witness.to_json(),
             "method": {
                 "Q*": self.setting.latent.method, "Q̂*": self.setting.hat.method,
                 "mu": self.setting.ais.method, "epsilon": self.epsilon.method,
@@ -309,7 +317,9 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     return Audit(model=m, setting=s, durations=dd, epsilon=eps, ipm_tv=tv, ipm=ipm,
                  gap_paper=paper, gap_paper_tv=paper_tv, gap_value_aware=va, gap_statewise=sw,
                  gap_exact=ex, loss_bounds=bounds, loss_exact=loss, mixing=prof, t_mix=t_mix,
-                 features=fa, assumptions=checks, theorem=th)
+                 features=fa, assumptions=checks, theorem=th,
+                 witness=None if k is None or s.mu is None else a6_witness(
+                     m, s.mu, k, phi=None if fa.kind == "tabular" else fa.phi))
 
 
 def budget(a: Audit, target: float, *, gap_form: str = "paper") -> Budget:

@@ -40,7 +40,46 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="T at which Theorem 1 is evaluated (default 1,000,000)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", default=None, help="write a report to PATH.md or PATH.html")
+    p.add_argument("--what-if", action="store_true",
+                   help="search for a configuration with κ < 1: the behaviour policy minimising "
+                   "κ, and each --try-* knob (docs/theory.md §5); reports only what it evaluated")
+    p.add_argument("--try-gamma", type=float, action="append", default=[], metavar="G",
+                   help="with --what-if: also evaluate discount γ = G (repeatable)")
+    p.add_argument("--try-initial", action="append", default=[], metavar="ID=P,...",
+                   help="with --what-if: also evaluate this restart law ν₀ (repeatable)")
+    p.add_argument("--try-remove", action="append", default=[], metavar="AGENT/OBS/SUCC",
+                   help="with --what-if: also evaluate with successor SUCC made inadmissible at "
+                   "AGENT/OBS (repeatable)")
     return p
+
+
+def parse_whatif(args: argparse.Namespace) -> dict | None:
+    """The :func:`icq.bounds.whatif.what_if` keywords from ``--what-if``/``--try-*``."""
+    tried = args.try_gamma or args.try_initial or args.try_remove
+    if not args.what_if:
+        if tried:
+            raise UsageError("--try-gamma/--try-initial/--try-remove: only used with --what-if")
+        return None
+    laws = []
+    for text in args.try_initial:
+        law = {}
+        for item in text.split(","):
+            key, sep, val = item.partition("=")
+            try:
+                law[key.strip()] = float(val)
+            except ValueError:
+                sep = ""
+            if not sep:
+                raise UsageError(f"--try-initial: {item!r} is not STATE=PROBABILITY")
+        laws.append(law)
+    removals = []
+    for text in args.try_remove:
+        parts = text.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise UsageError(f"--try-remove: {text!r} is not AGENT/OBS/SUCCESSOR")
+        removals.append(tuple(parts))
+    return {"gammas": tuple(args.try_gamma), "initials": tuple(laws),
+            "removals": tuple(removals)}
 
 
 def parse_features(arg: str, model) -> object:
@@ -78,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.features == "neural" and (args.width < 1 or args.depth < 0):
         raise UsageError(f"--width {args.width} / --depth {args.depth}: need width ≥ 1, depth ≥ 0")
     check_report_path(args.report)
+    knobs = parse_whatif(args)
     m = load(args.file)
     features = parse_features(args.features, m)
     neural = None
@@ -94,19 +134,27 @@ def run(args: argparse.Namespace) -> int:
             a = audit(m, features=features,
                       feature_kind=None if isinstance(features, str) else "user",
                       metric=args.metric, obs_metric=metric, handoffs=args.handoffs)
+        whatif = None
+        if knobs is not None:
+            from icq.bounds.whatif import what_if
+
+            phi = None if a.features.kind == "tabular" else a.features.phi
+            whatif = what_if(m, phi=phi, setting=a.setting, **knobs)
     except InputError as exc:
         raise UsageError(str(exc)) from None
     if args.report is not None:
         from icq.bounds.report import write_report
 
-        write_report(a, args.report)
+        write_report(a, args.report, whatif=whatif)
     out = a.to_json()
+    if whatif is not None:
+        out["what_if"] = whatif.to_json()
     if neural is not None:
         out["neural"] = neural.to_json()
     if args.json:
         emit_json(out)
         return 0
-    _print_text(a, out)
+    _print_text(a, out, whatif)
     if neural is not None:
         print("\nneural tangent features (docs/theory.md §5, A3–A4):")
         for k, v in out["neural"].items():
@@ -114,8 +162,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_text(a, out: dict) -> None:
-    from icq.bounds.report import verdict
+def _print_text(a, out: dict, whatif=None) -> None:
+    from icq.bounds.report import PolicyComparison, greedy_policies, verdict
 
     m = a.model
     f = out["features"]
@@ -147,4 +195,21 @@ def _print_text(a, out: dict) -> None:
     for k, v in th["terms"].items():
         print(f"    {k}: {'—' if v is None else format(v, '.6g')}")
     print(f"  ({th['imported']})")
-    print(f"\nverdict: {verdict(a)}")
+    if a.witness is not None:
+        print("\nA6 witness (docs/theory.md §5)")
+        print("\n".join(a.witness.lines()))
+    if whatif is not None:
+        print("\nwhat-if (docs/theory.md §5): every configuration below was evaluated exactly")
+        print(format_table(["configuration", "behaviour", "κ", "A6", "Δ_exact", "loss from ν₀",
+                            "worst-state loss"],
+                           [[s.knob, s.behaviour, s.kappa, "holds" if s.a6_holds else "fails",
+                             s.delta_exact, s.loss_initial, s.loss_max]
+                            for s in whatif.scenarios]))
+    pc = greedy_policies(a)
+    print("\ngreedy policies (docs/theory.md §2–§3): centralized sees the latent state, "
+          "decentralized only the observation; * marks a difference")
+    print(format_table(list(PolicyComparison.HEADERS),
+                       [[*r[:5], "*" if r[5] else "", r[6], r[7]] for r in pc.rows]))
+    print(f"from the initial law: V*(ν₀) = {pc.value_central:.6g}, V^π̂(ν₀) = "
+          f"{pc.value_decentral:.6g}, loss {pc.loss_initial:.6g}")
+    print(f"\nverdict: {verdict(a, whatif)}")
