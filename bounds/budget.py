@@ -87,6 +87,11 @@ class Budget:
     exact_check: bool | None
     method: str
 
+    def _repr_html_(self) -> str:
+        from icq.reference.tables import fields_html
+
+        return fields_html("Theorem 1 sample budget (docs/theory.md §6)", vars(self))
+
 
 @dataclass(frozen=True)
 class MethodBudget:
@@ -130,6 +135,13 @@ class MethodBudget:
     floor: float | None = None
     section: str = ""
     details: dict = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        from icq.reference.tables import fields_html
+
+        return fields_html(f"{self.method} budget (docs/theory.md {self.section})",
+                           {k: v for k, v in vars(self).items() if k != "details"}
+                           | {f"details: {k}": v for k, v in self.details.items()})
 
 
 def budget_T0(t0: int, dbar: float, kappa: float, omega: float) -> float:  # noqa: N802

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from dataclasses import dataclass
 from typing import Any
+
+from icq.reference.tables import fmt, html_table
 
 __all__ = ["Figure", "Heading", "Items", "Math", "Omitted", "Para", "Table", "fmt", "render",
            "html_table"]
@@ -77,17 +78,6 @@ class Omitted:
 
     name: str
     sentence: str
-
-
-def fmt(x: Any) -> str:
-    """A cell: ``—`` for None, ``∞``, 6 significant digits, ``yes``/``no``."""
-    if x is None:
-        return "—"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, float):
-        return ("∞" if x > 0 else "−∞") if math.isinf(x) else f"{x:.6g}"
-    return str(x)
 
 
 def _mathml(latex: str, display: bool) -> str:
@@ -175,19 +165,6 @@ class _Html:
     def wrap(self, title: str, body: list[str]) -> str:
         return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
                 f"</title><style>{_CSS}</style></head><body>{''.join(body)}</body></html>")
-
-
-def html_table(headers: tuple[str, ...] | list[str], rows: Any, tones: tuple[str, ...] = ()
-               ) -> str:
-    """An HTML table (cells through :func:`fmt`, escaped); ``tones`` classes rows."""
-    h = "".join(f"<th>{html.escape(str(x))}</th>" for x in headers)
-    body = []
-    for i, r in enumerate(rows):
-        tone = tones[i] if i < len(tones) else ""
-        cls = f' class="{tone}"' if tone else ""
-        body.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(fmt(c))}</td>" for c in r)
-                    + "</tr>")
-    return f"<table><tr>{h}</tr>{''.join(body)}</table>"
 
 
 def render(doc: tuple[Any, ...], fmt_: str, title: str = "", names: dict[str, str] | None = None

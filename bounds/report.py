@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from icq.reference.io import atomic_write
+from icq.reference.tables import frame
 
 from .auditor import Audit
 from .document import Figure, Heading, Items, Math, Omitted, Para, Table, fmt, render
@@ -90,12 +91,8 @@ class PolicyComparison:
 
     def frame(self) -> Any:
         """A pandas DataFrame when pandas is installed, else a list of dicts."""
-        recs = [dict(zip(self.HEADERS, r, strict=True)) for r in self.rows]
-        try:
-            import pandas as pd
-        except ImportError:
-            return recs
-        return pd.DataFrame(recs).set_index(["agent", "observation", "state"])
+        return frame([dict(zip(self.HEADERS, r, strict=True)) for r in self.rows],
+                     ["agent", "observation", "state"])
 
 
 def greedy_policies(a: Audit) -> PolicyComparison:
@@ -201,8 +198,9 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
             Math(r"\mathbb{E}\|Q_{\bar\theta_T}\circ\sigma - Q^*\|_\mu^2 \le " + sym["latex"]),
             Items(tuple((Math(_TEX.get(k, k), display=False), " = ", Math(v, display=False))
                         for k, v in sym["definitions"].items())
-                  + (("side conditions: ",
-                      *(Math(c, display=False) for c in sym["conditions"])),
+                  + (("side conditions: ", *(p for i, c in enumerate(sym["conditions"])
+                                              for p in ((", ",) if i else ())
+                                              + (Math(c, display=False),))),
                      (IMPORTED,)))]
     return tuple(doc)
 

@@ -1244,6 +1244,11 @@ def _ergodic_only(fn: Callable[[EpochModel], Any]) -> Callable[[EpochModel, Any]
     return check
 
 
+#: how messages name the feature maps (never by their function names)
+_ENCODING_NAMES = {"constant_encoding": "one parameter per (agent, successor)",
+                   "one_hot_encoding": "one-hot observations (tabular)"}
+
+
 def _theorem1(model: EpochModel, aux: Any) -> Any:
     """Theorem 1 with the first linear feature map it applies to: one parameter per (agent,
     successor) (:func:`constant_encoding`), else one-hot observations (tabular)."""
@@ -1254,7 +1259,7 @@ def _theorem1(model: EpochModel, aux: Any) -> Any:
         r = theorem1_empirical(model, encoding=enc)
         if r.applicable:
             return r
-        reasons.append(f"{enc.__name__}: {r.reason}")
+        reasons.append(f"{_ENCODING_NAMES[enc.__name__]}: {r.reason}")
     raise NotApplicable("; ".join(reasons))
 
 

@@ -75,6 +75,16 @@ class Solution:
     residual: float
     error_bound: float
 
+    def _repr_html_(self) -> str:
+        from .tables import fields_html
+
+        return fields_html("Solution (docs/theory.md §1, Lemma C)", {
+            "method": self.method, "iterations": self.iterations, "states": len(self.v),
+            "pairs": len(self.q), "residual ‖TQ − Q‖∞": self.residual,
+            "certified error bound": self.error_bound,
+            "min V*": float(self.v.min()) if len(self.v) else None,
+            "max V*": float(self.v.max()) if len(self.v) else None})
+
 
 def deterministic_policy(smdp: SMDP, greedy_pairs: np.ndarray) -> np.ndarray:
     """(n_pairs,) the one-hot policy vector choosing pair ``greedy_pairs[x]`` in each state."""
