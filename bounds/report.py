@@ -56,8 +56,10 @@ def verdict(a: Audit, whatif: Any | None = None) -> str:
         w = a.witness
         if "A6" in failed and w is not None and w.pairs:
             p = w.pairs[0]
-            lines.append(f"A6 fails at {p.agent}/{p.observation} → {p.successor}: its ratio "
-                         f"M(ô')/w(ô',b) = {p.ratio:.4g} ≥ 1 (κ = {w.kappa:.4g}).")
+            what = ("its ratio M(ô')/w(ô',b)" if a.features.kind == "tabular"
+                    else "its share of κ² along the witness direction")
+            lines.append(f"A6 fails at {p.agent}/{p.observation} → {p.successor}: {what} is "
+                         f"{p.ratio:.4g} (κ = {w.kappa:.4g}; see the A6 witness).")
     if whatif is not None:
         lines.append(whatif.verdict())
     lines.append(f"The interface costs at most {fmt(gaps['statewise'])} in action value "

@@ -128,3 +128,24 @@ def test_generator_reproduces_the_bundled_example():
     assert PIPE.read_text() == pipeline_text()
     s = prepare(load(PIPE))
     assert s.stationary.ergodic
+
+
+def test_witness_for_user_features_decomposes_the_local_search_ratio():
+    from icq.bounds.features import feature_covariance, next_obs_weights
+
+    m = load(example_path("author-reviewer-editor"))
+    rng = np.random.default_rng(3)
+    phi = rng.standard_normal((m.n_obs_pairs, 2))
+    phi /= np.maximum(1.0, np.linalg.norm(phi, axis=1))[:, None]
+    a = audit(m, features=phi, feature_kind="user")
+    k, w = a.features.kappa, a.witness
+    assert k.witness is not None and w.pairs
+    u = k.witness
+    M = next_obs_weights(m, a.setting.mu)
+    num = sum(M[o] * max((phi[b] @ u) ** 2 for b in range(m.obs_ptr[o], m.obs_ptr[o + 1]))
+              for o in range(m.n_obs) if M[o] > 0)
+    den = u @ feature_covariance(phi, a.features.support) @ u
+    shares = sum(r for _, r in w.ratios)
+    assert shares == pytest.approx(num / den, rel=1e-9)  # the pairs' shares sum to the ratio
+    assert shares <= k.upper ** 2 * (1 + 1e-9)  # which is at most κ²
+    assert w.pairs[0].ratio == max(r for _, r in w.ratios)
