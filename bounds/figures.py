@@ -32,6 +32,8 @@ __all__ = ["bound_figure", "certificate_curves", "gaps_figure", "kappa_figure",
            "learning_figure", "policy_loss_figure", "whatif_figure"]
 
 _FAIL, _OK = "#c0392b", "#1e8449"
+#: bar charts show at most this many bars (the largest; the caption says so)
+BARS_MAX = 40
 
 
 def _plt():
@@ -137,17 +139,21 @@ def policy_loss_figure(a: Audit) -> Figure | Omitted:
         return Omitted("policy-loss", "the decentralized greedy policy loses nothing in any "
                        "latent state (V* − V^π̂ = 0 up to rounding), so there is nothing to plot.")
     m = a.model
+    shown = (np.arange(m.n_states) if m.n_states <= BARS_MAX
+             else np.sort(np.argsort(-per, kind="stable")[:BARS_MAX]))
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.22 * m.n_states + 0.8)))
-    order = np.arange(m.n_states)[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.22 * len(shown) + 0.8)))
+    order = shown[::-1]
     ax.barh([m.state_ids[y] for y in order], per[order],
             color=[_FAIL if per[y] > tol else "#999" for y in order])
     ax.set_xlabel("V*(y) − V^π̂(y)")
     ax.tick_params(axis="y", labelsize=7)
     ax.set_title(f"Policy loss per latent state (from ν₀: {a.loss_exact.initial:.4g})")
+    more = (f" The {len(shown)} states with the largest loss of {m.n_states} are shown."
+            if len(shown) < m.n_states else "")
     return Figure("policy-loss", _png(fig), "per-state policy loss",
                   "Value lost in each latent state by the decentralized greedy policy against "
-                  "the centralized optimum (docs/theory.md §3, Lemma P).")
+                  "the centralized optimum (docs/theory.md §3, Lemma P)." + more)
 
 
 def kappa_figure(witness: Any | None) -> Figure | Omitted:
@@ -155,8 +161,11 @@ def kappa_figure(witness: Any | None) -> Figure | Omitted:
     if witness is None or not witness.ratios:
         return Omitted("kappa", "κ is undefined here (no stationary law μ, or no witness "
                        "direction), so there is no A6 witness to plot.")
-    names = [f"{a}/{o} → {j}" for (a, o, j), _ in witness.ratios]
-    vals = np.array([r for _, r in witness.ratios])
+    every = np.array([r for _, r in witness.ratios])
+    shown = (np.arange(len(every)) if len(every) <= BARS_MAX
+             else np.sort(np.argsort(-every, kind="stable")[:BARS_MAX]))
+    names = [f"{a}/{o} → {j}" for (a, o, j), _ in (witness.ratios[i] for i in shown)]
+    vals = every[shown]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.22 * len(vals) + 0.8)))
     ax.barh(names[::-1], vals[::-1], color=[_FAIL if v >= 1 else _OK for v in vals[::-1]])
@@ -165,9 +174,11 @@ def kappa_figure(witness: Any | None) -> Figure | Omitted:
     ax.set_xlabel("share of κ² (one-hot: M(ô')/w(ô',b))")
     ax.set_title(f"A6 witness: κ = {witness.kappa:.4g}")
     ax.legend(fontsize=7)
+    more = (f" The {len(shown)} largest of {len(every)} pairs are shown."
+            if len(shown) < len(every) else "")
     return Figure("kappa", _png(fig), "A6 witness",
                   "Each (observation, successor) pair's ratio; red pairs (≥ 1) make κ ≥ 1 "
-                  "(docs/theory.md §5).")
+                  "(docs/theory.md §5)." + more)
 
 
 def whatif_figure(w: Any | None) -> Figure | Omitted:

@@ -37,6 +37,8 @@ __all__ = ["PolicyComparison", "greedy_policies", "render_report", "report_docum
 
 _TEX = {"alpha_T": r"\alpha_T", "Delta_AIS": r"\Delta_{\mathrm{AIS}}", "C_F": "C_F"}
 FIGURES = ("learning", "bound", "policy-loss", "kappa", "whatif", "gaps")
+#: the greedy-policy table lists at most this many latent states (those that differ first)
+POLICY_ROWS_MAX = 200
 
 
 def verdict(a: Audit, whatif: Any | None = None) -> str:
@@ -90,6 +92,21 @@ class PolicyComparison:
 
     HEADERS = ("agent", "observation", "state", "centralized Q*-greedy",
                "decentralized Q̂*-greedy", "differ", "V*", "V^π̂")
+
+    def shown(self, limit: int) -> tuple[tuple[Any, ...], ...]:
+        """At most ``limit`` rows in state order, those where the policies differ first."""
+        if len(self.rows) <= limit:
+            return self.rows
+        keep = sorted(sorted(range(len(self.rows)), key=lambda i: not self.rows[i][5])[:limit])
+        return tuple(self.rows[i] for i in keep)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value_central_initial": self.value_central,
+                "value_decentral_initial": self.value_decentral,
+                "loss_initial": self.loss_initial,
+                "states": [dict(zip(("agent", "observation", "state", "centralized",
+                                     "decentralized", "differ", "v_star", "v_decentral"), r,
+                                    strict=True)) for r in self.rows]}
 
     def frame(self) -> Any:
         """A pandas DataFrame when pandas is installed, else a list of dicts."""
@@ -186,12 +203,15 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
                         for k in th.terms if k in sym["terms"])),
             bound_figure(a), learning_figure(certificate)]
     pc = greedy_policies(a)
+    rows = pc.shown(POLICY_ROWS_MAX)
+    more = (f" {len(rows)} of {len(pc.rows)} states are listed, those where the policies "
+            "differ first; the JSON output has them all." if len(rows) < len(pc.rows) else "")
     doc += [Heading("Greedy policies: centralized and decentralized"),
             Para(f"From the initial law: V*(ν₀) = {pc.value_central:.6g} (centralized, sees the "
                  f"latent state), V^π̂(ν₀) = {pc.value_decentral:.6g} (decentralized); loss "
-                 f"{pc.loss_initial:.6g}. Rows marked 'yes' are states where they differ."),
-            Table(PolicyComparison.HEADERS, pc.rows,
-                  tuple("warn" if r[5] else "" for r in pc.rows)),
+                 f"{pc.loss_initial:.6g}. Rows marked 'yes' are states where they differ."
+                 + more),
+            Table(PolicyComparison.HEADERS, rows, tuple("warn" if r[5] else "" for r in rows)),
             policy_loss_figure(a),
             Heading("Every number"),
             Table(("quantity", "value", "docs/theory.md"), tuple(_numbers(a))),

@@ -118,6 +118,11 @@ def test_greedy_policies_side_by_side(pipe):
     assert any(r[5] for r in pc.rows) and pc.loss_initial > 0
     df = pc.frame()
     assert list(df.index.names) == ["agent", "observation", "state"]
+    n_diff = sum(r[5] for r in pc.rows)
+    short = pc.shown(n_diff + 1)  # every differing state, one more, in state order
+    assert len(short) == n_diff + 1 and sum(r[5] for r in short) == n_diff
+    ids = [r[2] for r in short]
+    assert ids == [s for s in m.state_ids if s in ids]
 
 
 def test_exact_observations_lose_nothing():
@@ -160,6 +165,9 @@ def test_audit_what_if_cli(capsys, tmp_path):
     j = json.loads(out)
     assert j["what_if"]["found"] and j["what_if"]["best"]["kappa"] < 1
     assert j["a6_witness"]["pairs"]
+    g = j["greedy_policies"]
+    assert g["value_central_initial"] - g["value_decentral_initial"] == pytest.approx(
+        j["policy_loss_exact_initial"]) and len(g["states"]) == j["model"]["n_states"]
     code, out, _ = run(capsys, "audit", RING)
     assert code == 0 and "A6 witness" in out and "greedy policies" in out and "V*(ν₀)" in out
     for argv, field in ((["--try-gamma", "0.5"], "--try-gamma"),

@@ -17,7 +17,10 @@ from pathlib import Path
 from icq.cli import UsageError, emit_json, format_table
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run", "parse_features", "check_report_path"]
+__all__ = ["add_parser", "run", "parse_features", "check_report_path", "parse_whatif"]
+
+#: the text output lists at most this many latent states in the greedy-policy table
+TEXT_POLICY_ROWS = 60
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -147,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
 
         write_report(a, args.report, whatif=whatif)
     out = a.to_json()
+    from icq.bounds.report import greedy_policies
+
+    out["greedy_policies"] = greedy_policies(a).to_json()
     if whatif is not None:
         out["what_if"] = whatif.to_json()
     if neural is not None:
@@ -206,10 +212,13 @@ def _print_text(a, out: dict, whatif=None) -> None:
                              s.delta_exact, s.loss_initial, s.loss_max]
                             for s in whatif.scenarios]))
     pc = greedy_policies(a)
+    rows = pc.shown(TEXT_POLICY_ROWS)
     print("\ngreedy policies (docs/theory.md §2–§3): centralized sees the latent state, "
           "decentralized only the observation; * marks a difference")
     print(format_table(list(PolicyComparison.HEADERS),
-                       [[*r[:5], "*" if r[5] else "", r[6], r[7]] for r in pc.rows]))
+                       [[*r[:5], "*" if r[5] else "", r[6], r[7]] for r in rows]))
+    if len(rows) < len(pc.rows):
+        print(f"({len(rows)} of {len(pc.rows)} states, those that differ first; --json has all)")
     print(f"from the initial law: V*(ν₀) = {pc.value_central:.6g}, V^π̂(ν₀) = "
           f"{pc.value_decentral:.6g}, loss {pc.loss_initial:.6g}")
     print(f"\nverdict: {verdict(a, whatif)}")
