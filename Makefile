@@ -26,6 +26,7 @@ demo: setup
 	$(ICQ) audit icq/examples/synthetic-handoff.json
 	$(ICQ) budget icq/examples/synthetic-handoff.json --target 10
 	$(ICQ) audit icq/examples/author-reviewer-editor.json
+	$(ICQ) audit icq/examples/planner-coder-tester-reviewer.json --what-if --try-gamma 0.5
 
 proofs: sysdeps setup
 	$(PY) proofs/check.py

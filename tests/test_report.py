@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from icq.bounds.auditor import audit, budget
 from icq.bounds.budget import MethodBudget
-from icq.bounds.figures import certificate_curves
+from icq.bounds.document import Omitted
+from icq.bounds.figures import certificate_curves, policy_loss_figure
 from icq.bounds.report import greedy_policies, write_report
 from icq.bounds.whatif import what_if
 from icq.reference.model import example_path, load
@@ -129,6 +130,8 @@ def test_exact_observations_lose_nothing():
     a = audit(load(RING))
     pc = greedy_policies(a)
     assert abs(pc.loss_initial) < 1e-9 and all(abs(r[6] - r[7]) < 1e-9 for r in pc.rows)
+    fig = policy_loss_figure(a)  # nothing lost: a sentence, not an empty chart
+    assert isinstance(fig, Omitted) and "loses nothing" in fig.sentence
 
 
 def test_notebook_views(pipe):
