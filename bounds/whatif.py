@@ -35,6 +35,7 @@ import scipy.optimize as so
 from icq.reference.chain import stationary
 from icq.reference.model import EpochModel, from_dict
 from icq.reference.solve import deterministic_policy, evaluate
+from icq.reference.tables import frame
 
 from .ais import ais_gap_exact
 from .features import Kappa, kappa, next_obs_weights, support, tabular_features
@@ -101,6 +102,13 @@ class Witness:
     def to_json(self) -> dict[str, Any]:
         return {"kappa": self.kappa, "a6_holds": self.a6_holds,
                 "pairs": [p.to_json() for p in self.pairs], "method": self.method}
+
+    def frame(self) -> Any:
+        """Every support pair's ratio, rows named (agent, observation, successor), largest
+        first (a pandas DataFrame when pandas is installed)."""
+        recs = [{"agent": a, "observation": o, "successor": j, "ratio": r}
+                for (a, o, j), r in sorted(self.ratios, key=lambda x: -x[1])]
+        return frame(recs, ["agent", "observation", "successor"])
 
     def lines(self) -> list[str]:
         """The witness in words, one line per pair."""
@@ -334,6 +342,22 @@ class WhatIf:
                     f"κ = {b.kappa:.4g} < 1 (A6 holds); its cost: {cost}.")
         return (f"Nothing in the family searched ({self.family}) gets κ below 1; the smallest "
                 f"found is κ = {b.kappa:.4g} ({b.knob}, {b.behaviour} behaviour); cost: {cost}.")
+
+    def frame(self) -> Any:
+        """One row per evaluated configuration (a pandas DataFrame when pandas is installed)."""
+        recs = [{k: v for k, v in sc.to_json().items() if k not in ("policy", "behavior")}
+                for sc in self.scenarios]
+        return frame(recs, ["knob", "behaviour"])
+
+    def _repr_html_(self) -> str:
+        from icq.reference.tables import fields_html, html_table
+
+        return (fields_html("What-if (docs/theory.md §5)", {"verdict": self.verdict(),
+                                                           "family": self.family})
+                + html_table(("configuration", "behaviour", "κ", "A6", "Δ_exact",
+                              "loss from ν₀", "worst-state loss"),
+                             [(sc.knob, sc.behaviour, sc.kappa, sc.a6_holds, sc.delta_exact,
+                               sc.loss_initial, sc.loss_max) for sc in self.scenarios]))
 
     def to_json(self) -> dict[str, Any]:
         return {"found": self.found, "family": self.family, "method": self.method,

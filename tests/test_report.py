@@ -145,6 +145,10 @@ def test_notebook_views(pipe):
     b = budget(a, 1.0)
     assert "<table>" in b._repr_html_() and "blocked_by" in b._repr_html_()
     assert "Monte-Carlo" in certificate().budget._repr_html_()
+    _, _, w = pipe
+    assert list(a.witness.frame().index.names) == ["agent", "observation", "successor"]
+    assert a.witness.frame()["ratio"].iloc[0] == a.witness.pairs[0].ratio
+    assert len(w.frame()) == len(w.scenarios) and "γ = 0.5" in w._repr_html_()
 
 
 def test_feature_map_names_do_not_leak():
