@@ -102,7 +102,8 @@ class _Markdown:
                        + "\n" for it in b.items)
 
     def table(self, b: Table) -> str:
-        out = ["| " + " | ".join(b.headers) + " |", "|" + "---|" * len(b.headers)]
+        out = ["| " + " | ".join(h.replace("|", "\\|") for h in b.headers) + " |",
+               "|" + "---|" * len(b.headers)]
         for i, r in enumerate(b.rows):
             tone = b.tones[i] if i < len(b.tones) else ""
             cells = [fmt(c).replace("|", "\\|") for c in r]

@@ -89,6 +89,9 @@ def test_markdown_and_html_share_one_document(pipe, tmp_path):
     h_html = re.findall(r"<h\d>(.*?)</h\d>", html_path.read_text())
     assert h_md == h_html and len(h_md) >= 8
     assert "$$\\mathbb{E}" in text and "> **✗** Theorem 1 does NOT apply" in text
+    for block in re.findall(r"(?:^\|.*\|\n)+", text, flags=re.M):  # every table is rectangular
+        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in block.splitlines()}
+        assert len(widths) == 1, block[:200]
 
 
 def test_certificate_shape_is_checked():
