@@ -20,6 +20,7 @@ from icq.reference.ray_runtime import Message, run_ray, tabular_actors
 from icq.reference.rng import Xoshiro
 from icq.reference.runtime import Handoff, run
 from icq.reference.tabular import TrainConfig
+from icq.reference.worlds import admissible_successors
 
 from icq.cli import main
 
@@ -31,19 +32,9 @@ def local_ray():
     ray.shutdown()
 
 
-def _views(model):
-    """Per agent: its own observation labels → admissible successor names."""
-    out: dict[str, dict[str, set[str]]] = {a: {} for a in model.agents}
-    for o in range(model.n_obs):
-        a, label = model.obs_name(o)
-        sl = slice(model.obs_ptr[o], model.obs_ptr[o + 1])
-        out[a][label] = {model.successor_name(int(j)) for j in model.obs_succ[sl]}
-    return out
-
-
 def message_violations(model, record: list[Message]) -> list[str]:
     """Every rule of the actor boundary that a recorded run breaks (empty: none)."""
-    views, bad = _views(model), []
+    views, bad = admissible_successors(model), []
     last_value: dict[str, float] = {}
     last_invoke = None
     for k, msg in enumerate(record):
