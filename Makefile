@@ -41,6 +41,7 @@ test-fast: setup
 bench: setup
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_audit.py
+	$(PY) benchmarks/bench_env_ray.py
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ from icq.reference.chain import mixing_time, stationary
 from icq.reference.model import END, SMDP, EpochModel, ModelError, example_path, from_dict, load
 from icq.reference.solve import Solution, evaluate, solve
 from icq.reference.tabular import TrainConfig, TrainResult, train_tabular
+from icq.reference.worlds import check_world
 
 __all__ = [
     "AISModel",
@@ -34,6 +35,7 @@ __all__ = [
     "stationary",
     "train_tabular",
     "check_model",
+    "check_world",
 ]
 __version__ = "0.1.0"
 

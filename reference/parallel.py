@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-__all__ = ["BACKENDS", "map_tasks"]
+__all__ = ["BACKENDS", "ensure_ray", "map_tasks"]
 
 #: the backends :func:`map_tasks` accepts
 BACKENDS = ("serial", "local", "ray")
@@ -119,7 +119,10 @@ def _local(fn, tasks, workers, bar) -> list[Any]:
                 os.environ[k] = v
 
 
-def _ray(fn, tasks, workers, address, bar) -> list[Any]:
+def ensure_ray(workers: int | None = None, address: str | None = None) -> None:
+    """Connect to Ray unless already connected: to ``address`` (default ``RAY_ADDRESS``, e.g.
+    ``"auto"`` or ``"ray://head:10001"`` for a cluster), else a new local instance with
+    ``workers`` CPUs (default: the number of cores)."""
     import ray
 
     if not ray.is_initialized():
@@ -129,6 +132,12 @@ def _ray(fn, tasks, workers, address, bar) -> list[Any]:
         else:
             ray.init(num_cpus=workers or os.cpu_count() or 1, log_to_driver=False,
                      include_dashboard=False)
+
+
+def _ray(fn, tasks, workers, address, bar) -> list[Any]:
+    import ray
+
+    ensure_ray(workers, address)
     remote = ray.remote(num_cpus=1)(fn)
     refs = [remote.remote(t) for t in tasks]
     out = []

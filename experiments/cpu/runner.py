@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 from icq.reference.adaptable import AdaptableConfig, make_agents, train_adaptable
+from icq.reference.parallel import map_tasks
 
-from ..common.io import progress
 from .env import CPUEnv
 from .machine import AGENTS, LOCAL_ACTIONS, Machine
 
@@ -67,7 +67,13 @@ def run_one(kind: str, seed: int, s: dict) -> dict:
             "table_entries": int(sum(len(g.q_loc) + len(g.q_succ) for g in agents))}
 
 
-def run(settings: dict, *, progress_bar: bool = False) -> dict:
-    jobs = [(k, seed) for k in settings["observations"] for seed in range(settings["seeds"])]
-    return {"runs": [run_one(k, seed, settings)
-                     for k, seed in progress(jobs, enabled=progress_bar, desc="cpu")]}
+def _job(job: tuple) -> dict:
+    return run_one(*job)
+
+
+def run(settings: dict, *, progress_bar: bool = False, backend: str = "serial") -> dict:
+    """All (observations, seed) jobs, as independent tasks on ``backend`` (see
+    :func:`map_tasks`)."""
+    jobs = [(k, seed, settings) for k in settings["observations"]
+            for seed in range(settings["seeds"])]
+    return {"runs": map_tasks(_job, jobs, backend=backend, progress=progress_bar)}

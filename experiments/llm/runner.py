@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from icq.reference.ais import ais_model
 from icq.reference.model import END
+from icq.reference.parallel import map_tasks
 from icq.reference.solve import solve
 from icq.reference.tabular import TrainConfig, train_tabular
 
@@ -94,6 +95,14 @@ def run_profile(profile: str, s: dict, progress_bar: bool) -> dict:
             "seeds": seeds, "gaps": {k: gaps[k] for k in (*GAP_KEYS, "source")}}
 
 
-def run(settings: dict, *, progress_bar: bool = False) -> dict:
-    return {"profiles": {p: run_profile(p, settings, progress_bar)
-                         for p in settings["profiles"]}}
+def _profile(job: tuple) -> dict:
+    return run_profile(*job)
+
+
+def run(settings: dict, *, progress_bar: bool = False, backend: str = "serial") -> dict:
+    """All profiles, as independent tasks on ``backend`` (see :func:`map_tasks`); per-seed
+    progress bars only when serial."""
+    profiles = settings["profiles"]
+    jobs = [(p, settings, progress_bar and backend == "serial") for p in profiles]
+    return {"profiles": dict(zip(profiles, map_tasks(_profile, jobs, backend=backend),
+                                 strict=True))}

@@ -4,11 +4,11 @@ tabular IC-Q under the uniform behaviour policy, and score the greedy decentrali
 from __future__ import annotations
 
 import numpy as np
+from icq.reference.parallel import map_tasks
 from icq.reference.solve import solve
 from icq.reference.tabular import TrainConfig, train_tabular
 
 from ..common.gaps import GAP_KEYS, audit_numbers
-from ..common.io import progress
 from ..common.policy import greedy_obs_policy
 from . import analysis, env
 
@@ -38,10 +38,16 @@ def run_one(family: str, params: dict, seed: int, s: dict) -> dict:
             "gaps": {k: gaps[k] for k in (*GAP_KEYS, "source")}}
 
 
-def run(settings: dict, *, progress_bar: bool = False) -> dict:
-    jobs = [(f, p, seed) for f, p in settings["families"].items()
+def _job(job: tuple) -> dict:
+    return run_one(*job)
+
+
+def run(settings: dict, *, progress_bar: bool = False, backend: str = "serial") -> dict:
+    """All (family, seed) jobs, as independent tasks on ``backend`` (see :func:`map_tasks`)."""
+    jobs = [(f, p, seed, settings) for f, p in settings["families"].items()
             for seed in range(settings["seeds"])]
     runs: dict[str, list] = {f: [] for f in settings["families"]}
-    for fam, params, seed in progress(jobs, enabled=progress_bar, desc="routing"):
-        runs[fam].append(run_one(fam, params, seed, settings))
+    for job, out in zip(jobs, map_tasks(_job, jobs, backend=backend, progress=progress_bar),
+                        strict=True):
+        runs[job[0]].append(out)
     return {"runs": runs}

@@ -4,12 +4,14 @@ the interface gap, train tabular IC-Q and evaluate its greedy policy exactly in 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
+from icq.reference.parallel import map_tasks
 from icq.reference.solve import evaluate, solve
 from icq.reference.tabular import TrainConfig, train_tabular
 
 from ..common.gaps import GAP_KEYS, audit_numbers
-from ..common.io import progress
 from ..common.policy import greedy_obs_policy, lift_policy
 from ..synthetic.family import synthetic_model, with_retention
 
@@ -37,10 +39,12 @@ def run_seed(seed: int, s: dict) -> list[dict]:
     return rows
 
 
-def run(settings: dict, *, progress_bar: bool = False) -> dict:
+def run(settings: dict, *, progress_bar: bool = False, backend: str = "serial") -> dict:
+    """All seeds, as independent tasks on ``backend`` (see :func:`map_tasks`)."""
     rows = []
-    for seed in progress(range(settings["seeds"]), enabled=progress_bar, desc="t1 seeds"):
-        rows += run_seed(seed, settings)
+    for seed_rows in map_tasks(partial(run_seed, s=settings), range(settings["seeds"]),
+                               backend=backend, progress=progress_bar):
+        rows += seed_rows
     for r in rows:  # the value gap relative to the ρ = 1 IC-Q policy of the same seed
         ref = next(x for x in rows if x["seed"] == r["seed"] and x["rho"] == 1.0)
         r["value_gap"] = ref["value_icq"] - r["value_icq"]

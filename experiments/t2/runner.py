@@ -6,6 +6,7 @@ import numpy as np
 from icq.bounds import audit, theorem1
 from icq.reference.ais import ais_model
 from icq.reference.chain import stationary
+from icq.reference.parallel import map_tasks
 from icq.reference.solve import solve
 from icq.reference.tabular import TrainConfig, train_tabular
 
@@ -93,8 +94,16 @@ def scan_rho(base, s: dict, bar: bool) -> dict:
     return {"runs": runs, "models": models, "T": T}
 
 
-def run(settings: dict, *, progress_bar: bool = False) -> dict:
+def _scan(job: tuple) -> dict:
+    part, settings, bar = job
+    if part == "b":
+        return scan_p(settings, bar)
     _, base = synthetic_model(rho=1.0, seed=settings["model_seed"], **settings["family"])
-    return {"a": scan_handoffs(base, settings, progress_bar),
-            "b": scan_p(settings, progress_bar),
-            "c": scan_rho(base, settings, progress_bar)}
+    return (scan_handoffs if part == "a" else scan_rho)(base, settings, bar)
+
+
+def run(settings: dict, *, progress_bar: bool = False, backend: str = "serial") -> dict:
+    """The three scans, as independent tasks on ``backend`` (see :func:`map_tasks`);
+    progress bars only when serial."""
+    jobs = [(part, settings, progress_bar and backend == "serial") for part in "abc"]
+    return dict(zip("abc", map_tasks(_scan, jobs, backend=backend), strict=True))

@@ -7,7 +7,10 @@ reasoning with *simulated* agents calibrated to the paper's Table 1), ``cpu`` (a
 Each writes ``results.json`` (settings, summary, every run, command, runtime), ``results.md``
 (the tables) and PNG figures into ``--out`` (default ``out/NAME``), all atomically. ``--quick``
 uses the small settings (minutes); ``--seeds K`` overrides the number of seeds. ``--json``
-prints the summary as one JSON object; otherwise the Markdown tables.
+prints the summary as one JSON object; otherwise the Markdown tables. ``--backend`` runs the
+independent seeds (or scans, or profiles) in this process (``serial``), on this machine's cores
+(``local``, the default) or on Ray (``ray``: ``RAY_ADDRESS`` names a cluster, else a local
+instance); the results do not depend on it.
 
 The experiments live in ``experiments/`` (importable as ``icq.experiments``), loaded only when
 this command runs: the library itself never imports them.
@@ -23,6 +26,7 @@ import time
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, show_progress
+from icq.reference.parallel import BACKENDS
 
 #: experiment name → package under icq.experiments
 EXPERIMENTS = {"t1": "t1", "t2": "t2", "routing": "routing", "llm": "llm", "cpu": "cpu"}
@@ -36,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (overrides settings)")
     p.add_argument("--out", default=None, help="output folder (default out/NAME)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="where independent seeds run: serial, local (cores; default) or ray")
     return p
 
 
@@ -56,6 +62,8 @@ def _command(args: argparse.Namespace) -> str:
         words += ["--seeds", str(args.seeds)]
     if args.out is not None:
         words += ["--out", args.out]
+    if getattr(args, "backend", "local") != "local":
+        words += ["--backend", args.backend]
     return " ".join(words)
 
 
@@ -70,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         settings["seeds"] = args.seeds
     out = Path(args.out) if args.out else Path("out") / args.name
     t0 = time.perf_counter()
-    raw = mods["runner"].run(settings, progress_bar=show_progress(args))
+    raw = mods["runner"].run(settings, progress_bar=show_progress(args), backend=args.backend)
     summary = mods["analysis"].summarize(raw)
     figures = mods["figures"].make(raw, summary, out)
     seconds = time.perf_counter() - t0
