@@ -137,6 +137,21 @@ def test_restart_recursion_and_exact_profile_match_dense_definitions(seed):
     assert np.all(B >= d - 1e-12)  # the lemma, on this instance
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_first_restart_identity(seed):
+    """P_bᵗ = Aᵗ + Σ_{s≤t} A^{s−1} e ν₀ᵀ P_b^{t−s}: the instance of restart_decomposition."""
+    ch = behaviour_chain(random_model(15, n_agents=3, p_terminal=0.3, seed=seed))
+    A, e, nu = ch.A.toarray(), ch.e, ch.nu0
+    P = ch.dense()
+    mp = np.linalg.matrix_power
+    for t in range(1, 9):
+        rhs = mp(A, t) + sum(np.outer(mp(A, s - 1) @ e, nu @ mp(P, t - s))
+                             for s in range(1, t + 1))
+        np.testing.assert_allclose(mp(P, t), rhs, rtol=0, atol=1e-13)
+        mass = mp(A, t).sum(axis=1) + sum(mp(A, s - 1) @ e for s in range(1, t + 1))
+        np.testing.assert_allclose(mass, 1.0, rtol=0, atol=1e-13)  # Σa + Σp = 1
+
+
 def _no_end_doc() -> dict:
     """Ergodic (closed class {A, B, C}, cycles of length 2 and 3) but nobody ever ends."""
     def o(nxt):
