@@ -281,10 +281,11 @@ def mixing_profile(model: EpochModel, eps: float = 0.25, *, behavior: np.ndarray
     ch = behaviour_chain(model, behavior)
     n = ch.n
     target = max(float(eps), EXACT_EPS_FLOOR)
+    ends = None if method == "exact" or n <= EXACT_MIXING_MAX else end_reachable(ch.A, ch.e)
     if method == "auto":
         if n <= EXACT_MIXING_MAX:
             method = "exact"
-        elif end_reachable(ch.A, ch.e):
+        elif ends:
             method = "restart"
         elif n <= EXACT_FALLBACK_MAX:
             method = "exact"
@@ -294,7 +295,7 @@ def mixing_profile(model: EpochModel, eps: float = 0.25, *, behavior: np.ndarray
                    f"(n² work) is limited to {EXACT_FALLBACK_MAX} states; this chain has {n}")
             return MixingProfile(True, why, np.zeros(0), target, None, "none", exact=False)
     if method == "restart":
-        if not end_reachable(ch.A, ch.e):
+        if not (end_reachable(ch.A, ch.e) if ends is None else ends):
             why = ("END is not reachable from every state: P_y(T > t) does not go to 0, "
                    "so the restart bound of docs/theory.md §9 does not apply")
             return MixingProfile(True, why, np.zeros(0), target, None, "none", exact=False)
