@@ -1,10 +1,19 @@
-"""Benchmark: the full audit of a 10,000-state IC-SMDP with tabular features (target < 60 s).
+"""Benchmark: the full audit of an IC-SMDP with tabular features at 10³…10⁶ states
+(targets: 10⁵ states < 60 s, 10⁶ states < 10 min and < 16 GB).
 
-Run ``python benchmarks/bench_audit.py [--states 10000] [--seed 0] [--repeat 1]``. It builds a
-random ``icsmdp-epoch/1`` instance (agents hand off to random states of their successor; each
-agent observes one of ``--obs`` labels per state, so the AIS aliases ~``states/obs`` latent
-states per observation), times the end-to-end :func:`icq.bounds.audit` and then each phase
-separately, and prints one table (and ``--json`` one object).
+Run ``python benchmarks/bench_audit.py [--states 10000 ...] [--generator document|arrays]
+[--exact-mixing] [--seed 0] [--repeat 1] [--json]``. For each size it builds a random instance,
+times the end-to-end :func:`icq.bounds.audit` and then each phase separately, and prints one
+table per size (``--json``: one object, a list of sizes). ``--generator document`` builds an
+``icsmdp-epoch/1`` document (agents hand off to random states of their successor; each agent
+observes one of ``--obs`` labels per state, so the AIS aliases ~``states/obs`` latent states per
+observation) and loads it; ``arrays`` draws the same kind of model directly as arrays with
+:func:`icq.reference.generate.random_model` (4 agents, ``--obs`` labels per agent, 3 admissible
+successors, 3 outcomes, p_terminal 0.15, durations 1..5, γ = 0.95, ν₀ on agent 0), which is
+what makes 10⁶ states affordable to build. ``--exact-mixing`` also times the exact all-rows
+mixing computation on the same instance (side by side with the method the audit uses).
+Peak memory is the process's peak resident set (``resource.getrusage``), measured right after
+the audit of the first size (so run one size per process for a clean figure).
 
 This is a script, not a timed test: figures depend on the machine.
 """
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 
@@ -30,6 +40,7 @@ from icq.bounds.mixing import mixing_profile
 from icq.bounds.setting import exact_solve
 from icq.reference.ais import ais_model
 from icq.reference.chain import stationary
+from icq.reference.generate import random_model
 from icq.reference.model import EpochModel, from_dict
 
 
@@ -63,9 +74,21 @@ def instance(n_states: int = 10_000, n_agents: int = 4, obs_per_agent: int = 25,
             "successors": succ, "transitions": transitions}
 
 
-def phases(m: EpochModel) -> dict[str, float]:
+def array_instance(n_states: int, obs_per_agent: int = 25, seed: int = 0) -> EpochModel:
+    """The ``--generator arrays`` instance (see the module docstring)."""
+    return random_model(n_states, n_agents=4, obs_per_agent=obs_per_agent, successors=3,
+                        outcomes=3, p_terminal=0.15, max_duration=5, gamma=0.95,
+                        initial="agent0", seed=seed, name=f"bench-{n_states}")
+
+
+def peak_rss_mib() -> float:
+    """The process's peak resident set so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phases(m: EpochModel, exact_mixing: bool = False) -> dict[str, float | int | str]:
     """Time each phase of the audit separately (same functions :func:`audit` calls)."""
-    out: dict[str, float] = {}
+    out: dict[str, float | int | str] = {}
 
     def clock(name, f, *a, **k):
         t = time.perf_counter()
@@ -88,53 +111,77 @@ def phases(m: EpochModel) -> dict[str, float]:
         omega(None, sup, tabular=True), kappa(m, None, sup, st.mu, tabular=True),
         epsilon_approx(None, s.hat.q, sup, tabular=True),
         projected_fixed_point(m, s.ais.smdp, None, sup, 0.5, 1.0, tabular=True)))
-    clock("mixing: exact t_mix (all rows)", mixing_profile, m, 0.25, st=st)
+    prof = clock("mixing: t_mix (the audit's method)", mixing_profile, m, 0.25, st=st)
+    out["mixing method"] = prof.method.split(":")[0]
+    out["t_mix from it"] = prof.tau(0.25).tau
+    if exact_mixing:
+        ex = clock("mixing: exact t_mix (all rows)", mixing_profile, m, 0.25, st=st,
+                   method="exact")
+        out["exact t_mix"] = ex.tau(0.25).tau
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--states", type=int, default=10_000)
-    p.add_argument("--obs", type=int, default=25, help="observation labels per agent")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeat", type=int, default=1)
-    p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
-
+def run(n_states: int, args: argparse.Namespace) -> dict:
+    """Build, audit and time one instance; the summary object."""
     t = time.perf_counter()
-    doc = instance(args.states, obs_per_agent=args.obs, seed=args.seed)
-    t_gen = time.perf_counter() - t
-    t = time.perf_counter()
-    m = from_dict(doc)
-    t_load = time.perf_counter() - t
+    if args.generator == "arrays":
+        m = array_instance(n_states, args.obs, args.seed)
+        t_gen, t_load = time.perf_counter() - t, 0.0
+    else:
+        doc = instance(n_states, obs_per_agent=args.obs, seed=args.seed)
+        t_gen = time.perf_counter() - t
+        t = time.perf_counter()
+        m = from_dict(doc)
+        t_load = time.perf_counter() - t
     totals = []
     for _ in range(args.repeat):
         t = time.perf_counter()
         a = audit(m)
         totals.append(time.perf_counter() - t)
+    rss = peak_rss_mib()
     res = a.to_json()
-    ph = phases(m)
-    summary = {
+    ph = phases(m, args.exact_mixing)
+    return {
         "states": m.n_states, "pairs": m.n_pairs, "observations": m.n_obs,
-        "observation_pairs": m.n_obs_pairs, "generate_s": t_gen, "load_s": t_load,
-        "audit_s": min(totals), "audit_runs_s": totals, "phases_s": ph,
-        "tau_mix": res["tau_mix"], "kappa": res["features"]["kappa"],
+        "observation_pairs": m.n_obs_pairs, "generator": args.generator,
+        "generate_s": t_gen, "load_s": t_load,
+        "audit_s": min(totals), "audit_runs_s": totals, "peak_rss_mib": rss, "phases_s": ph,
+        "tau_mix": res["tau_mix"], "tau_mix_exact": res["tau_mix_exact"],
+        "mixing_method": a.mixing.method, "kappa": res["features"]["kappa"],
         "theorem1_applicable": res["theorem1"]["applicable"],
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--states", type=int, nargs="+", default=[10_000])
+    p.add_argument("--obs", type=int, default=25, help="observation labels per agent")
+    p.add_argument("--generator", choices=("document", "arrays"), default="document")
+    p.add_argument("--exact-mixing", action="store_true",
+                   help="also time the exact all-rows mixing computation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    out = []
+    for n in args.states:
+        r = run(n, args)
+        out.append(r)
+        if args.json:
+            continue
+        print(f"{r['states']} states, {r['pairs']} latent pairs, {r['observations']} "
+              f"observations, {r['observation_pairs']} observation pairs ({r['generator']})")
+        print(f"generate {r['generate_s']:.2f} s, load {r['load_s']:.2f} s")
+        print(f"full audit (tabular features): {r['audit_s']:.2f} s "
+              f"(runs: {', '.join(f'{x:.2f}' for x in r['audit_runs_s'])}), "
+              f"peak RSS {r['peak_rss_mib']:.0f} MiB")
+        print("phases, timed separately:")
+        for k, v in r["phases_s"].items():
+            print(f"  {k:<38} {v:7.2f} s" if isinstance(v, float) else f"  {k:<38} {v}")
+        print(f"t_mix = {r['tau_mix']} ({'exact' if r['tau_mix_exact'] else 'bound'}), "
+              f"κ = {r['kappa']}, Theorem 1 applies: {r['theorem1_applicable']}")
     if args.json:
-        print(json.dumps(summary))
-        return 0
-    print(f"{m.n_states} states, {m.n_pairs} latent pairs, {m.n_obs} observations, "
-          f"{m.n_obs_pairs} observation pairs")
-    print(f"generate {t_gen:.2f} s, load {t_load:.2f} s")
-    print(f"full audit (tabular features): {min(totals):.2f} s "
-          f"(runs: {', '.join(f'{x:.2f}' for x in totals)})")
-    print("phases, timed separately:")
-    for k, v in ph.items():
-        print(f"  {k:<34} {v:7.2f} s")
-    print(f"t_mix = {res['tau_mix']} ({'exact' if res['tau_mix_exact'] else 'bound'}), "
-          f"κ = {res['features']['kappa']}, Theorem 1 applies: "
-          f"{res['theorem1']['applicable']}")
+        print(json.dumps(out if len(out) > 1 else out[0]))
     return 0
 
 

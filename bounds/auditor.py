@@ -148,6 +148,7 @@ class Audit:
             "policy_loss_exact": self.loss_exact.value,
             "policy_loss_exact_initial": self.loss_exact.initial,
             "tau_mix": self.t_mix.tau, "tau_mix_exact": self.t_mix.exact,
+            "tau_mix_method": self.t_mix.method, "tau_mix_reason": self.t_mix.reason,
             "stationary": ({m.state_ids[y]: float(p) for y, p in enumerate(st.mu)}
                            if st.mu is not None else None),
             "stationary_status": st.reason,

@@ -225,7 +225,7 @@ LEMMAS: tuple[Lemma, ...] = (
     ),
     Lemma(
         term='m = 1/d̄(t₀), ρ = d̄(t₀)^{1/t₀}: d(t) ≤ m ρ^t (§4)',
-        python='icq.reference.chain.mixing_time',
+        python='icq.reference.mixing.mixing_time',
         coq_file='Mixing.v',
         coq_name='mixing_envelope',
         statement=r"""
@@ -304,6 +304,32 @@ LEMMAS: tuple[Lemma, ...] = (
         assumes=(
             '0 < γ < 1',
             'p ≥ 0 on 1..T_max with Σ p = 1',
+        ),
+    ),
+    Lemma(
+        term=('d(t) ≤ max_y [P_y(T > t) + Σ_{s≤t} P_y(T = s) d_ν₀(t − s)], T the first END '
+              'restart: the restart decomposition of the behaviour chain (§9)'),
+        python='icq.reference.mixing.restart_bound',
+        coq_file='Mixing.v',
+        coq_name='restart_decomposition',
+        statement=r"""
+        forall (Z S : Type) (zs : list Z) (ss : list S) (a mu : Z -> R) (p : S -> R)
+               (q : S -> Z -> R),
+          (forall z, In z zs -> 0 <= a z) ->
+          (forall z, In z zs -> 0 <= mu z) ->
+          (forall s, In s ss -> 0 <= p s) ->
+          fsum zs mu = 1 ->
+          fsum zs a + fsum ss p = 1 ->
+          fsum zs (fun z => Rabs (a z + fsum ss (fun s => p s * q s z) - mu z)) / 2
+            <= fsum zs a + fsum ss (fun s => p s * (fsum zs (fun z => Rabs (q s z - mu z)) / 2))
+""",
+        assumes=(
+            ('P_b = A + e ν₀ᵀ (episodes restart from ν₀ on the END outcome): from y, '
+             'P_b^t(y,·) = A^t(y,·) + Σ_{s≤t} P_y(T = s) ν₀P_b^{t−s} with a = A^t(y,·) ≥ 0 of '
+             'mass P_y(T > t), p_s = P_y(T = s) ≥ 0, q_s = ν₀P_b^{t−s}; the masses add to 1'),
+            'μ ≥ 0 with Σ μ = 1',
+            ('the bound is then maximised over y; it goes to 0 only when END is reachable '
+             'from every state'),
         ),
     ),
 )

@@ -10,7 +10,8 @@ and Theorem 1. The mathematics is docs/theory.md's; every function names the sec
 """
 
 from icq.reference.ais import AISModel, ais_model
-from icq.reference.chain import mixing_time, stationary
+from icq.reference.chain import stationary
+from icq.reference.mixing import mixing_time
 from icq.reference.model import END, SMDP, EpochModel, ModelError, example_path, from_dict, load
 from icq.reference.solve import Solution, evaluate, solve
 from icq.reference.tabular import TrainConfig, TrainResult, train_tabular

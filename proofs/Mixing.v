@@ -95,3 +95,67 @@ Proof.
     { unfold L; rewrite Hl1, He1; field; lra. }
     rewrite Hk; nra.
 Qed.
+
+(** * The restart decomposition (docs/theory.md §9)
+
+    Episodes restart from ν₀: P_b = A + e ν₀ᵀ.  From a state y let T be the first time the
+    END-outcome term (e ν₀ᵀ) is taken.  Then P_b^t(y,·) = a + Σ_{s≤t} p_s q_s with
+    a = A^t(y,·) (mass U = P_y(T > t)), p_s = P_y(T = s) and q_s = ν₀ P_b^{t−s}; the masses
+    add up, U + Σ p_s = 1.  Writing μ = U μ + Σ p_s μ and using the triangle inequality,
+
+      ½‖P_b^t(y,·) − μ‖₁ ≤ P_y(T > t) + Σ_{s≤t} P_y(T = s) · ½‖ν₀P_b^{t−s} − μ‖₁.
+
+    [restart_decomposition] is that inequality for one starting state over a finite state
+    list [zs] and a finite list of restart times [ss]; the bound on d(t) is its maximum
+    over y. *)
+
+From Coq Require Import List.
+
+Theorem restart_decomposition :
+  forall (Z S : Type) (zs : list Z) (ss : list S) (a mu : Z -> R) (p : S -> R)
+         (q : S -> Z -> R),
+    (forall z, In z zs -> 0 <= a z) ->
+    (forall z, In z zs -> 0 <= mu z) ->
+    (forall s, In s ss -> 0 <= p s) ->
+    fsum zs mu = 1 ->
+    fsum zs a + fsum ss p = 1 ->
+    fsum zs (fun z => Rabs (a z + fsum ss (fun s => p s * q s z) - mu z)) / 2
+      <= fsum zs a + fsum ss (fun s => p s * (fsum zs (fun z => Rabs (q s z - mu z)) / 2)).
+Proof.
+  intros Z S zs ss a mu p q Ha Hmu Hp Hmu1 Hmass.
+  set (U := fsum zs a) in *.
+  assert (HU : 0 <= U) by (apply fsum_nonneg; exact Ha).
+  assert (Hpt : forall z, In z zs ->
+    Rabs (a z + fsum ss (fun s => p s * q s z) - mu z)
+      <= (a z + U * mu z) + fsum ss (fun s => p s * Rabs (q s z - mu z))).
+  { intros z Hz.
+    assert (Es : fsum ss (fun s => p s * (q s z - mu z))
+                 = fsum ss (fun s => p s * q s z) - fsum ss p * mu z).
+    { rewrite <- fsum_scal_r, <- fsum_minus; apply fsum_ext; intros s _; ring. }
+    assert (E : a z + fsum ss (fun s => p s * q s z) - mu z
+              = (a z - U * mu z) + fsum ss (fun s => p s * (q s z - mu z))).
+    { rewrite Es; replace (fsum ss p) with (1 - U) by lra; ring. }
+    rewrite E.
+    eapply Rle_trans; [apply Rabs_triang|].
+    apply Rplus_le_compat.
+    - unfold Rminus; eapply Rle_trans; [apply Rabs_triang|].
+      rewrite Rabs_Ropp, (Rabs_pos_eq (a z)) by (apply Ha; exact Hz).
+      rewrite Rabs_pos_eq by (apply Rmult_le_pos; [exact HU | apply Hmu; exact Hz]).
+      lra.
+    - eapply Rle_trans; [apply fsum_abs|].
+      apply fsum_le; intros s Hs.
+      rewrite Rabs_mult, (Rabs_pos_eq (p s)) by (apply Hp; exact Hs); lra. }
+  assert (Hsum : fsum zs (fun z => Rabs (a z + fsum ss (fun s => p s * q s z) - mu z))
+                 <= 2 * U + fsum ss (fun s => p s * fsum zs (fun z => Rabs (q s z - mu z)))).
+  { eapply Rle_trans; [apply fsum_le; exact Hpt|].
+    rewrite fsum_plus, fsum_plus, fsum_scal_l, Hmu1, fsum_swap.
+    fold U.
+    assert (Ex : fsum ss (fun s => fsum zs (fun z => p s * Rabs (q s z - mu z)))
+                 = fsum ss (fun s => p s * fsum zs (fun z => Rabs (q s z - mu z)))).
+    { apply fsum_ext; intros s _; apply fsum_scal_l. }
+    rewrite Ex; lra. }
+  assert (Eh : fsum ss (fun s => p s * (fsum zs (fun z => Rabs (q s z - mu z)) / 2))
+               = fsum ss (fun s => p s * fsum zs (fun z => Rabs (q s z - mu z))) / 2).
+  { unfold Rdiv; rewrite <- fsum_scal_r; apply fsum_ext; intros s _; ring. }
+  rewrite Eh; lra.
+Qed.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from icq.bounds import audit
-from icq.reference.chain import mixing_time, stationary
+from icq.reference.chain import stationary
+from icq.reference.mixing import mixing_time
 from icq.reference.model import from_dict, load
 
 DATA = Path(__file__).parent / "data"

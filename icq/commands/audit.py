@@ -3,7 +3,8 @@
 Numbers (docs/theory.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1), ``delta_tv``/``delta``
 and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_statewise``,
 ``ais_gap_exact``, ``policy_loss_bound`` and ``policy_loss_exact`` (§3, Lemmas A and P);
-``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4); ``features`` ω, κ, ε_approx, C_F (§5);
+``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4; ``tau_mix_method``: exact, restart
+decomposition §9, or envelope); ``features`` ω, κ, ε_approx, C_F (§5);
 ``theorem1`` (§6); ``assumptions``: each hypothesis holds / fails / not checkable.
 Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is false and
 ``theorem1.reason`` says why; every defined term is still reported.
@@ -184,6 +185,7 @@ def _print_text(a, out: dict, whatif=None) -> None:
         ["policy-loss bound", out["policy_loss_bound"], "§3 Lemma P"],
         ["exact policy loss", out["policy_loss_exact"], "§3"],
         ["t_mix", out["tau_mix"] if out["tau_mix"] is not None else "—", "§4"],
+        ["t_mix method", out["tau_mix_method"].split(":")[0], "§4, §9"],
         ["ω (A5)", f["omega"] if f["omega"] is not None else "—", "§5"],
         ["κ (A6)", f["kappa"] if f["kappa"] is not None else "—", "§5"],
         ["ε_approx", f["epsilon_approx"] if f["epsilon_approx"] is not None else "—", "§5"],
