@@ -52,8 +52,8 @@ from .rng import Xoshiro
 from .runtime import World
 
 __all__ = ["FIT_KEY", "MIN_COUNT", "TRACE_FORMAT", "FitResult", "TraceData", "check_line",
-           "fit_lines", "fit_traces", "load_trace_data", "model_from_counts", "obs_pair_names", "read_traces", "schema", "simulate_traces",
-           "write_traces"]
+           "fit_lines", "fit_traces", "load_trace_data", "model_from_counts", "obs_pair_names",
+           "read_traces", "schema", "simulate_traces", "trace_data_from_lines", "write_traces"]
 
 TRACE_FORMAT = "icq-trace/1"
 #: the top-level key of a fitted model file that holds the fit's counts and flags
@@ -473,8 +473,8 @@ def model_from_counts(st: Structure, gamma: float, cell_n: np.ndarray, cell_r: n
         obs_agent=st.obs_agent, obs_ptr=st.obs_ptr, obs_succ=st.obs_succ,
         out_ptr=np.cumsum(counts), out_prob=np.concatenate(probs),
         out_dur=np.concatenate(durs), out_rew=np.concatenate(rews),
-        out_next=np.concatenate(nexts), initial=init / init.sum(), behavior=beh, state_ids=st.state_ids,
-        obs_labels=st.obs_labels, name=name)
+        out_next=np.concatenate(nexts), initial=init / init.sum(), behavior=beh,
+        state_ids=st.state_ids, obs_labels=st.obs_labels, name=name)
     return model, how
 
 
@@ -615,10 +615,7 @@ def fit_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
               min_count: int = MIN_COUNT, name: str = "fitted") -> FitResult:
     """Fit the maximum-likelihood epoch model from lines (dicts are validated first)."""
     _check_gamma(gamma)
-    cn = _Counter()
-    for ln in _as_lines(lines):
-        cn.add(ln)
-    return _finish(cn, gamma, min_count, name, None)
+    return trace_data_from_lines(lines, gamma, min_count=min_count, name=name).fit
 
 
 def _as_lines(lines: Iterable[Line | dict[str, Any]]) -> Iterator[Line]:
@@ -691,15 +688,7 @@ class TraceData:
                                  fallback=self.fit.model)
 
 
-def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
-                    name: str | None = None) -> TraceData:
-    """Read a trace file once, keeping one (episode, cell, reward) entry per line."""
-    _check_gamma(gamma)
-    cn = _Counter(keep_lines=True)
-    digest: list[str] = []
-    for ln in read_traces(path, digest=digest):
-        cn.add(ln)
-    fit = _finish(cn, gamma, min_count, name or Path(path).stem, digest[0])
+def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
     E, C = len(cn.ep_index), fit.structure.n_cells
     ep = np.asarray(cn.line_ep, dtype=np.int64)
     cell = np.asarray(cn.line_cell, dtype=np.int64)
@@ -709,6 +698,27 @@ def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUN
     for e, y in cn.ep_init.items():
         start[e] = y
     return TraceData(fit=fit, counts=counts, rewards=rewards, start=start)
+
+
+def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
+                    name: str | None = None) -> TraceData:
+    """Read a trace file once, keeping one (episode, cell, reward) entry per line."""
+    _check_gamma(gamma)
+    cn = _Counter(keep_lines=True)
+    digest: list[str] = []
+    for ln in read_traces(path, digest=digest):
+        cn.add(ln)
+    return _trace_data(cn, _finish(cn, gamma, min_count, name or Path(path).stem, digest[0]))
+
+
+def trace_data_from_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
+                          min_count: int = MIN_COUNT, name: str = "fitted") -> TraceData:
+    """:class:`TraceData` from lines (dicts are validated first), as from a file."""
+    _check_gamma(gamma)
+    cn = _Counter(keep_lines=True)
+    for ln in _as_lines(lines):
+        cn.add(ln)
+    return _trace_data(cn, _finish(cn, gamma, min_count, name, None))
 
 
 # ---------------------------------------------------------------------------------------------
