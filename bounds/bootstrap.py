@@ -51,7 +51,7 @@ from .auditor import audit, budget
 from .features import kappa, support, tabular_features
 from .setting import prepare
 
-__all__ = ["QUANTITIES", "BootstrapResult", "Interval", "bootstrap", "bootstrap_from_lines",
+__all__ = ["QUANTITIES", "BootstrapResult", "Coverage", "Interval", "bootstrap", "bootstrap_from_lines", "coverage",
            "basic_interval", "measure"]
 
 #: the audit quantities the bootstrap reports, in order
@@ -238,3 +238,55 @@ def bootstrap_from_lines(lines: Iterable[dict[str, Any]], gamma: float, **kw: An
                          ) -> BootstrapResult:
     """:func:`bootstrap` on decoded lines (e.g. :func:`icq.reference.traces.simulate_traces`)."""
     return bootstrap(trace_data_from_lines(lines, gamma), **kw)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How often the intervals of ``datasets`` simulated data sets covered the truth.
+
+    hits : quantity → data sets whose interval held the true value (for ``q_hat``: summed over
+    the observation pairs, out of ``trials[name]``)
+    """
+
+    hits: dict[str, int]
+    trials: dict[str, int]
+    level: float
+    method: str = "simulate from the true model, fit, bootstrap, compare with the truth"
+
+    def rate(self, name: str) -> float:
+        return self.hits[name] / self.trials[name]
+
+
+def _coverage_one(task: tuple[EpochModel, int, int, int, tuple[str, ...], float, dict]
+                  ) -> dict[str, tuple[int, int]]:
+    from icq.reference.traces import obs_pair_names, simulate_traces
+
+    truth, episodes, seed, replicates, names, level, true_vals = task
+    data = trace_data_from_lines(simulate_traces(truth, episodes, seed=seed), truth.gamma)
+    res = bootstrap(data, replicates=replicates, quantities=names, level=level, seed=seed,
+                    backend="serial")
+    tn = obs_pair_names(truth)
+    idx = np.array([tn[k] for k in obs_pair_names(data.fit.model)])
+    out = {}
+    for n in names:
+        iv, tv = res.intervals[n], np.asarray(true_vals[n], dtype=float)
+        if n == "q_hat":
+            tv = tv[idx]
+        tol = 1e-9 * (1.0 + np.abs(tv))
+        hit = (iv.lower - tol <= tv) & (tv <= iv.upper + tol)
+        out[n] = (int(np.sum(hit)), int(np.size(hit)))
+    return out
+
+
+def coverage(truth: EpochModel, *, episodes: int, datasets: int, replicates: int,
+             quantities: Sequence[str] = ("kappa", "q_hat"), level: float = LEVEL,
+             seed: int = 0, backend: str = "local", workers: int | None = None) -> Coverage:
+    """Coverage of the bootstrap intervals on ``datasets`` trace sets simulated from ``truth``
+    (``episodes`` episodes each, under its π_b), in parallel over data sets."""
+    names = tuple(quantities)
+    true_vals = measure(truth, names)
+    tasks = [(truth, episodes, seed + d, replicates, names, level, true_vals)
+             for d in range(datasets)]
+    parts = map_tasks(_coverage_one, tasks, backend=backend, workers=workers)
+    return Coverage(hits={n: sum(p[n][0] for p in parts) for n in names},
+                    trials={n: sum(p[n][1] for p in parts) for n in names}, level=level)

@@ -5,6 +5,9 @@ and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_state
 ``ais_gap_exact``, ``policy_loss_bound`` and ``policy_loss_exact`` (§3, Lemmas A and P);
 ``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4); ``features`` ω, κ, ε_approx, C_F (§5);
 ``theorem1`` (§6); ``assumptions``: each hypothesis holds / fails / not checkable.
+With ``--traces TRACES --bootstrap B`` (a model written by ``icq fit``), ``bootstrap`` holds
+episode-bootstrap intervals on κ, t_mix, the Δ terms, the policy loss and the budget, and names
+the quantities that are unstable at the data size given (docs/traces.md).
 Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is false and
 ``theorem1.reason`` says why; every defined term is still reported.
 """
@@ -17,7 +20,7 @@ from pathlib import Path
 from icq.cli import UsageError, emit_json, format_table
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run", "parse_features", "check_report_path"]
+__all__ = ["add_parser", "add_bootstrap_args", "run", "parse_features", "check_report_path"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -40,7 +43,22 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="T at which Theorem 1 is evaluated (default 1,000,000)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", default=None, help="write a report to PATH.md or PATH.html")
+    add_bootstrap_args(p)
     return p
+
+
+def add_bootstrap_args(p: argparse.ArgumentParser) -> None:
+    """``--traces``, ``--bootstrap`` and their settings (docs/traces.md)."""
+    p.add_argument("--traces", default=None,
+                   help="the icq-trace/1 file the model was fitted from (icq fit)")
+    p.add_argument("--bootstrap", type=int, default=None, metavar="B",
+                   help="B episode-bootstrap replicates: intervals on every audit quantity")
+    p.add_argument("--level", type=float, default=0.9, help="nominal coverage (default 0.9)")
+    p.add_argument("--target", type=float, default=0.1,
+                   help="target error of the budget quantity (default 0.1)")
+    p.add_argument("--bootstrap-seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for the replicates (default: all cores)")
 
 
 def parse_features(arg: str, model) -> object:
@@ -79,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--width {args.width} / --depth {args.depth}: need width ≥ 1, depth ≥ 0")
     check_report_path(args.report)
     m = load(args.file)
+    data = _trace_data(args, m)
     features = parse_features(args.features, m)
     neural = None
     try:
@@ -103,15 +122,65 @@ def run(args: argparse.Namespace) -> int:
     out = a.to_json()
     if neural is not None:
         out["neural"] = neural.to_json()
+    boot = None
+    if data is not None:
+        from icq.bounds.bootstrap import bootstrap
+
+        boot = bootstrap(data, replicates=args.bootstrap, level=args.level, target=args.target,
+                         seed=args.bootstrap_seed, backend="local", workers=args.workers)
+        out["bootstrap"] = boot.to_json()
     if args.json:
         emit_json(out)
         return 0
     _print_text(a, out)
+    if boot is not None:
+        _print_bootstrap(boot)
     if neural is not None:
         print("\nneural tangent features (docs/theory.md §5, A3–A4):")
         for k, v in out["neural"].items():
             print(f"  {k}: {v}")
     return 0
+
+
+def _trace_data(args: argparse.Namespace, m):
+    """The episodes to resample, checked against the model's ``x-icq-fit`` (or None)."""
+    if args.bootstrap is None:
+        if args.traces is not None:
+            raise UsageError("--traces: only used with --bootstrap B")
+        return None
+    if args.traces is None:
+        raise UsageError("--bootstrap: needs --traces TRACES, the episodes to resample")
+    if args.bootstrap < 2:
+        raise UsageError(f"--bootstrap: {args.bootstrap} replicates; need at least 2")
+    if not 0.0 < args.level < 1.0:
+        raise UsageError(f"--level: {args.level} is not in (0, 1)")
+    if not args.target > 0:
+        raise UsageError(f"--target: {args.target} must be > 0")
+    from icq.reference.traces import FIT_KEY, load_trace_data
+
+    ext = m.source.get(FIT_KEY)
+    if not isinstance(ext, dict):
+        raise UsageError(f"{FIT_KEY}: the model has no fit record; --bootstrap needs a model "
+                         "written by icq fit")
+    data = load_trace_data(args.traces, m.gamma, min_count=int(ext.get("min_count", 10)),
+                           name=m.name)
+    if ext.get("sha256") not in (None, data.fit.sha256):
+        raise UsageError(f"--traces: {args.traces} is not the file the model was fitted from "
+                         f"({FIT_KEY}.sha256 differs)")
+    return data
+
+
+def _print_bootstrap(boot) -> None:
+    print(f"\nbootstrap: {boot.replicates} replicates over {boot.episodes:,} episodes "
+          f"({boot.lines:,} lines), {100 * boot.level:g}% basic intervals")
+    rows = []
+    for name, iv in boot.intervals.items():
+        rows.append([name, iv.estimate, iv.lower, iv.upper, f"{100 * iv.defined:.0f}%",
+                     ("unstable: " + iv.why) if iv.unstable else iv.why])
+    print(format_table(["quantity", "estimate", "lower", "upper", "defined", "stability"],
+                       rows))
+    if boot.unstable:
+        print(f"unstable at this data size: {', '.join(boot.unstable)}")
 
 
 def _print_text(a, out: dict) -> None:
