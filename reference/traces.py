@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -133,24 +133,23 @@ def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per f
     # rules that relate fields
     if d["successor"] == d["agent"]:
         return "successor", "equals the acting agent (not allowed)"
-    if d["successor"] == END:
-        if na is not None or no is not None:
-            return "next_agent", "must be null when the successor is END"
-    else:
-        if na is None or no is None:
-            return "next_agent" if na is None else "next_obs", \
-                "is null but the successor is not END (null only at the episode end)"
-        if na != d["successor"]:
-            return "next_agent", f"{na!r} differs from the successor {d['successor']!r}"
-    if "latent" in d and d["successor"] != END and d.get("next_latent") is None:
-        return "next_latent", "required (non-null) with 'latent' when the successor is not END"
+    if (na is None) != (no is None):
+        return ("next_obs" if na is None else "next_agent"), \
+            "next_agent and next_obs are both null (the episode ended) or both given"
+    if d["successor"] == END and na is not None:
+        return "next_agent", "must be null when the successor is END"
+    if na is not None and na != d["successor"]:
+        return "next_agent", f"{na!r} differs from the successor {d['successor']!r}"
+    if "latent" in d and na is not None and d.get("next_latent") is None:
+        return "next_latent", "required (non-null) with 'latent' unless the episode ended"
+    if d.get("next_latent") is not None and na is None:
+        return "next_latent", "must be null when the episode ended"
     if "next_latent" in d and "latent" not in d:
         return "next_latent", "given without 'latent'"
     return None
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One validated handoff: ``(episode, t, (agent, obs, latent), successor, τ, R, next)``;
     ``next`` is None at an episode end, else ``(agent, obs, latent)``; ``latent`` is None when
     the line has none."""
@@ -283,6 +282,8 @@ class _Counter:
                               "others (label every line or none)"])
         y = self._state(ln.state, self.lines)
         y2 = -1 if ln.next is None else self._state(ln.next, self.lines)
+        if ln.successor != END:
+            self.agents.setdefault(ln.successor)
         key = (y, ln.successor, ln.duration, y2)
         c = self.cells.get(key)
         if c is None:
