@@ -51,8 +51,8 @@ from .auditor import audit, budget
 from .features import kappa, support, tabular_features
 from .setting import prepare
 
-__all__ = ["QUANTITIES", "BootstrapResult", "Coverage", "Interval", "bootstrap", "bootstrap_from_lines", "coverage",
-           "basic_interval", "measure"]
+__all__ = ["QUANTITIES", "BootstrapResult", "Coverage", "Interval", "basic_interval",
+           "bootstrap", "bootstrap_from_lines", "coverage", "measure"]
 
 #: the audit quantities the bootstrap reports, in order
 QUANTITIES = ("kappa", "t_mix", "ais_gap", "ais_gap_value_aware", "ais_gap_statewise",

@@ -67,6 +67,8 @@ MAX_PROBLEMS = 20
 _REQUIRED = ("episode", "t", "agent", "obs", "successor", "duration", "reward", "next_agent",
              "next_obs")
 _OPTIONAL = ("latent", "next_latent", "behavior_prob")
+_REQ = frozenset(_REQUIRED)
+_KNOWN = frozenset(_REQUIRED + _OPTIONAL)
 
 
 def schema() -> dict[str, Any]:
@@ -84,7 +86,7 @@ def _is_num(v: Any) -> bool:
 
 
 def _is_name(v: Any) -> bool:
-    return isinstance(v, str) and v != ""
+    return type(v) is str and v != ""
 
 
 def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per field
@@ -93,11 +95,12 @@ def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per f
     the rules that relate fields (END, the successor's name, latent labels)."""
     if not isinstance(d, dict):
         return "line", "expected a JSON object"
-    for k in _REQUIRED:
-        if k not in d:
-            return k, "required field is missing"
-    for k in d:
-        if k not in _REQUIRED and k not in _OPTIONAL and not k.startswith("x-"):
+    keys = d.keys()
+    if not _REQ <= keys:
+        return next(k for k in _REQUIRED if k not in d), "required field is missing"
+    extra = keys - _KNOWN
+    for k in sorted(extra):
+        if not k.startswith("x-"):
             return k, "unknown field (extensions must start with 'x-')"
     ep = d["episode"]
     if not (_is_name(ep) or _is_int(ep)):
