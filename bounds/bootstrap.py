@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from icq.reference.io import jsonable
 from icq.reference.model import EpochModel
 from icq.reference.parallel import map_tasks
 from icq.reference.traces import TraceData, trace_data_from_lines
@@ -122,10 +121,20 @@ class Interval:
     why: str
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON values (NaN, i.e. undefined, as null)."""
-        return jsonable({"estimate": self.estimate, "lower": self.lower, "upper": self.upper,
-                         "se": self.se, "level": self.level, "defined": self.defined,
-                         "unstable": self.unstable, "why": self.why})
+        """Plain JSON values as ``icq audit --json`` writes them: undefined (NaN) as null,
+        infinities as the strings "inf"/"-inf"."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, np.ndarray | list):
+                return [plain(x) for x in np.asarray(v).tolist()]
+            if isinstance(v, float | np.floating):
+                x = float(v)
+                return None if math.isnan(x) else x if math.isfinite(x) else \
+                    ("inf" if x > 0 else "-inf")
+            return v
+
+        return {"estimate": plain(self.estimate), "lower": plain(self.lower),
+                "upper": plain(self.upper), "se": plain(self.se), "level": self.level,
+                "defined": self.defined, "unstable": self.unstable, "why": self.why}
 
 
 @dataclass(frozen=True, eq=False)
