@@ -22,7 +22,9 @@ A quantity is reported **unstable** at the data size given when (i) it is undefi
 replicates but not all (e.g. the behaviour chain is not ergodic, or a budget is blocked), or
 (ii) its interval contains a threshold the audit acts on (κ = 1, the A6 verdict), or (iii) the
 interval is wider than the estimate's magnitude (``upper − lower > |estimate|``), i.e. not
-even its order of magnitude is settled.
+even its order of magnitude is settled, or (iv) for κ, the pair attaining the maximum of §5
+changes in more than 10% of the replicates: a maximum near a tie is not differentiable and no
+bootstrap interval is consistent there (under uniform behaviour the tie is exact).
 
 >>> from icq.reference.model import load, example_path
 >>> from icq.reference.traces import simulate_traces
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,8 @@ QUANTITIES = ("kappa", "t_mix", "ais_gap", "ais_gap_value_aware", "ais_gap_state
               "ais_gap_exact", "policy_loss_exact", "policy_loss_bound", "budget")
 #: default nominal coverage of the intervals
 LEVEL = 0.9
+#: κ is flagged when its maximising pair changes in more than this share of replicates
+SWITCH = 0.1
 #: default target error for the budget quantity (‖·‖_μ, docs/theory.md §6)
 TARGET = 0.1
 
@@ -81,6 +85,7 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
         k = a.features.kappa
         vals = {
             "kappa": math.nan if k is None else k.kappa,
+            "kappa_pair": math.nan if k is None else float(k.witness_pair),
             "t_mix": math.nan if a.t_mix.tau is None else float(a.t_mix.tau),
             "ais_gap": a.gap_paper.value, "ais_gap_value_aware": a.gap_value_aware.value,
             "ais_gap_statewise": a.gap_statewise.value, "ais_gap_exact": a.gap_exact.value,
@@ -90,14 +95,14 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
         if "budget" in names:
             b = budget(a, target)
             vals["budget"] = math.nan if b.handoffs is None else float(b.handoffs)
-        out.update({n: float(vals[n]) for n in names if n in vals})
+        out.update({n: float(vals[n]) for n in (*names, "kappa_pair") if n in vals})
     elif "kappa" in names:
         if s.mu is None:
-            out["kappa"] = math.nan
+            out["kappa"] = out["kappa_pair"] = math.nan
         else:
             sup = support(model, s.mu)
-            out["kappa"] = kappa(model, tabular_features(model, sup), sup, s.mu,
-                                 tabular=True).kappa
+            k = kappa(model, tabular_features(model, sup), sup, s.mu, tabular=True)
+            out["kappa"], out["kappa_pair"] = k.kappa, float(k.witness_pair)
     return out
 
 
@@ -201,6 +206,19 @@ def _interval(name: str, est: Any, samples: np.ndarray, level: float) -> Interva
     return Interval(name, est, lo, hi, se, level, defined, bool(why), "; ".join(why))
 
 
+def _kappa_switch(iv: Interval, pair: float, reps: list[dict[str, Any]]) -> Interval:
+    """Flag κ as unstable when the pair attaining its maximum (docs/theory.md §5) differs from
+    the full-data one in more than :data:`SWITCH` of the replicates: κ is then a maximum near a
+    tie, which is not differentiable, and no bootstrap interval is consistent there."""
+    other = float(np.mean([r["kappa_pair"] != pair for r in reps]))
+    if other <= SWITCH:
+        return iv
+    why = "; ".join(w for w in (iv.why, f"the pair attaining κ changes in {100 * other:.0f}% of "
+                                "replicates (a maximum near a tie: coverage may differ from "
+                                "the nominal level)") if w)
+    return replace(iv, unstable=True, why=why)
+
+
 def _replicates(task: tuple[TraceData, tuple[str, ...], float, int, list[int]]
                 ) -> list[dict[str, Any]]:
     data, names, target, seed, idx = task
@@ -239,6 +257,8 @@ def bootstrap(data: TraceData, *, replicates: int, quantities: Sequence[str] = Q
             for r in part]
     intervals = {n: _interval(n, est[n], np.array([r[n] for r in reps], dtype=float), level)
                  for n in names}
+    if "kappa" in intervals:
+        intervals["kappa"] = _kappa_switch(intervals["kappa"], est["kappa_pair"], reps)
     return BootstrapResult(intervals=intervals, replicates=replicates, episodes=data.episodes,
                            lines=data.fit.lines, level=level, seed=seed)
 

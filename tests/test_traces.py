@@ -270,3 +270,12 @@ def test_offline_icq_rejects_a_log_that_does_not_match_the_model(tmp_path):
     write_traces(path, simulate_traces(other, 5, seed=0))
     with pytest.raises(ModelError, match="line 1: successor"):
         offline_icq(truth, read_traces(path))
+
+
+def test_kappa_at_an_exact_tie_is_flagged_unstable():
+    """Uniform behaviour on two successors: the two ratios M(ô')/w(ô',b) of the maximising
+    observation tie at the truth, so the maximising pair flips in about half the replicates."""
+    truth = load(example_path("author-reviewer-editor"))
+    data = trace_data_from_lines(simulate_traces(truth, 400, seed=7), truth.gamma)
+    iv = bootstrap(data, replicates=40, quantities=("kappa",), backend="serial").intervals
+    assert iv["kappa"].unstable and "pair attaining κ" in iv["kappa"].why
