@@ -22,7 +22,7 @@ import numpy as np
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
-COMMANDS = ("solve", "train", "audit", "budget", "check", "reproduce")
+COMMANDS = ("solve", "train", "audit", "budget", "check", "reproduce", "fit")
 
 
 class UsageError(ValueError):

@@ -6,6 +6,9 @@ and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_state
 ``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4; ``tau_mix_method``: exact, restart
 decomposition §9, or envelope); ``features`` ω, κ, ε_approx, C_F (§5);
 ``theorem1`` (§6); ``assumptions``: each hypothesis holds / fails / not checkable.
+With ``--traces TRACES --bootstrap B`` (a model written by ``icq fit``), ``bootstrap`` holds
+episode-bootstrap intervals on κ, t_mix, the Δ terms, the policy loss and the budget, and names
+the quantities that are unstable at the data size given (docs/traces.md).
 Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is false and
 ``theorem1.reason`` says why; every defined term is still reported.
 """
@@ -18,7 +21,8 @@ from pathlib import Path
 from icq.cli import UsageError, emit_json, format_table
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run", "parse_features", "check_report_path", "parse_whatif"]
+__all__ = ["add_parser", "add_bootstrap_args", "run", "parse_features", "check_report_path",
+           "parse_whatif"]
 
 #: the text output lists at most this many latent states in the greedy-policy table
 TEXT_POLICY_ROWS = 60
@@ -54,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--try-remove", action="append", default=[], metavar="AGENT/OBS/SUCC",
                    help="with --what-if: also evaluate with successor SUCC made inadmissible at "
                    "AGENT/OBS (repeatable)")
+    add_bootstrap_args(p)
     return p
 
 
@@ -84,6 +89,20 @@ def parse_whatif(args: argparse.Namespace) -> dict | None:
         removals.append(tuple(parts))
     return {"gammas": tuple(args.try_gamma), "initials": tuple(laws),
             "removals": tuple(removals)}
+
+
+def add_bootstrap_args(p: argparse.ArgumentParser) -> None:
+    """``--traces``, ``--bootstrap`` and their settings (docs/traces.md)."""
+    p.add_argument("--traces", default=None,
+                   help="the icq-trace/1 file the model was fitted from (icq fit)")
+    p.add_argument("--bootstrap", type=int, default=None, metavar="B",
+                   help="B episode-bootstrap replicates: intervals on every audit quantity")
+    p.add_argument("--level", type=float, default=0.9, help="nominal coverage (default 0.9)")
+    p.add_argument("--target", type=float, default=0.1,
+                   help="target error of the budget quantity (default 0.1)")
+    p.add_argument("--bootstrap-seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes for the replicates (default: all cores)")
 
 
 def parse_features(arg: str, model) -> object:
@@ -123,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     check_report_path(args.report)
     knobs = parse_whatif(args)
     m = load(args.file)
+    data = _trace_data(args, m)
     features = parse_features(args.features, m)
     neural = None
     try:
@@ -158,15 +178,65 @@ def run(args: argparse.Namespace) -> int:
         out["what_if"] = whatif.to_json()
     if neural is not None:
         out["neural"] = neural.to_json()
+    boot = None
+    if data is not None:
+        from icq.bounds.bootstrap import bootstrap
+
+        boot = bootstrap(data, replicates=args.bootstrap, level=args.level, target=args.target,
+                         seed=args.bootstrap_seed, backend="local", workers=args.workers)
+        out["bootstrap"] = boot.to_json()
     if args.json:
         emit_json(out)
         return 0
     _print_text(a, out, whatif)
+    if boot is not None:
+        _print_bootstrap(boot)
     if neural is not None:
         print("\nneural tangent features (docs/theory.md §5, A3–A4):")
         for k, v in out["neural"].items():
             print(f"  {k}: {v}")
     return 0
+
+
+def _trace_data(args: argparse.Namespace, m):
+    """The episodes to resample, checked against the model's ``x-icq-fit`` (or None)."""
+    if args.bootstrap is None:
+        if args.traces is not None:
+            raise UsageError("--traces: only used with --bootstrap B")
+        return None
+    if args.traces is None:
+        raise UsageError("--bootstrap: needs --traces TRACES, the episodes to resample")
+    if args.bootstrap < 2:
+        raise UsageError(f"--bootstrap: {args.bootstrap} replicates; need at least 2")
+    if not 0.0 < args.level < 1.0:
+        raise UsageError(f"--level: {args.level} is not in (0, 1)")
+    if not args.target > 0:
+        raise UsageError(f"--target: {args.target} must be > 0")
+    from icq.reference.traces import FIT_KEY, load_trace_data
+
+    ext = m.source.get(FIT_KEY)
+    if not isinstance(ext, dict):
+        raise UsageError(f"{FIT_KEY}: the model has no fit record; --bootstrap needs a model "
+                         "written by icq fit")
+    data = load_trace_data(args.traces, m.gamma, min_count=int(ext.get("min_count", 10)),
+                           name=m.name)
+    if ext.get("sha256") not in (None, data.fit.sha256):
+        raise UsageError(f"--traces: {args.traces} is not the file the model was fitted from "
+                         f"({FIT_KEY}.sha256 differs)")
+    return data
+
+
+def _print_bootstrap(boot) -> None:
+    print(f"\nbootstrap: {boot.replicates} replicates over {boot.episodes:,} episodes "
+          f"({boot.lines:,} lines), {100 * boot.level:g}% basic intervals")
+    rows = []
+    for name, iv in boot.intervals.items():
+        rows.append([name, iv.estimate, iv.lower, iv.upper, f"{100 * iv.defined:.0f}%",
+                     ("unstable: " + iv.why) if iv.unstable else iv.why])
+    print(format_table(["quantity", "estimate", "lower", "upper", "defined", "stability"],
+                       rows))
+    if boot.unstable:
+        print(f"unstable at this data size: {', '.join(boot.unstable)}")
 
 
 def _print_text(a, out: dict, whatif=None) -> None:
