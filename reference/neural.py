@@ -82,6 +82,7 @@ from torch.func import jacrev, vmap
 from .checkpoint import (
     ArraySpec,
     CheckpointError,
+    check_target,
     load_checkpoint,
     model_fingerprint,
     save_checkpoint,

@@ -27,6 +27,7 @@ from numba import njit
 from .checkpoint import (
     ArraySpec,
     CheckpointError,
+    check_target,
     load_checkpoint,
     model_fingerprint,
     save_checkpoint,
