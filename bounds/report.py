@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from icq.reference.io import atomic_write
 
 from . import symbolic as S
 from .auditor import MIX_EXACT_MAX, Audit
@@ -214,12 +215,19 @@ def write_report(a: Audit, path: str | Path) -> list[Path]:
         raise ValueError(f"report: {str(p)!r} must end in .md or .html")
     names = {k: f"{p.stem}-{k}.png" for k in ("gaps", "bound")}
     text, figs = render_report(a, fmt, names)
-    written = []
-    if fmt == "md":
-        for k, data in figs.items():
-            fp = p.with_name(names[k])
-            fp.write_bytes(data)
-            written.append(fp)
-    p.write_text(text, encoding="utf-8")
+    written: list[Path] = []
+    try:  # every file atomically; on a failure the ones already written are removed
+        if fmt == "md":
+            for k, data in figs.items():
+                fp = p.with_name(names[k])
+                with atomic_write(fp, "wb") as fh:
+                    fh.write(data)
+                written.append(fp)
+        with atomic_write(p) as fh:
+            fh.write(text)
+    except BaseException:
+        for fp in written:
+            fp.unlink(missing_ok=True)
+        raise
     written.append(p)
     return written

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "dumps", "jsonable", "write_json"]
+__all__ = ["atomic_write", "dumps", "format_float", "jsonable", "write_json"]
 
 _TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
 
@@ -63,6 +63,21 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
     """One JSON text for ``obj`` under the convention of the module docstring."""
     text = json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False)
     return text.replace(f'"{_TOKEN}+"', "1e999").replace(f'"{_TOKEN}-"', "-1e999")
+
+
+def format_float(x: Any, spec: str = ".6g") -> str:
+    """A number for a printed table: ``format(x, spec)``, with ``∞``, ``−∞`` and ``NaN`` for
+    the non-finite values (the one formatting rule of every table the project prints).
+
+    >>> format_float(float("inf")), format_float(-np.inf), format_float(0.125, ".2f")
+    ('∞', '−∞', '0.12')
+    """
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return format(x, spec)
 
 
 @contextmanager
