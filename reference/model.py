@@ -51,6 +51,7 @@ __all__ = [
     "FORMAT",
     "MAX_DEPTH",
     "MAX_DURATION",
+    "MAX_VALUE",
     "EpochModel",
     "ModelError",
     "SMDP",
@@ -349,6 +350,9 @@ class EpochModel:
 #: integer is exactly a double, so the value is read the same by every JSON parser and
 #: survives the float arrays of the model (γ^τ underflows to 0 long before it)
 MAX_DURATION = 2**53
+#: the largest |reward|/(1 − γ̄) a file may imply: it bounds every value function (|Q*| ≤
+#: R̄/(1 − γ̄), docs/theory.md §1), which must be a finite double with room for sums
+MAX_VALUE = 1e300
 #: the deepest nesting of arrays and objects a file may have (the format itself needs 5)
 MAX_DEPTH = 64
 #: the top-level field for user metadata, kept in ``EpochModel.source`` and ignored by the tools
@@ -376,7 +380,7 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
     out = _Object(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
-        out.dups = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+        out.dups = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
     return out
 
 
@@ -966,6 +970,15 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
         "<= 2**53 (rule: docs/format.md, Fields)"))
     problems += _first_lines(~np.isfinite(u_rew), lambda i: (
         f"{out_where(i)}.reward = {float(u_rew[i])!r}: must be a finite number"))
+    if not problems and _is_number(gamma) and 0.0 < gamma < 1.0:  # values must be doubles
+        cont = np.where((u_next >= 0) & np.isfinite(u_prob),
+                        u_prob * float(gamma) ** np.clip(u_dur_raw, 1, None), 0.0)
+        g_bar = float(np.bincount(out_pair, cont, minlength=n_pairs).max(initial=0.0))
+        v_max = np.abs(u_rew) / max(1.0 - g_bar, 1e-300)
+        problems += _first_lines(v_max > MAX_VALUE, lambda i: (
+            f"{out_where(i)}.reward = {float(u_rew[i])!r}: with γ̄ = {g_bar:.6g} values reach "
+            f"|reward|/(1 − γ̄) = {float(v_max[i]):.3g} > 1e300 (rule: every value function "
+            "must be a finite double; docs/format.md, Ranges)"), limit=1)
     j_out = pair_succ[out_pair]
     bad_next = (u_next < -1) | (u_next >= n)
     problems += _first_lines(bad_next, lambda i: f"{out_where(i)}.next = {u_next[i]}: not a state")
