@@ -974,7 +974,8 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
         cont = np.where((u_next >= 0) & np.isfinite(u_prob),
                         u_prob * float(gamma) ** np.clip(u_dur_raw, 1, None), 0.0)
         g_bar = float(np.bincount(out_pair, cont, minlength=n_pairs).max(initial=0.0))
-        v_max = np.abs(u_rew) / max(1.0 - g_bar, 1e-300)
+        with np.errstate(over="ignore"):
+            v_max = np.abs(u_rew) / max(1.0 - g_bar, 1e-300)
         problems += _first_lines(v_max > MAX_VALUE, lambda i: (
             f"{out_where(i)}.reward = {float(u_rew[i])!r}: with γ̄ = {g_bar:.6g} values reach "
             f"|reward|/(1 − γ̄) = {float(v_max[i]):.3g} > 1e300 (rule: every value function "
