@@ -182,3 +182,14 @@ def test_version(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"icq {importlib.metadata.version('icq-reference')}"
+
+
+def test_format_doc_example_loads_and_schema_is_named():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "format.md").read_text()
+    (example,) = re.findall(r"```json\n(.*?)```", text, re.S)
+    m = from_dict(parse(example))
+    assert m.n_states == 3 and "extensions" in m.source
+    assert schema_path().name in text
