@@ -193,3 +193,22 @@ def test_format_doc_example_loads_and_schema_is_named():
     m = from_dict(parse(example))
     assert m.n_states == 3 and "extensions" in m.source
     assert schema_path().name in text
+
+
+def test_theory_doc_has_the_sections_and_definitions_it_owns():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "theory.md").read_text()
+    sections = dict(re.findall(r"^## (\d+)\. .*?\n(.*?)(?=^## |\Z)", text, re.S | re.M))
+    must = {"1": ["r̄(y, j)", "K(y' | y, j)", "γ̄", "T_max", "R̄", "Lemma C", "Assumption 1"],
+            "2": ["σ(y)", "r̂(ô, j)", "K̂(ô' | ô, j)", "Q̂*"],
+            "3": ["ε =", "δ =", "L_V", "Δ_AIS", "Δ_va", "Δ_exact", "Lemma A", "Lemma P",
+                  "Correction"],
+            "4": ["P_b(y' | y)", "τ_mix(ε)", "d̄(t)", "A2", "Correction"],
+            "5": ["A5", "A6", "κ²", "ω", "ε_approx", "Lemma F", "C_F", "Correction"],
+            "7": ["Machine-checked", "Imported"]}
+    for n, words in must.items():
+        assert n in sections, n
+        for w in words:
+            assert w in sections[n], (n, w)
