@@ -621,13 +621,17 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming 
         initial[state_index[sid]] = _to_float(p)
 
     # successors (admissible sets, by name) -----------------------------------------------------
+    def per_agent(section: str) -> Any:
+        """(name, index, value) of each listed agent of ``doc[section]``; others reported."""
+        for a_name, value in doc.get(section, {}).items():
+            if a_name in agent_index:
+                yield a_name, agent_index[a_name], value
+            else:
+                bad(f"{section}: agent {a_name!r} is not listed in agents"
+                    f"{did_you_mean(a_name, agents)}")
+
     admissible: dict[tuple[int, str], list[int]] = {}
-    for a_name, per_obs in doc["successors"].items():
-        if a_name not in agent_index:
-            bad(f"successors: agent {a_name!r} is not listed in agents"
-                f"{did_you_mean(a_name, agents)}")
-            continue
-        a = agent_index[a_name]
+    for a_name, a, per_obs in per_agent("successors"):
         for label, lst in per_obs.items():
             js: list[int] = []
             for j in lst:
@@ -698,12 +702,7 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming 
     # behaviour (missing entries: uniform) -------------------------------------------------------
     obs_succ_lists = [admissible[k] for k in obs_keys]
     beh_lists = [np.full(len(js), 1.0 / max(len(js), 1)) for js in obs_succ_lists]
-    for a_name, per_obs in doc.get("behavior", {}).items():
-        if a_name not in agent_index:
-            bad(f"behavior: {a_name!r} is not an agent listed in agents"
-                f"{did_you_mean(a_name, agents)}")
-            continue
-        a = agent_index[a_name]
+    for a_name, a, per_obs in per_agent("behavior"):
         for label, dist in per_obs.items():
             where = f"behavior.{a_name}.{label}"
             if (a, label) not in obs_key_index:
