@@ -705,9 +705,10 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming 
     for a_name, a, per_obs in per_agent("behavior"):
         for label, dist in per_obs.items():
             where = f"behavior.{a_name}.{label}"
-            if (a, label) not in obs_key_index:
-                bad(f"{where}: observation {label!r} is used by no state of agent {a_name!r}"
-                    f"{did_you_mean(label, [lb for (b, lb) in obs_keys if b == a])}")
+            if (a, label) not in obs_key_index:  # like successors: ignored if no state uses it
+                if (a, label) not in admissible:
+                    bad(f"{where}: observation {label!r} has no successors entry for agent "
+                        f"{a_name!r}{did_you_mean(label, [lb for (b, lb) in obs_keys if b == a])}")
                 continue
             js = admissible[(a, label)]
             vec = np.zeros(len(js))
