@@ -23,7 +23,8 @@ __all__ = ["add_parser", "run", "parse_features", "check_report_path"]
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="Theorem 1 audit: every term, assumptions, verdict",
                        description=__doc__)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); - reads standard input")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--features", default="tabular",
                    help="'tabular' (one-hot, default), 'neural' (tangent features of per-agent "
                    "MLPs at initialisation, docs/theory.md §5) or a .npy/.json file of shape "
