@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         total.update(r["counts"])
     keys = ("valid", "invalid", "raw", "misclassified exit", "traceback", "wrote",
-            "no line naming the field", "hang", "checkpoints", "checkpoint not refused")
+            "no line naming the field", "invalid JSON output", "hang", "checkpoints",
+            "checkpoint not refused")
     figures = {k: total.get(k, 0) for k in keys}
     figures["crashes"] = 0  # a crashed worker would have raised out of map_tasks above
     if a.json:
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{k:28s} {v}")
         for e in (e for r in results for e in r["examples"]):
             print("  example:", e)
-    bad = sum(figures[k] for k in keys[3:8]) + figures["checkpoint not refused"]
+    bad = sum(figures[k] for k in keys[3:9]) + figures["checkpoint not refused"]
     return 1 if bad else 0
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from icq.reference.io import jsonable
+from icq.reference.io import plain
 from icq.reference.model import EpochModel
 
 from . import symbolic as S
@@ -119,8 +119,8 @@ class Audit:
                 "statewise": self.gap_statewise.value, "exact": self.gap_exact.value}
 
     def to_json(self) -> dict[str, Any]:
-        """The ``icq audit --json`` object (non-finite numbers by the
-        convention of :func:`icq.reference.io.dumps`: ±∞ as ±1e999, NaN as null)."""
+        """The ``icq audit --json`` object (plain Python values; printed by
+        :func:`icq.reference.io.dumps`, which writes ±∞ as ±1e999 and NaN as null)."""
         m, th = self.model, self.theorem
         st = self.setting.stationary
         plb = self.policy_loss_bound
@@ -207,8 +207,9 @@ class Audit:
 
 
 def _finite(obj: Any) -> Any:
-    """Plain JSON values under the project's one convention (:mod:`icq.reference.io`)."""
-    return jsonable(obj)
+    """Plain Python values (:func:`icq.reference.io.plain`); non-finite floats stay floats and
+    are written by the project's one JSON convention when printed (``emit_json``)."""
+    return plain(obj)
 
 
 def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ class Outcome:
     """What ``icq audit`` did with one file."""
 
     rc: int
+    stdout: str
     stderr: str
     written: tuple[str, ...]  # files other than the input left in its folder
     seconds: float
@@ -36,6 +38,13 @@ class Outcome:
             out.append("traceback")
         if self.rc != (0 if m.valid else 2):
             out.append("misclassified exit")
+        if m.valid and self.rc == 0 and self.stdout.startswith("{"):
+            try:  # --json: exactly one JSON object, with no "inf"/"nan" strings
+                json.loads(self.stdout, parse_constant=lambda c: {}[c])
+                if '"inf"' in self.stdout or '"nan"' in self.stdout:
+                    raise ValueError
+            except (ValueError, KeyError):
+                out.append("invalid JSON output")
         if not m.valid:
             lines = self.stderr.splitlines()
             if self.written:
@@ -47,18 +56,19 @@ class Outcome:
 
 
 def run_audit(m: Mutant) -> Outcome:
-    """``icq audit FILE --json`` (valid) or ``--report`` (invalid) in a fresh folder."""
+    """``icq audit FILE`` in a fresh folder: for a valid file with ``--json`` or as tables
+    (alternately, by the parity of its size), for an invalid one with ``--report``."""
     import time
 
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "m.json")
         with open(path, "wb") as fh:
             fh.write(m.data)
-        args = (["audit", path, "--json"] if m.valid
+        args = (["audit", path] + (["--json"] if len(m.data) % 2 else []) if m.valid
                 else ["audit", path, "--report", os.path.join(d, "rep.html")])
-        err = io.StringIO()
+        out, err = io.StringIO(), io.StringIO()
         t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             rc = main(args)
-        return Outcome(rc, err.getvalue(), tuple(sorted(set(os.listdir(d)) - {"m.json"})),
-                       time.perf_counter() - t0)
+        return Outcome(rc, out.getvalue(), err.getvalue(),
+                       tuple(sorted(set(os.listdir(d)) - {"m.json"})), time.perf_counter() - t0)

@@ -212,3 +212,22 @@ def test_theory_doc_has_the_sections_and_definitions_it_owns():
         assert n in sections, n
         for w in words:
             assert w in sections[n], (n, w)
+
+
+def test_audit_of_a_valid_file_never_fails_on_a_value_s_size(tmp_path, capsys):
+    """Reward 1e290 is valid (|reward|/(1 − γ̄) <= 1e300); the theorem's G² is beyond the
+    doubles, so the bound is +∞: printed ∞ in tables, 1e999 in JSON, the report is written."""
+    d = json.loads(example_path("synthetic-handoff").read_text())
+    d["transitions"][0]["outcomes"][0]["reward"] = 1e290
+    p = tmp_path / "big.json"
+    p.write_text(json.dumps(d))
+    assert main(["audit", str(p), "--report", str(tmp_path / "rep.html")]) == 0
+    assert "bound ∞" in capsys.readouterr().out and (tmp_path / "rep.html").exists()
+    assert main(["audit", str(p), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "1e999" in out and '"inf"' not in out
+    assert json.loads(out)["theorem1"]["bound"] == float("inf")
+    d["transitions"][0]["outcomes"][0]["reward"] = 1e308  # beyond: refused, naming the rule
+    p.write_text(json.dumps(d))
+    assert main(["audit", str(p)]) == 2
+    assert "reward = 1e+308" in capsys.readouterr().err

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, format_table
+from icq.reference.io import format_float
 from icq.reference.model import load
 
 __all__ = ["add_parser", "run", "parse_features", "check_report_path"]
@@ -143,9 +144,9 @@ def _print_text(a, out: dict) -> None:
     print(format_table(["name", "status", "detail"],
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))
     print(f"\nTheorem 1 at T = {th['handoffs']:,}: "
-          + (f"bound {th['bound']:.6g}" if th["applicable"] else "does not apply"))
+          + (f"bound {format_float(th['bound'])}" if th["applicable"] else "does not apply"))
     print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual; §6):")
     for k, v in th["terms"].items():
-        print(f"    {k}: {'—' if v is None else format(v, '.6g')}")
+        print(f"    {k}: {'—' if v is None else format_float(v)}")
     print(f"  ({th['imported']})")
     print(f"\nverdict: {verdict(a)}")
