@@ -51,3 +51,29 @@ def test_negative_control_a_lenient_loader_is_caught(monkeypatch):
                                    phases=[Phase.generate],  # the first failure suffices
                                    suppress_health_check=[HealthCheck.too_slow]))
     assert not found.valid
+
+
+def fast_path_sound(m: Mutant, fast) -> bool:
+    """The loader skips the JSON Schema when its fast structural check accepts a document;
+    that is sound only if the schema (and the nesting and text checks) accept it too."""
+    try:
+        doc = model_mod.parse(m.data)
+    except model_mod.ModelError:
+        return True
+    if not fast(doc):
+        return True
+    return (not list(model_mod._schema_validator().iter_errors(doc))
+            and not model_mod._depth_and_text_problems(doc))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutants)
+def test_fast_structure_check_never_accepts_what_the_schema_refuses(m):
+    assert fast_path_sound(m, model_mod._fast_structure_ok)
+
+
+def test_negative_control_a_fast_path_that_accepts_everything_is_caught():
+    found = find(mutants, lambda m: not fast_path_sound(m, lambda doc: True),
+                 settings=settings(max_examples=300, deadline=None, database=None,
+                                   phases=[Phase.generate]))
+    assert not found.valid

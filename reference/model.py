@@ -32,6 +32,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -542,8 +543,81 @@ def _to_float(v: Any) -> float:
         return math.copysign(math.inf, v)
 
 
+def _text_ok(s: Any) -> bool:
+    return isinstance(s, str) and (s.isascii() or not _SURROGATE.search(s))
+
+
+def _name_ok(s: Any) -> bool:
+    return isinstance(s, str) and s != "" and (s.isascii() or not _SURROGATE.search(s))
+
+
+def _obj_ok(d: Any, keys: frozenset[str], required: frozenset[str] | None = None) -> bool:
+    return (isinstance(d, dict) and not getattr(d, "dups", ()) and d.keys() <= keys
+            and (required is None or required <= d.keys()))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOP_KEYS = frozenset(("format", "name", "gamma", "agents", "states", "initial", "successors",
+                       "transitions", "behavior", EXTENSIONS))
+_TOP_REQUIRED = frozenset(("format", "gamma", "agents", "states", "initial", "successors",
+                           "transitions"))
+_STATE_KEYS = frozenset(("id", "agent", "obs"))
+_TRANSITION_KEYS = frozenset(("state", "successor", "outcomes"))
+_OUTCOME_KEYS = frozenset(("prob", "duration", "reward", "next"))
+
+
+def _fast_structure_ok(doc: Any) -> bool:  # noqa: C901 - the schema, spelled out
+    """True only if the shipped schema accepts ``doc`` and it has no duplicate keys, nesting or
+    text problem: a fast path for valid documents (the schema gives the messages otherwise)."""
+    num = _is_number
+    if not _obj_ok(doc, _TOP_KEYS, _TOP_REQUIRED) or doc["format"] != FORMAT \
+            or not isinstance(doc["format"], str) or not num(doc["gamma"]) \
+            or not _text_ok(doc.get("name", "")):
+        return False
+    agents, states, initial = doc["agents"], doc["states"], doc["initial"]
+    if not (isinstance(agents, list) and agents and all(_name_ok(a) for a in agents)):
+        return False
+    if not (isinstance(states, list) and states and all(
+            _obj_ok(s, _STATE_KEYS, _STATE_KEYS) and _name_ok(s["id"]) and _name_ok(s["agent"])
+            and _text_ok(s["obs"]) for s in states)):
+        return False
+    if not (_obj_ok(initial, initial.keys() if isinstance(initial, dict) else frozenset())
+            and initial and all(_text_ok(k) and num(v) for k, v in initial.items())):
+        return False
+    succ = doc["successors"]
+    if not (_obj_ok(succ, succ.keys() if isinstance(succ, dict) else frozenset()) and all(
+            _text_ok(a) and isinstance(per, dict) and not getattr(per, "dups", ())
+            and all(_text_ok(o) and isinstance(lst, list) and all(_name_ok(j) for j in lst)
+                    for o, lst in per.items()) for a, per in succ.items())):
+        return False
+    trans = doc["transitions"]
+    if not isinstance(trans, list):
+        return False
+    for t in trans:
+        if not (_obj_ok(t, _TRANSITION_KEYS, _TRANSITION_KEYS) and _name_ok(t["state"])
+                and _name_ok(t["successor"]) and isinstance(t["outcomes"], list)
+                and t["outcomes"]):
+            return False
+        for o in t["outcomes"]:
+            if not (_obj_ok(o, _OUTCOME_KEYS, _OUTCOME_KEYS) and num(o["prob"])
+                    and num(o["duration"]) and num(o["reward"])
+                    and (o["next"] is None or _text_ok(o["next"]))):
+                return False
+    beh = doc.get("behavior", {})
+    if not (isinstance(beh, dict) and not getattr(beh, "dups", ()) and all(
+            _text_ok(a) and isinstance(per, dict) and not getattr(per, "dups", ()) and all(
+                _text_ok(o) and isinstance(dist, dict) and not getattr(dist, "dups", ())
+                and all(_text_ok(j) and num(p) for j, p in dist.items())
+                for o, dist in per.items()) for a, per in beh.items())):
+        return False
+    ext = doc.get(EXTENSIONS, {})
+    return isinstance(ext, dict) and not _depth_and_text_problems(ext)
+
+
 def structure_problems(doc: Any) -> list[str]:
     """Nesting, text and JSON Schema problems of a document, one line each (empty if none)."""
+    if _fast_structure_ok(doc):
+        return []
     lines = _depth_and_text_problems(doc)
     if lines:
         return lines
