@@ -15,11 +15,11 @@ False
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from icq.reference.io import plain
 from icq.reference.model import EpochModel
 
 from . import symbolic as S
@@ -126,7 +126,8 @@ class Audit:
                 "statewise": self.gap_statewise.value, "exact": self.gap_exact.value}
 
     def to_json(self) -> dict[str, Any]:
-        """The ``icq audit --json`` object (non-finite numbers as the strings "inf"/"nan")."""
+        """The ``icq audit --json`` object (plain Python values; printed by
+        :func:`icq.reference.io.dumps`, which writes ±∞ as ±1e999 and NaN as null)."""
         m, th = self.model, self.theorem
         st = self.setting.stationary
         plb = self.policy_loss_bound
@@ -215,18 +216,9 @@ class Audit:
 
 
 def _finite(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float | np.floating):
-        x = float(obj)
-        return x if math.isfinite(x) else ("inf" if x > 0 else "-inf" if x < 0 else "nan")
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    """Plain Python values (:func:`icq.reference.io.plain`); non-finite floats stay floats and
+    are written by the project's one JSON convention when printed (``emit_json``)."""
+    return plain(obj)
 
 
 def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:

@@ -244,15 +244,20 @@ def write_report(a: Audit, path: str | Path, *, whatif: Any | None = None,
         raise ValueError(f"report: {str(p)!r} must end in .md or .html")
     names = {k: f"{p.stem}-{k}.png" for k in FIGURES}
     text, figs = render_report(a, kind, names, whatif=whatif, certificate=certificate)
-    written = []
-    if kind == "md":
-        for k, data in figs.items():
-            fp = p.with_name(names[k])
-            with atomic_write(fp, "wb") as fh:
-                fh.write(data)
-            written.append(fp)
-    with atomic_write(p) as fh:
-        fh.write(text)
+    written: list[Path] = []
+    try:  # every file atomically; on a failure the ones already written are removed
+        if kind == "md":
+            for k, data in figs.items():
+                fp = p.with_name(names[k])
+                with atomic_write(fp, "wb") as fh:
+                    fh.write(data)
+                written.append(fp)
+        with atomic_write(p) as fh:
+            fh.write(text)
+    except BaseException:
+        for fp in written:
+            fp.unlink(missing_ok=True)
+        raise
     written.append(p)
     return written
 

@@ -31,6 +31,7 @@ Symbols (all real; the declared assumptions are sympy's, the side conditions in
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -135,7 +136,10 @@ def evaluate(expr: sp.Expr, **values: float) -> float:
     missing = [n for n in names if n not in values]
     if missing:
         raise TypeError(f"missing values for {missing}")
-    return float(f(*(float(values[n]) for n in names)))
+    try:
+        return float(f(*(float(values[n]) for n in names)))
+    except OverflowError:  # every expression here is a non-negative bound: beyond the doubles
+        return math.inf
 
 
 def latex(expr: sp.Expr) -> str:

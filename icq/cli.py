@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from typing import Any
 
 import numpy as np
 
+from icq.reference.io import dumps, format_float
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
@@ -40,10 +40,17 @@ def _available_commands() -> list[Any]:
     return mods
 
 
+def _version() -> str:
+    from icq import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="icq", description="IC-Q reference: exact solutions, IC-Q learners and the "
         "Theorem 1 audit for interface-constrained SMDPs (icsmdp-epoch/1 files).")
+    parser.add_argument("--version", action="version", version=f"icq {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for mod in _available_commands():
         p = mod.add_parser(sub)
@@ -51,21 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
 def emit_json(obj: dict[str, Any]) -> None:
-    """Print one JSON object (numpy scalars and arrays converted)."""
-    sys.stdout.write(json.dumps(obj, default=_jsonable, allow_nan=False) + "\n")
+    """Print one JSON object (numpy values converted; ±∞ as ±1e999 and NaN as null, the one
+    convention of :mod:`icq.reference.io`)."""
+    sys.stdout.write(dumps(obj) + "\n")
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -102,13 +98,13 @@ if __name__ == "__main__":  # pragma: no cover
 def format_table(headers: list[str], rows: list[list[Any]], floatfmt: str = ".6g") -> str:
     """A plain aligned text table."""
     def cell(v: Any) -> str:
-        return format(v, floatfmt) if isinstance(v, float | np.floating) else str(v)
+        return format_float(v, floatfmt) if isinstance(v, float | np.floating) else str(v)
 
     body = [[cell(v) for v in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
               for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) if c[:1] in "-0123456789" else c.ljust(w)
+    out += ["  ".join(c.rjust(w) if c[:1] in "-−∞0123456789" else c.ljust(w)
                       for c, w in zip(r, widths, strict=True)) for r in body]
     return "\n".join(out)

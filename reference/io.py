@@ -32,37 +32,61 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "dumps", "jsonable", "write_json"]
+__all__ = ["atomic_write", "dumps", "format_float", "jsonable", "plain", "write_json"]
 
 _TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
 
 
-def jsonable(obj: Any) -> Any:
-    """``obj`` with numpy types made plain and non-finite floats marked for :func:`dumps`."""
+def plain(obj: Any, *, mark: bool = False) -> Any:
+    """``obj`` with numpy types made plain Python (dicts, lists, bool, int, float).
+
+    With ``mark``, non-finite floats are marked for :func:`dumps` (what :func:`jsonable` does);
+    without, they stay floats, for objects that are also printed as tables.
+    """
     if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
+        return {str(k): plain(v, mark=mark) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
+        return [plain(v, mark=mark) for v in obj]
     if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
+        return plain(obj.tolist(), mark=mark)
     if isinstance(obj, bool | np.bool_):
         return bool(obj)
     if isinstance(obj, int | np.integer):
         return int(obj)
     if isinstance(obj, float | np.floating):
         x = float(obj)
-        if math.isnan(x):
+        if mark and math.isnan(x):
             return None
-        if math.isinf(x):
+        if mark and math.isinf(x):
             return f"{_TOKEN}{'+' if x > 0 else '-'}"
         return x
     return obj
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` with numpy types made plain and non-finite floats marked for :func:`dumps`."""
+    return plain(obj, mark=True)
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> str:
     """One JSON text for ``obj`` under the convention of the module docstring."""
     text = json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False)
     return text.replace(f'"{_TOKEN}+"', "1e999").replace(f'"{_TOKEN}-"', "-1e999")
+
+
+def format_float(x: Any, spec: str = ".6g") -> str:
+    """A number for a printed table: ``format(x, spec)``, with ``∞``, ``−∞`` and ``NaN`` for
+    the non-finite values (the one formatting rule of every table the project prints).
+
+    >>> format_float(float("inf")), format_float(-np.inf), format_float(0.125, ".2f")
+    ('∞', '−∞', '0.12')
+    """
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return format(x, spec)
 
 
 @contextmanager

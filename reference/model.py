@@ -29,10 +29,12 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
-from dataclasses import dataclass, field
-from functools import cached_property
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,7 +48,11 @@ PROB_TOL = 1e-9
 
 __all__ = [
     "END",
+    "EXTENSIONS",
     "FORMAT",
+    "MAX_DEPTH",
+    "MAX_DURATION",
+    "MAX_VALUE",
     "EpochModel",
     "ModelError",
     "SMDP",
@@ -54,6 +60,9 @@ __all__ = [
     "from_arrays",
     "from_dict",
     "load",
+    "parse",
+    "schema_path",
+    "structure_problems",
 ]
 
 
@@ -335,8 +344,21 @@ class EpochModel:
 
 
 # ---------------------------------------------------------------------------------------
-# Loading and validation (FORMAT.md, "What a loader must reject")
+# Loading and validation (docs/format.md, "What the loader refuses")
 # ---------------------------------------------------------------------------------------
+
+#: the largest duration τ a file may state: 2**53, the largest integer up to which every
+#: integer is exactly a double, so the value is read the same by every JSON parser and
+#: survives the float arrays of the model (γ^τ underflows to 0 long before it)
+MAX_DURATION = 2**53
+#: the largest |reward|/(1 − γ̄) a file may imply: it bounds every value function (|Q*| ≤
+#: R̄/(1 − γ̄), docs/theory.md §1), which must be a finite double with room for sums
+MAX_VALUE = 1e300
+#: the deepest nesting of arrays and objects a file may have (the format itself needs 5)
+MAX_DEPTH = 64
+#: the top-level field for user metadata, kept in ``EpochModel.source`` and ignored by the tools
+EXTENSIONS = "extensions"
+_SCHEMA_FILE = "icsmdp-epoch-1.schema.json"
 
 
 def example_path(name: str) -> Path:
@@ -344,135 +366,317 @@ def example_path(name: str) -> Path:
     return Path(str(resources.files("icq").joinpath("examples", f"{name}.json")))
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    dups = []
-    for k, v in pairs:
-        if k in out:
-            dups.append(k)
-        out[k] = v
-    if dups:
-        out["\0duplicate-keys"] = dups
+def schema_path() -> Path:
+    """Path of the shipped JSON Schema of ``icsmdp-epoch/1`` (docs/format.md)."""
+    return Path(str(resources.files("icq").joinpath("schema", _SCHEMA_FILE)))
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys it saw twice (``dups``)."""
+
+    dups: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    out = _Object(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        out.dups = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
     return out
 
 
+def _parse_int(text: str) -> int | float:
+    # integers too long for int() (and any beyond 2**64) are read as doubles (possibly ±∞):
+    # the semantic rules then refuse them as out of range or not finite, naming the field
+    return int(text) if len(text) <= 20 else float(text)
+
+
+def _decode(data: bytes, where: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 2 and b"\x00" in data[:4]):
+        raise ModelError([f"{where}: encoding: the file is UTF-16 or UTF-32; icsmdp-epoch/1 "
+                          "files are UTF-8 (rule: docs/format.md, Encoding)"])
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark is ignored (RFC 8259 §8.1)
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError([f"{where}: encoding: byte 0x{data[exc.start]:02x} at offset "
+                          f"{exc.start} is not UTF-8 (rule: icsmdp-epoch/1 files are UTF-8)"]
+                         ) from None
+
+
+def parse(data: bytes | str, where: str = "input") -> Any:
+    """Decode and parse one ``icsmdp-epoch/1`` text into plain JSON values (not yet validated).
+
+    Raises
+    ------
+    ModelError
+        One line naming ``where`` and the rule: bad encoding, invalid JSON, nesting too deep.
+    """
+    text = _decode(data, where) if isinstance(data, bytes) else data
+    try:
+        return json.loads(text, object_pairs_hook=_object_pairs, parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        raise ModelError([f"{where}: not valid JSON: line {exc.lineno} column {exc.colno}: "
+                          f"{exc.msg}"]) from None
+    except RecursionError:
+        raise ModelError([f"{where}: nesting: arrays and objects nested too deep "
+                          f"(rule: at most {MAX_DEPTH} levels)"]) from None
+
+
 def load(path: str | Path) -> EpochModel:
-    """Read and validate an ``icsmdp-epoch/1`` JSON file.
+    """Read and validate an ``icsmdp-epoch/1`` JSON file (``"-"``: standard input).
+
+    The text must be UTF-8 (a byte order mark is ignored); the document is checked against the
+    shipped JSON Schema (:func:`schema_path`), then against the semantic rules (:func:`from_dict`).
 
     Raises
     ------
     ModelError
         With one readable line per problem (field, state, value and rule).
     """
-    path = Path(path)
+    if str(path) == "-":
+        import sys
+
+        where, data = "<stdin>", sys.stdin.buffer.read()
+    else:
+        where = str(path)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ModelError([f"{where}: cannot read file: {exc.strerror or exc}"]) from None
+    return from_dict(parse(data, where))
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, list):
+        return "an array"
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices`` (difflib), else ``""``."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _where_path(doc: Any, path: list[Any]) -> str:
+    """``transitions[0].outcomes[1].prob (state 'a', successor 'b')`` for a schema path."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    if len(path) >= 2 and path[0] in ("states", "transitions") and isinstance(path[1], int):
+        item = doc[path[0]][path[1]]
+        if isinstance(item, dict):
+            if path[0] == "states" and isinstance(item.get("id"), str):
+                text += f" (state {item['id']!r})"
+            elif isinstance(item.get("state"), str) and isinstance(item.get("successor"), str):
+                text += f" (state {item['state']!r}, successor {item['successor']!r})"
+    return text or "top level"
+
+
+_JSON_TYPE = {"object": "an object", "array": "an array", "string": "a string",
+              "number": "a number", "null": "null"}
+
+
+@cache
+def _schema_validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_path().read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _schema_lines(doc: Any, err: Any) -> list[str]:
+    where = _where_path(doc, list(err.absolute_path))
+    inst, kw, val = err.instance, err.validator, err.validator_value
+    if kw == "type":
+        types = val if isinstance(val, list) else [val]
+        return [f"{where}: {_short(inst)} is not {' or '.join(_JSON_TYPE[t] for t in types)} "
+                "(rule: docs/format.md, Fields)"]
+    if kw == "required":
+        return [f"{where}: missing required key {k!r}" for k in val if k not in inst]
+    if kw == "additionalProperties":
+        known = err.schema.get("properties", {})
+        return [f"{where}: unknown key {k!r}{did_you_mean(k, known)} (extra data belongs in "
+                f"{EXTENSIONS!r})" for k in inst if k not in known]
+    if kw == "const":
+        return [f"{where}: unknown format {_short(inst)}, expected {val!r}"]
+    if kw in ("minItems", "minProperties"):
+        return [f"{where}: must not be empty"]
+    if kw == "minLength":
+        return [f"{where}: must be a non-empty string"]
+    return [f"{where}: {err.message[:200]}"]  # pragma: no cover - the schema uses no other
+
+
+def _depth_and_text_problems(doc: Any) -> list[str]:
+    """Nesting deeper than MAX_DEPTH, duplicate keys, strings that are not valid Unicode."""
+    out: list[str] = []
+    stack: list[tuple[Any, str, int]] = [(doc, "top level", 1)]
+    while stack:
+        obj, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [f"{where}: nesting: arrays and objects nested too deep "
+                    f"(rule: at most {MAX_DEPTH} levels)"]
+        if isinstance(obj, dict):
+            out += [f"{where}: duplicate key {k!r}" for k in getattr(obj, "dups", ())]
+            for k, v in obj.items():
+                sub = k if where == "top level" else f"{where}.{k}"
+                stack.append((k, where, depth))
+                stack.append((v, sub, depth + 1))
+        elif isinstance(obj, list):
+            stack += [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
+        elif isinstance(obj, str):
+            try:
+                obj.encode("utf-8")
+            except UnicodeEncodeError:
+                out.append(f"{where}: the string {_short(obj)} is not valid Unicode "
+                           "(unpaired surrogate)")
+    return out
+
+
+def _to_float(v: Any) -> float:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise ModelError([f"{path}: not valid JSON: line {exc.lineno} column {exc.colno}: "
-                          f"{exc.msg}"]) from None
-    return from_dict(doc)
+        return float(v)
+    except OverflowError:  # an int beyond the doubles: ±∞, refused as not finite
+        return math.copysign(math.inf, v)
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+def _text_ok(s: Any) -> bool:
+    return isinstance(s, str) and (s.isascii() or not _SURROGATE.search(s))
 
 
-def _dist_problems(where: str, probs: list[float], what: str) -> list[str]:
-    total = math.fsum(probs)
-    if all(math.isfinite(p) for p in probs) and abs(total - 1.0) > PROB_TOL * max(1.0, total):
-        return [f"{where}: {what} sum to {total!r}, must sum to 1 (relative tolerance 1e-9)"]
-    return []
+def _name_ok(s: Any) -> bool:
+    return isinstance(s, str) and s != "" and (s.isascii() or not _SURROGATE.search(s))
 
 
-def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over FORMAT.md's rules
+def _obj_ok(d: Any, keys: frozenset[str], required: frozenset[str] | None = None) -> bool:
+    return (isinstance(d, dict) and not getattr(d, "dups", ()) and d.keys() <= keys
+            and (required is None or required <= d.keys()))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOP_KEYS = frozenset(("format", "name", "gamma", "agents", "states", "initial", "successors",
+                       "transitions", "behavior", EXTENSIONS))
+_TOP_REQUIRED = frozenset(("format", "gamma", "agents", "states", "initial", "successors",
+                           "transitions"))
+_STATE_KEYS = frozenset(("id", "agent", "obs"))
+_TRANSITION_KEYS = frozenset(("state", "successor", "outcomes"))
+_OUTCOME_KEYS = frozenset(("prob", "duration", "reward", "next"))
+
+
+def _fast_structure_ok(doc: Any) -> bool:  # noqa: C901 - the schema, spelled out
+    """True only if the shipped schema accepts ``doc`` and it has no duplicate keys, nesting or
+    text problem: a fast path for valid documents (the schema gives the messages otherwise)."""
+    num = _is_number
+    if not _obj_ok(doc, _TOP_KEYS, _TOP_REQUIRED) or doc["format"] != FORMAT \
+            or not isinstance(doc["format"], str) or not num(doc["gamma"]) \
+            or not _text_ok(doc.get("name", "")):
+        return False
+    agents, states, initial = doc["agents"], doc["states"], doc["initial"]
+    if not (isinstance(agents, list) and agents and all(_name_ok(a) for a in agents)):
+        return False
+    if not (isinstance(states, list) and states and all(
+            _obj_ok(s, _STATE_KEYS, _STATE_KEYS) and _name_ok(s["id"]) and _name_ok(s["agent"])
+            and _text_ok(s["obs"]) for s in states)):
+        return False
+    if not (_obj_ok(initial, initial.keys() if isinstance(initial, dict) else frozenset())
+            and initial and all(_text_ok(k) and num(v) for k, v in initial.items())):
+        return False
+    succ = doc["successors"]
+    if not (_obj_ok(succ, succ.keys() if isinstance(succ, dict) else frozenset()) and all(
+            _text_ok(a) and isinstance(per, dict) and not getattr(per, "dups", ())
+            and all(_text_ok(o) and isinstance(lst, list) and all(_name_ok(j) for j in lst)
+                    for o, lst in per.items()) for a, per in succ.items())):
+        return False
+    trans = doc["transitions"]
+    if not isinstance(trans, list):
+        return False
+    for t in trans:
+        if not (_obj_ok(t, _TRANSITION_KEYS, _TRANSITION_KEYS) and _name_ok(t["state"])
+                and _name_ok(t["successor"]) and isinstance(t["outcomes"], list)
+                and t["outcomes"]):
+            return False
+        for o in t["outcomes"]:
+            if not (_obj_ok(o, _OUTCOME_KEYS, _OUTCOME_KEYS) and num(o["prob"])
+                    and num(o["duration"]) and num(o["reward"])
+                    and (o["next"] is None or _text_ok(o["next"]))):
+                return False
+    beh = doc.get("behavior", {})
+    if not (isinstance(beh, dict) and not getattr(beh, "dups", ()) and all(
+            _text_ok(a) and isinstance(per, dict) and not getattr(per, "dups", ()) and all(
+                _text_ok(o) and isinstance(dist, dict) and not getattr(dist, "dups", ())
+                and all(_text_ok(j) and num(p) for j, p in dist.items())
+                for o, dist in per.items()) for a, per in beh.items())):
+        return False
+    ext = doc.get(EXTENSIONS, {})
+    return isinstance(ext, dict) and not _depth_and_text_problems(ext)
+
+
+def structure_problems(doc: Any) -> list[str]:
+    """Nesting, text and JSON Schema problems of a document, one line each (empty if none)."""
+    if _fast_structure_ok(doc):
+        return []
+    lines = _depth_and_text_problems(doc)
+    if lines:
+        return lines
+    for err in sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        lines += [s for s in _schema_lines(doc, err) if s not in lines]
+    return lines
+
+
+def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming rules
     """Validate an ``icsmdp-epoch/1`` document and build the array-backed model.
 
-    Every rule of FORMAT.md is checked; all problems are collected and raised together.
+    Three stages, each refusing with one line per problem (docs/format.md): the structure
+    (nesting, duplicate keys, the shipped JSON Schema: keys, types), then the names (every id
+    an entry refers to exists, agent names), here; then every numeric and semantic rule, by
+    :func:`from_arrays` on the arrays the names translate to, so that both entry points give
+    the same messages. An entry whose names are wrong is replaced by a neutral one before the
+    arrays are checked, so one root problem gives one line.
     """
+    lines = structure_problems(doc)
+    if lines:
+        raise ModelError(lines)
     problems: list[str] = []
     bad = problems.append
-
-    def dup_keys(obj: Any, where: str) -> None:
-        if isinstance(obj, dict) and "\0duplicate-keys" in obj:
-            for k in obj.pop("\0duplicate-keys"):
-                bad(f"{where}: duplicate key {k!r}")
-
-    if not isinstance(doc, dict):
-        raise ModelError(["top level: expected a JSON object"])
-    dup_keys(doc, "top level")
-
-    fmt = doc.get("format")
-    if fmt != FORMAT:
-        bad(f"format: unknown format {fmt!r}, expected {FORMAT!r}")
-    name = doc.get("name", "")
-    if not isinstance(name, str):
-        bad(f"name: expected a string, got {name!r}")
-        name = str(name)
-
-    gamma = doc.get("gamma")
-    if not _is_number(gamma) or not math.isfinite(gamma) or not 0.0 < gamma < 1.0:
-        bad(f"gamma: {gamma!r} is not a number in (0, 1) (rule: 0 < gamma < 1)")
-        gamma = 0.5
-
-    # agents -------------------------------------------------------------------------------
-    agents_raw = doc.get("agents")
-    agents: list[str] = []
-    if not isinstance(agents_raw, list) or not agents_raw:
-        bad("agents: expected a non-empty list of agent names")
-        agents_raw = []
-    for a in agents_raw:
-        if not isinstance(a, str) or not a:
-            bad(f"agents: {a!r} is not a non-empty string")
-        elif a == END:
-            bad("agents: the name 'END' is reserved for the end of the workflow")
-        elif a in agents:
-            bad(f"agents: duplicate agent {a!r}")
-        else:
-            agents.append(a)
+    lines = _agent_problems(doc["agents"])
+    if lines:
+        raise ModelError(lines)
+    agents: list[str] = list(doc["agents"])
     agent_index = {a: i for i, a in enumerate(agents)}
     n_agents = len(agents)
     succ_index = {**agent_index, END: n_agents}
 
-    # states --------------------------------------------------------------------------------
-    states_raw = doc.get("states")
-    if not isinstance(states_raw, list) or not states_raw:
-        bad("states: expected a non-empty list of states")
-        states_raw = []
+    # states: ids, agents, observation labels --------------------------------------------------
     state_ids: list[str] = []
     state_agent: list[int] = []
     state_label: list[str] = []
-    state_index: dict[str, int] = {}
-    for s_i, s in enumerate(states_raw):
-        where = f"states[{s_i}]"
-        if not isinstance(s, dict):
-            bad(f"{where}: expected an object with id, agent, obs")
-            continue
-        dup_keys(s, where)
-        sid, sa, so = s.get("id"), s.get("agent"), s.get("obs")
-        if not isinstance(sid, str) or not sid:
-            bad(f"{where}: id {sid!r} is not a non-empty string")
-            continue
-        where = f"states[{s_i}] (state {sid!r})"
-        if sid in state_index:
-            bad(f"{where}: duplicate state id {sid!r}")
-            continue
+    refused: set[str] = set()  # ids already reported: entries naming them are not reported again
+    for s_i, s in enumerate(doc["states"]):
+        sid, sa = s["id"], s["agent"]
         if sa not in agent_index:
-            bad(f"{where}: agent {sa!r} is not listed in agents")
+            bad(f"states[{s_i}] (state {sid!r}): agent {sa!r} is not listed in agents"
+                f"{did_you_mean(sa, agents)}")
+            refused.add(sid)
             continue
-        if not isinstance(so, str):
-            bad(f"{where}: obs {so!r} is not a string label")
-            continue
-        state_index[sid] = len(state_ids)
         state_ids.append(sid)
         state_agent.append(agent_index[sa])
-        state_label.append(so)
+        state_label.append(s["obs"])
+    if not state_ids:
+        raise ModelError(problems)
+    problems += _id_problems(state_ids)
+    if problems and len(set(state_ids)) != len(state_ids):
+        raise ModelError(problems)
+    state_index = {sid: y for y, sid in enumerate(state_ids)}
     n = len(state_ids)
 
-    # observations: ordered by agent, then by first appearance -----------------------------
+    def unknown_state(where: str, sid: str, what: str) -> None:
+        if sid not in refused:
+            bad(f"{where}: {what} {sid!r} is not a state id{did_you_mean(sid, state_ids)}")
+
+    # observations: ordered by agent, then by first appearance ---------------------------------
     obs_key_index: dict[tuple[int, str], int] = {}
     for a in range(n_agents):
         for y in range(n):
@@ -481,260 +685,172 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over FORMAT.md's
     obs_keys = list(obs_key_index)
     state_obs = [obs_key_index[(state_agent[y], state_label[y])] for y in range(n)]
 
-    # initial -------------------------------------------------------------------------------
+    # initial ----------------------------------------------------------------------------------
     initial = np.zeros(n)
-    init_raw = doc.get("initial")
-    if not isinstance(init_raw, dict) or not init_raw:
-        bad("initial: expected a non-empty object {state id: probability}")
-        init_raw = {}
-    dup_keys(init_raw, "initial")
-    for sid, p in init_raw.items():
+    for sid, p in doc["initial"].items():
         if sid not in state_index:
-            bad(f"initial: state {sid!r} is not a state id")
-        elif not _is_number(p) or not math.isfinite(p) or p < 0:
-            bad(f"initial (state {sid!r}): probability {p!r} must be a finite number >= 0")
-        else:
-            initial[state_index[sid]] = p
-    if init_raw:
-        problems += _dist_problems("initial", [p for p in init_raw.values() if _is_number(p)],
-                                   "probabilities")
+            unknown_state("initial", sid, "state")
+            initial = np.full(n, 1.0 / n)  # neutral: the problem is the name
+            break
+        initial[state_index[sid]] = _to_float(p)
 
-    # successors ------------------------------------------------------------------------------
-    succ_raw = doc.get("successors")
-    if not isinstance(succ_raw, dict):
-        bad("successors: expected an object {agent: {obs: [successor, ...]}}")
-        succ_raw = {}
-    dup_keys(succ_raw, "successors")
+    # successors (admissible sets, by name) -----------------------------------------------------
+    def per_agent(section: str) -> Any:
+        """(name, index, value) of each listed agent of ``doc[section]``; others reported."""
+        for a_name, value in doc.get(section, {}).items():
+            if a_name in agent_index:
+                yield a_name, agent_index[a_name], value
+            else:
+                bad(f"{section}: agent {a_name!r} is not listed in agents"
+                    f"{did_you_mean(a_name, agents)}")
+
     admissible: dict[tuple[int, str], list[int]] = {}
-    for a_name, per_obs in succ_raw.items():
-        if a_name not in agent_index:
-            bad(f"successors: agent {a_name!r} is not listed in agents")
-            continue
-        if not isinstance(per_obs, dict):
-            bad(f"successors.{a_name}: expected an object {{obs: [successor, ...]}}")
-            continue
-        dup_keys(per_obs, f"successors.{a_name}")
-        a = agent_index[a_name]
+    for a_name, a, per_obs in per_agent("successors"):
         for label, lst in per_obs.items():
-            where = f"successors.{a_name}.{label}"
-            if not isinstance(lst, list):
-                bad(f"{where}: expected a list of successors")
-                continue
             js: list[int] = []
             for j in lst:
-                if j == a_name:
-                    bad(f"{where}: successor {j!r} equals the acting agent (not allowed)")
-                elif not isinstance(j, str) or j not in succ_index:
-                    bad(f"{where}: successor {j!r} is not an agent or 'END'")
-                elif succ_index[j] in js:
-                    bad(f"{where}: duplicate successor {j!r}")
+                if j not in succ_index:
+                    bad(f"successors.{a_name}.{label}: successor {j!r} is not an agent or "
+                        f"'END'{did_you_mean(j, succ_index)}")
                 else:
                     js.append(succ_index[j])
-            if not lst:
-                bad(f"{where}: the admissible set is empty (every observation needs a successor)")
             admissible[(a, label)] = js
+    missing_obs: set[tuple[int, str]] = set()  # reported once; their transitions are not
     for (a, label) in obs_keys:
         if (a, label) not in admissible:
+            missing_obs.add((a, label))
             ys = [state_ids[y] for y in range(n) if state_agent[y] == a and state_label[y] == label]
-            bad(f"successors.{agents[a]}: no entry for observation {label!r} "
-                f"(used by state {ys[0]!r})")
-            admissible[(a, label)] = []
+            bad(f"successors.{agents[a]}: no entry for observation {label!r} (used by state "
+                f"{ys[0]!r}){did_you_mean(label, doc['successors'].get(agents[a], {}))}")
+            admissible[(a, label)] = [n_agents]  # neutral
 
-    # transitions -------------------------------------------------------------------------------
-    trans_raw = doc.get("transitions")
-    if not isinstance(trans_raw, list):
-        bad("transitions: expected a list")
-        trans_raw = []
-    pair_outcomes: dict[tuple[int, int], list[tuple[float, int, float, int]]] = {}
-    for t_i, t in enumerate(trans_raw):
+    # transitions: one entry per admissible pair -------------------------------------------------
+    neutral = [(1.0, 1.0, 0.0, -1)]  # one certain episode end: valid for every pair
+    pair_outcomes: dict[tuple[int, int], list[tuple[float, float, float, int]]] = {}
+    for t_i, t in enumerate(doc["transitions"]):
+        sid, jn = t["state"], t["successor"]
         where = f"transitions[{t_i}]"
-        if not isinstance(t, dict):
-            bad(f"{where}: expected an object with state, successor, outcomes")
-            continue
-        dup_keys(t, where)
-        sid, jn = t.get("state"), t.get("successor")
         if sid not in state_index:
-            bad(f"{where}: state {sid!r} is not a state id")
+            unknown_state(where, sid, "state")
             continue
         y = state_index[sid]
-        where = f"transitions[{t_i}] (state {sid!r}, successor {jn!r})"
-        key_obs = (state_agent[y], state_label[y])
-        if jn == agents[state_agent[y]]:
-            bad(f"{where}: successor equals the acting agent (not allowed)")
+        if (state_agent[y], state_label[y]) in missing_obs:
             continue
-        if not isinstance(jn, str) or jn not in succ_index:
-            bad(f"{where}: successor is not an agent or 'END'")
+        where = f"transitions[{t_i}] (state {sid!r}, successor {jn!r})"
+        if jn not in succ_index:
+            bad(f"{where}: successor is not an agent or 'END'{did_you_mean(jn, succ_index)}")
             continue
         j = succ_index[jn]
-        if j not in admissible.get(key_obs, []):
+        if j == state_agent[y]:
+            bad(f"{where}: successor equals the acting agent (not allowed)")
+            continue
+        if j not in admissible.get((state_agent[y], state_label[y]), []):
             bad(f"{where}: successor is not admissible for observation {state_label[y]!r} of "
                 f"agent {agents[state_agent[y]]!r} (extra transitions entry)")
             continue
         if (y, j) in pair_outcomes:
             bad(f"{where}: duplicate transitions entry for this state and successor")
             continue
-        outs = t.get("outcomes")
-        if not isinstance(outs, list) or not outs:
-            bad(f"{where}: outcomes must be a non-empty list")
-            continue
-        parsed = []
-        ok = True
-        for o_i, o in enumerate(outs):
-            ow = f"{where}: outcomes[{o_i}]"
-            if not isinstance(o, dict):
-                bad(f"{ow}: expected an object with prob, duration, reward, next")
-                ok = False
-                continue
-            dup_keys(o, ow)
-            p, d, r = o.get("prob"), o.get("duration"), o.get("reward")
-            nx = o.get("next", "\0missing")
-            if not _is_number(p) or not math.isfinite(p) or p <= 0:
-                bad(f"{ow}.prob = {p!r}: must be a finite number > 0")
-                ok = False
-            if not _is_number(d) or not math.isfinite(d) or d != int(d):
-                bad(f"{ow}.duration = {d!r}: must be an integer >= 1")
-                ok = False
-            elif d < 1:
-                bad(f"{ow}.duration = {d!r}: must be an integer >= 1")
-                ok = False
-            if not _is_number(r) or not math.isfinite(r):
-                bad(f"{ow}.reward = {r!r}: must be a finite number")
-                ok = False
-            if nx == "\0missing":
-                bad(f"{ow}.next: missing (use null when the episode ends)")
-                ok = False
-                nxi = -1
-            elif nx is None:
-                nxi = -1
-            elif nx not in state_index:
-                bad(f"{ow}.next = {nx!r}: not a state id")
-                ok = False
-                nxi = -1
-            elif j == n_agents:
-                bad(f"{ow}.next = {nx!r}: successor END must have next = null")
-                ok = False
-                nxi = -1
-            elif state_agent[state_index[nx]] != j:
-                bad(f"{ow}.next = {nx!r}: its agent "
-                    f"{agents[state_agent[state_index[nx]]]!r} differs from the successor {jn!r}")
-                ok = False
-                nxi = -1
-            else:
-                nxi = state_index[nx]
-            if ok:
-                parsed.append((float(p), int(d), float(r), nxi))
-        if ok:
-            bad_sum = _dist_problems(where, [o[0] for o in parsed], "outcome probabilities")
-            problems += bad_sum
-            if not bad_sum:
-                pair_outcomes[(y, j)] = parsed
-        else:
-            pair_outcomes[(y, j)] = []  # reported; suppress a "missing" line for it
+        outs = []
+        for o_i, o in enumerate(t["outcomes"]):
+            nx = o["next"]
+            if nx is not None and nx not in state_index:
+                if nx not in refused:
+                    bad(f"{where}: outcomes[{o_i}].next = {nx!r}: not a state id"
+                        f"{did_you_mean(nx, state_ids)}")
+                outs = neutral
+                break
+            outs.append((_to_float(o["prob"]), _to_float(o["duration"]), _to_float(o["reward"]),
+                         -1 if nx is None else state_index[nx]))
+        pair_outcomes[(y, j)] = outs
     for y in range(n):
-        for j in admissible.get((state_agent[y], state_label[y]), []):
+        for j in admissible[(state_agent[y], state_label[y])]:
             if (y, j) not in pair_outcomes:
+                if (state_agent[y], state_label[y]) in missing_obs:
+                    pair_outcomes[(y, j)] = neutral
+                    continue
                 bad(f"transitions: missing entry for state {state_ids[y]!r}, successor "
                     f"{(agents + [END])[j]!r}")
+                pair_outcomes[(y, j)] = neutral
 
-    # behaviour -------------------------------------------------------------------------------
-    obs_succ_lists = [admissible.get(k, []) for k in obs_keys]
-    beh_lists = [np.full(len(js), 1.0 / len(js)) if js else np.zeros(0) for js in obs_succ_lists]
-    beh_raw = doc.get("behavior")
-    if beh_raw is not None:
-        if not isinstance(beh_raw, dict):
-            bad("behavior: expected an object {agent: {obs: {successor: probability}}}")
-            beh_raw = {}
-        dup_keys(beh_raw, "behavior")
-        for a_name, per_obs in beh_raw.items():
-            if a_name not in agent_index or not isinstance(per_obs, dict):
-                bad(f"behavior: {a_name!r} is not an agent listed in agents with an object value")
-                continue
-            dup_keys(per_obs, f"behavior.{a_name}")
-            a = agent_index[a_name]
-            for label, dist in per_obs.items():
-                where = f"behavior.{a_name}.{label}"
+    # behaviour (missing entries: uniform) -------------------------------------------------------
+    obs_succ_lists = [admissible[k] for k in obs_keys]
+    beh_lists = [np.full(len(js), 1.0 / max(len(js), 1)) for js in obs_succ_lists]
+    for a_name, a, per_obs in per_agent("behavior"):
+        for label, dist in per_obs.items():
+            where = f"behavior.{a_name}.{label}"
+            if (a, label) not in obs_key_index:  # like successors: ignored if no state uses it
                 if (a, label) not in admissible:
-                    bad(f"{where}: observation {label!r} has no successors entry for this agent")
-                    continue
-                if not isinstance(dist, dict):
-                    bad(f"{where}: expected an object {{successor: probability}}")
-                    continue
-                dup_keys(dist, where)
-                js = admissible[(a, label)]
-                vec = np.zeros(len(js))
-                ok = True
-                for jn, p in dist.items():
-                    if jn not in succ_index or succ_index[jn] not in js:
-                        bad(f"{where}: {jn!r} is not an admissible successor here")
-                        ok = False
-                    elif not _is_number(p) or not math.isfinite(p) or p < 0:
-                        bad(f"{where}.{jn}: probability {p!r} must be a finite number >= 0")
-                        ok = False
-                    else:
-                        vec[js.index(succ_index[jn])] = p
-                if ok:
-                    sum_bad = _dist_problems(where, list(vec), "probabilities")
-                    problems += sum_bad
-                    if not sum_bad and (a, label) in obs_key_index:
-                        beh_lists[obs_key_index[(a, label)]] = vec
+                    bad(f"{where}: observation {label!r} has no successors entry for agent "
+                        f"{a_name!r}{did_you_mean(label, [lb for (b, lb) in obs_keys if b == a])}")
+                continue
+            js = admissible[(a, label)]
+            vec = np.zeros(len(js))
+            for jn, p in dist.items():
+                if succ_index.get(jn) not in js:
+                    bad(f"{where}: {jn!r} is not an admissible successor here")
+                    break
+                vec[js.index(succ_index[jn])] = _to_float(p)
+            else:
+                beh_lists[obs_key_index[(a, label)]] = vec
 
-    if problems:
-        raise ModelError(problems)
-
-    # assemble arrays ---------------------------------------------------------------------------
+    # the arrays: every numeric and semantic rule is checked by from_arrays ---------------------
     obs_ptr = np.zeros(len(obs_keys) + 1, dtype=np.int64)
     obs_ptr[1:] = np.cumsum([len(js) for js in obs_succ_lists])
-    obs_succ = np.array([j for js in obs_succ_lists for j in js], dtype=np.int64)
-    behavior = np.concatenate(beh_lists) if beh_lists else np.zeros(0)
-
-    pair_ptr = np.zeros(n + 1, dtype=np.int64)
-    pair_obs_pair: list[int] = []
-    outs_all: list[tuple[float, int, float, int]] = []
-    out_counts: list[int] = []
-    for y in range(n):
-        o = state_obs[y]
-        js = obs_succ_lists[o]
-        pair_ptr[y + 1] = pair_ptr[y] + len(js)
-        for m, j in enumerate(js):
-            pair_obs_pair.append(int(obs_ptr[o]) + m)
-            outs = pair_outcomes[(y, j)]
-            outs_all.extend(outs)
-            out_counts.append(len(outs))
-    out_ptr = np.zeros(len(out_counts) + 1, dtype=np.int64)
-    out_ptr[1:] = np.cumsum(out_counts)
+    outs_all = [out for y in range(n) for j in obs_succ_lists[state_obs[y]]
+                for out in pair_outcomes[(y, j)]]
+    out_counts = [len(pair_outcomes[(y, j)]) for y in range(n)
+                  for j in obs_succ_lists[state_obs[y]]]
     arr = np.array(outs_all, dtype=float).reshape(-1, 4)
-
-    def ro(a: np.ndarray) -> np.ndarray:
-        a.setflags(write=False)
-        return a
-
-    return EpochModel(
-        name=name,
-        gamma=float(gamma),
-        agents=tuple(agents),
-        state_ids=tuple(state_ids),
-        state_agent=ro(np.array(state_agent, dtype=np.int64)),
-        state_obs=ro(np.array(state_obs, dtype=np.int64)),
-        obs_agent=ro(np.array([a for a, _ in obs_keys], dtype=np.int64)),
-        obs_labels=tuple(label for _, label in obs_keys),
-        obs_ptr=ro(obs_ptr),
-        obs_succ=ro(obs_succ),
-        initial=ro(initial / initial.sum()),
-        behavior=ro(behavior),
-        pair_ptr=ro(pair_ptr),
-        pair_obs_pair=ro(np.array(pair_obs_pair, dtype=np.int64)),
-        out_ptr=ro(out_ptr),
-        out_prob=ro(arr[:, 0].copy()),
-        out_dur=ro(arr[:, 1].astype(np.int64)),
-        out_rew=ro(arr[:, 2].copy()),
-        out_next=ro(arr[:, 3].astype(np.int64)),
-        source=doc,
-    )
+    try:
+        model = from_arrays(
+            gamma=_to_float(doc["gamma"]), agents=agents, state_agent=state_agent,
+            state_obs=state_obs, obs_agent=[a for a, _ in obs_keys], obs_ptr=obs_ptr,
+            obs_succ=[j for js in obs_succ_lists for j in js],
+            out_ptr=np.concatenate([[0], np.cumsum(out_counts)]), out_prob=arr[:, 0],
+            out_dur=arr[:, 1], out_rew=arr[:, 2], out_next=arr[:, 3].astype(np.int64),
+            initial=initial, behavior=np.concatenate(beh_lists), state_ids=state_ids,
+            obs_labels=[label for _, label in obs_keys], name=doc.get("name", ""))
+    except ModelError as exc:
+        raise ModelError(problems + exc.problems) from None
+    if problems:
+        raise ModelError(problems)
+    return replace(model, source=doc)
 
 
 # ---------------------------------------------------------------------------------------
 # Building a model from arrays (large generated models; same rules as from_dict)
 # ---------------------------------------------------------------------------------------
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+
+
+def _agent_problems(agents: Any) -> list[str]:
+    """Agent names: non-empty, unique strings, none of them ``END``."""
+    out = [] if len(agents) else ["agents: expected a non-empty list of agent names"]
+    for a_i, a in enumerate(agents):
+        if not isinstance(a, str) or not a:
+            out.append(f"agents[{a_i}]: {_short(a)} is not a non-empty string")
+        elif a == END:
+            out.append(f"agents[{a_i}]: the name 'END' is reserved for the end of the workflow")
+        elif a in agents[:a_i]:
+            out.append(f"agents[{a_i}]: duplicate agent {a!r}")
+    return out
+
+
+def _id_problems(ids: Any) -> list[str]:
+    """State ids: non-empty, unique strings."""
+    out = []
+    seen: set[Any] = set()
+    for y, sid in enumerate(ids):
+        if not isinstance(sid, str) or not sid:
+            out.append(f"states[{y}]: id {_short(sid)} is not a non-empty string")
+        elif sid in seen:
+            out.append(f"states[{y}] (state {sid!r}): duplicate state id {sid!r}")
+        seen.add(sid)
+    return out
 
 
 def _first_lines(mask: np.ndarray, line: Any, limit: int = 10) -> list[str]:
@@ -787,25 +903,22 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
     def fail(*lines: str) -> ModelError:
         return ModelError(naming + problems + list(lines))
 
-    def arr(x: Any, dtype: Any) -> np.ndarray:
-        return np.array(x, dtype=dtype).reshape(-1)
+    def arr(x: Any, dtype: Any, what: str = "arrays") -> np.ndarray:
+        try:
+            return np.array(x, dtype=dtype).reshape(-1)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise fail(f"{what}: cannot be read as {np.dtype(dtype).name} numbers ({exc})"
+                       ) from None
 
     agents = tuple(agents)
     N = len(agents)
     if not _is_number(gamma) or not math.isfinite(gamma) or not 0.0 < gamma < 1.0:
-        naming.append(f"gamma: {gamma!r} is not a number in (0, 1) (rule: 0 < gamma < 1)")
-    if not N:
-        naming.append("agents: expected a non-empty list of agent names")
-    for a_i, a in enumerate(agents):
-        if not isinstance(a, str) or not a:
-            naming.append(f"agents: {a!r} is not a non-empty string")
-        elif a == END:
-            naming.append("agents: the name 'END' is reserved for the end of the workflow")
-        elif a in agents[:a_i]:
-            naming.append(f"agents: duplicate agent {a!r}")
-    s_agent, s_obs = arr(state_agent, np.int64), arr(state_obs, np.int64)
-    o_agent, o_ptr = arr(obs_agent, np.int64), arr(obs_ptr, np.int64)
-    o_succ = arr(obs_succ, np.int64)
+        naming.append(f"gamma: {_short(gamma)} is not a number in (0, 1) (rule: 0 < gamma < 1)")
+    naming += _agent_problems(agents)
+    s_agent = arr(state_agent, np.int64, "state_agent")
+    s_obs = arr(state_obs, np.int64, "state_obs")
+    o_agent, o_ptr = arr(obs_agent, np.int64, "obs_agent"), arr(obs_ptr, np.int64, "obs_ptr")
+    o_succ = arr(obs_succ, np.int64, "obs_succ")
     n, n_obs = len(s_agent), len(o_agent)
     ids = tuple(f"y{y}" for y in range(n)) if state_ids is None else tuple(state_ids)
     if len(ids) != n or len(s_obs) != n or not n:
@@ -815,8 +928,7 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
             or o_ptr[-1] != len(o_succ):
         raise fail("successors: obs_ptr must be a non-decreasing (n_obs+1,) pointer "
                    "array from 0 to len(obs_succ)")
-    if not all(isinstance(s, str) and s for s in ids) or len(set(ids)) != n:
-        naming.append("states: state ids must be unique non-empty strings")
+    naming += _id_problems(ids)
     if ((s_agent < 0) | (s_agent >= N)).any() or ((o_agent < 0) | (o_agent >= N)).any() \
             or ((s_obs < 0) | (s_obs >= n_obs)).any():
         raise fail("states: agent or observation index out of range")
@@ -862,16 +974,17 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
     key = obs_of_pair * (N + 1) + o_succ
     srt = np.sort(key)
     problems += _first_lines(np.diff(srt) == 0, lambda p: (
-        f"{obs_where(srt[p] // (N + 1))}: duplicate successor index {srt[p] % (N + 1)}"))
+        f"{obs_where(srt[p] // (N + 1))}: duplicate successor "
+        f"{(agents + (END,))[srt[p] % (N + 1)]!r}"))
     if problems:
         raise fail()
 
-    def dist_lines(p: np.ndarray, ptr: np.ndarray, where: Any, what: str, positive: bool
-                   ) -> list[str]:
+    def dist_lines(p: np.ndarray, ptr: np.ndarray, where: Any, item: Any, what: str,
+                   positive: bool) -> list[str]:
         owner = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
         bad = ~np.isfinite(p) | ((p <= 0) if positive else (p < 0))
         out = _first_lines(bad, lambda i: (
-            f"{where(owner[i])}: probability {float(p[i])!r} must be a finite number "
+            f"{item(i)} = {float(p[i])!r}: a probability must be a finite number "
             f"{'> 0' if positive else '>= 0'}"))
         tot = np.bincount(owner, np.where(bad, 0.0, p), minlength=len(ptr) - 1)
         off = np.abs(tot - 1.0) > PROB_TOL * np.maximum(1.0, tot)
@@ -881,15 +994,18 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
         return out
 
     # initial and behaviour ------------------------------------------------------------------
-    nu0 = arr(initial, float)
+    nu0 = arr(initial, float, "initial")
     if len(nu0) != n:
         raise fail(f"initial: expected {n} probabilities, got {len(nu0)}")
-    problems += dist_lines(nu0, np.array([0, n]), lambda _: "initial", "probabilities", False)
+    problems += dist_lines(nu0, np.array([0, n]), lambda _: "initial",
+                           lambda y: f"initial (state {ids[y]!r})", "probabilities", False)
     beh = (np.repeat(1.0 / np.diff(o_ptr), np.diff(o_ptr)) if behavior is None
-           else arr(behavior, float)[gather])
+           else arr(behavior, float, "behavior")[gather])
     if len(beh) != len(o_succ):
         raise fail(f"behavior: expected {len(o_succ)} probabilities, got {len(beh)}")
     problems += dist_lines(beh, o_ptr, lambda o: f"behavior.{agents[o_agent[o]]}.{labels[o]}",
+                           lambda q: (f"behavior.{agents[o_agent[obs_of_pair[q]]]}."
+                                      f"{labels[obs_of_pair[q]]}.{(agents + (END,))[o_succ[q]]}"),
                            "probabilities", False)
 
     # latent pairs and outcomes ---------------------------------------------------------------
@@ -900,12 +1016,12 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
     pair_state = np.repeat(np.arange(n), n_succ)
     pair_obs_pair = o_ptr[s_obs][pair_state] + np.arange(n_pairs) - pair_ptr[:-1][pair_state]
     pair_succ = o_succ[pair_obs_pair]
-    u_ptr = arr(out_ptr, np.int64)
+    u_ptr = arr(out_ptr, np.int64, "out_ptr")
     if len(u_ptr) != n_pairs + 1 or u_ptr[0] != 0 or (np.diff(u_ptr) < 1).any():
         raise fail(f"transitions: out_ptr must be an increasing ({n_pairs}+1,) "
                    "pointer array from 0 (every pair needs >= 1 outcome)")
-    u_prob, u_rew = arr(out_prob, float), arr(out_rew, float)
-    u_dur_raw, u_next = arr(out_dur, float), arr(out_next, np.int64)
+    u_prob, u_rew = arr(out_prob, float, "out_prob"), arr(out_rew, float, "out_rew")
+    u_dur_raw, u_next = arr(out_dur, float, "out_dur"), arr(out_next, np.int64, "out_next")
     n_out = int(u_ptr[-1])
     if not len(u_prob) == len(u_rew) == len(u_dur_raw) == len(u_next) == n_out:
         raise fail(f"transitions: out_prob, out_dur, out_rew, out_next must "
@@ -920,12 +1036,24 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
     def out_where(i: int) -> str:
         return f"{pair_where(out_pair[i])}: outcomes[{i - u_ptr[out_pair[i]]}]"
 
-    problems += dist_lines(u_prob, u_ptr, pair_where, "outcome probabilities", True)
-    problems += _first_lines(~np.isfinite(u_dur_raw) | (u_dur_raw < 1)
+    problems += dist_lines(u_prob, u_ptr, pair_where, lambda i: f"{out_where(i)}.prob",
+                           "outcome probabilities", True)
+    problems += _first_lines(~np.isfinite(u_dur_raw) | (u_dur_raw < 1) | (u_dur_raw > MAX_DURATION)
                              | (u_dur_raw != np.floor(u_dur_raw)), lambda i: (
-        f"{out_where(i)}.duration = {float(u_dur_raw[i]):g}: must be an integer >= 1"))
+        f"{out_where(i)}.duration = {float(u_dur_raw[i]):.17g}: must be an integer >= 1 and "
+        "<= 2**53 (rule: docs/format.md, Fields)"))
     problems += _first_lines(~np.isfinite(u_rew), lambda i: (
         f"{out_where(i)}.reward = {float(u_rew[i])!r}: must be a finite number"))
+    if not problems and _is_number(gamma) and 0.0 < gamma < 1.0:  # values must be doubles
+        cont = np.where((u_next >= 0) & np.isfinite(u_prob),
+                        u_prob * float(gamma) ** np.clip(u_dur_raw, 1, None), 0.0)
+        g_bar = float(np.bincount(out_pair, cont, minlength=n_pairs).max(initial=0.0))
+        with np.errstate(over="ignore"):
+            v_max = np.abs(u_rew) / max(1.0 - g_bar, 1e-300)
+        problems += _first_lines(v_max > MAX_VALUE, lambda i: (
+            f"{out_where(i)}.reward = {float(u_rew[i])!r}: with γ̄ = {g_bar:.6g} values reach "
+            f"|reward|/(1 − γ̄) = {float(v_max[i]):.3g} > 1e300 (rule: every value function "
+            "must be a finite double; docs/format.md, Ranges)"), limit=1)
     j_out = pair_succ[out_pair]
     bad_next = (u_next < -1) | (u_next >= n)
     problems += _first_lines(bad_next, lambda i: f"{out_where(i)}.next = {u_next[i]}: not a state")

@@ -67,8 +67,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -81,6 +79,14 @@ import torch
 from numba import njit
 from torch.func import jacrev, vmap
 
+from .checkpoint import (
+    ArraySpec,
+    CheckpointError,
+    check_target,
+    load_checkpoint,
+    model_fingerprint,
+    save_checkpoint,
+)
 from .model import EpochModel
 from .neural_options import (  # noqa: F401 - re-exported
     ACTIVATIONS,
@@ -933,47 +939,37 @@ def _config_json(config: NeuralConfig, nets: AgentNetworks, seeds: tuple[int, ..
 _STATE_TENSORS = ("delta", "u", "m", "v", "k")
 
 
-def _save(path: Path, st: _TrainState, meta: str) -> None:
-    """Atomic checkpoint: write a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **{n: getattr(st, n).cpu().numpy() for n in _STATE_TENSORS},
-                     t=st.t, visits=st.visits, rng=np.stack([s.rng for s in st.streams]),
-                     y=np.array([s.y for s in st.streams]),
-                     episodes=np.array([s.episodes for s in st.streams]),
-                     seconds=st.seconds, config=np.array(meta), kind=np.array("neural-icq/1"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+_KIND = "neural-icq/2"
 
 
-def _load(path: Path, meta: str, theta0: torch.Tensor) -> _TrainState:
-    try:
-        z = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"checkpoint {path}: cannot be read ({exc})") from None
-    with z:
-        if "kind" not in z or str(z["kind"]) != "neural-icq/1":
-            raise ValueError(f"checkpoint {path}: not a neural IC-Q checkpoint")
-        theirs, mine = json.loads(str(z["config"])), json.loads(meta)
-        if theirs != mine:
-            diff = sorted(k for k in set(theirs) | set(mine) if theirs.get(k) != mine.get(k))
-            raise ValueError(f"checkpoint {path}: written with a different configuration "
-                             f"(fields {diff}: checkpoint {[theirs.get(k) for k in diff]}, "
-                             f"now {[mine.get(k) for k in diff]})")
-        if z["delta"].shape != tuple(theta0.shape):
-            raise ValueError(f"checkpoint {path}: parameter shape {z['delta'].shape} does not "
-                             f"match the model's networks {tuple(theta0.shape)}")
-        t = lambda a: torch.as_tensor(a, dtype=theta0.dtype, device=theta0.device)  # noqa: E731
-        streams = [_Stream(rng=z["rng"][i].copy(), y=int(z["y"][i]),
-                           episodes=int(z["episodes"][i])) for i in range(len(z["y"]))]
-        return _TrainState(**{n: t(z[n]) for n in _STATE_TENSORS}, t=int(z["t"]),
-                           visits=z["visits"].copy(), streams=streams,
-                           seconds=float(z["seconds"]))
+def _save(path: Path, st: _TrainState, meta: dict) -> None:
+    """Atomic checkpoint (:mod:`icq.reference.checkpoint`): the state, the model fingerprint
+    and the configuration (``meta``)."""
+    save_checkpoint(path, _KIND, {
+        **{n: getattr(st, n).cpu().numpy() for n in _STATE_TENSORS},
+        "t": np.int64(st.t), "visits": st.visits,
+        "rng": np.stack([s.rng for s in st.streams]),
+        "y": np.array([s.y for s in st.streams], dtype=np.int64),
+        "episodes": np.array([s.episodes for s in st.streams], dtype=np.int64),
+        "seconds": np.float64(st.seconds)}, meta)
+
+
+def _load(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> _TrainState:
+    """Read and check a checkpoint completely (every array against the shape and dtype of a
+    fresh state of this run) before the training loop sees it."""
+    fresh = _TrainState.fresh(theta0, [], model.n_obs_pairs)
+    S = theta0.shape[0]
+    spec = {n: ArraySpec.like(getattr(fresh, n)) for n in _STATE_TENSORS}
+    spec.update(t=ArraySpec("<i8", (), 0), visits=ArraySpec.like(fresh.visits, 0),
+                rng=ArraySpec("<u8", (S, 4), rng=True),
+                y=ArraySpec("<i8", (S,), 0, model.n_states - 1),
+                episodes=ArraySpec("<i8", (S,), 0), seconds=ArraySpec("<f8", (), 0))
+    z = load_checkpoint(path, _KIND, meta, spec)
+    t = lambda a: torch.as_tensor(a, dtype=theta0.dtype, device=theta0.device)  # noqa: E731
+    streams = [_Stream(rng=z["rng"][i].copy(), y=int(z["y"][i]), episodes=int(z["episodes"][i]))
+               for i in range(S)]
+    return _TrainState(**{n: t(z[n]) for n in _STATE_TENSORS}, t=int(z["t"]),
+                       visits=z["visits"].copy(), streams=streams, seconds=float(z["seconds"]))
 
 
 def _run(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
@@ -991,14 +987,18 @@ def _run(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
     scales = [_tangent_raw(n)[1] for n in nets]
     unit = torch.as_tensor([1.0 / s**2 if config.optimizer == "sgd" else 1.0 for s in scales],
                            dtype=theta0.dtype, device=theta0.device)
-    meta = _config_json(config, nets[0], seeds)
-    ckpt = Path(checkpoint) if checkpoint else None
+    meta = {"model": model_fingerprint(model),
+            "config": json.loads(_config_json(config, nets[0], seeds))}
+    ckpt = check_target(checkpoint)
     steps_total = config.handoffs // config.batch
-    if resume and ckpt is not None and ckpt.exists():
-        st = _load(ckpt, meta, theta0)
+    if resume and ckpt is None:
+        raise ValueError("resume: needs a checkpoint path")
+    if resume:
+        st = _load(ckpt, meta, model, theta0)
         if st.t > steps_total:
-            raise ValueError(f"checkpoint {ckpt}: already has {st.t * config.batch} handoffs, "
-                             f"more than the {config.handoffs} requested")
+            raise CheckpointError(ckpt, f"already has {st.t * config.batch} handoffs, more than "
+                                  f"the {config.handoffs} requested (--handoffs must be at "
+                                  "least that)")
     else:
         st = _TrainState.fresh(theta0, [_Stream.start(arr, s) for s in seeds], model.n_obs_pairs)
     if engine == "native":

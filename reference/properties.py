@@ -50,6 +50,7 @@ import numpy as np
 
 from .ais import ais_model
 from .chain import stationary
+from .io import write_json
 from .model import SMDP, EpochModel, from_arrays
 from .rng import Xoshiro
 from .runtime import (
@@ -1427,7 +1428,6 @@ def check_model(model: EpochModel, examples: int = 20, *, features: np.ndarray |
     >>> r.holds, r.properties["bellman_contraction"].examples
     (True, 4)
     """
-    import json
     import time
     from pathlib import Path
 
@@ -1457,7 +1457,7 @@ def check_model(model: EpochModel, examples: int = 20, *, features: np.ndarray |
                        "model": doc, "file": None}
             if save_dir is not None:
                 path = Path(save_dir) / f"{stem}.{prop.name}.counterexample.json"
-                path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+                write_json(path, doc)
                 counter["file"] = str(path)
         out[prop.name] = PropertyReport(
             prop.name, prop.statement, found is None, n, applicable, counter,

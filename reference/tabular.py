@@ -17,9 +17,6 @@ behaviour chain's stationary law (agent-state Q-learning; imported result, docs/
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +24,14 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from .checkpoint import (
+    ArraySpec,
+    CheckpointError,
+    check_target,
+    load_checkpoint,
+    model_fingerprint,
+    save_checkpoint,
+)
 from .model import EpochModel
 from .rng import next_double, seed_state
 
@@ -244,38 +249,42 @@ def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
     return arr
 
 
-def _save(path: Path, st: _State, config: TrainConfig) -> None:
-    """Atomic checkpoint: write to a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, q=st.q, visits=st.visits, rng=st.rng, y=st.y, done=st.done,
-                     episodes=st.episodes, seconds=st.seconds, norm2=st.norm2, acc=st.acc,
-                     last=st.last,
-                     config=np.array(json.dumps(asdict(config), sort_keys=True)))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+_KIND = "tabular-icq/2"
+_SCALARS = ("y", "done", "episodes", "seconds", "norm2")
 
 
-def _load(path: Path, config: TrainConfig, n_obs_pairs: int) -> _State:
-    with np.load(path) as z:
-        theirs = json.loads(str(z["config"]))
-        mine = asdict(config)
-        theirs.pop("handoffs")
-        mine.pop("handoffs")
-        if theirs != mine:
-            raise ValueError(f"checkpoint {path}: was written with a different configuration "
-                             f"{theirs}, not {mine}")
-        if z["q"].shape != (n_obs_pairs,):
-            raise ValueError(f"checkpoint {path}: table shape {z['q'].shape} does not match model")
-        return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
-                      y=int(z["y"]), done=int(z["done"]), episodes=int(z["episodes"]),
-                      seconds=float(z["seconds"]), norm2=float(z["norm2"]),
-                      acc=z["acc"].copy(), last=z["last"].copy())
+def _meta(model: EpochModel, config: TrainConfig) -> dict:
+    cfg = asdict(config)
+    cfg.pop("handoffs")
+    return {"model": model_fingerprint(model), "config": cfg}
+
+
+def _save(path: Path, st: _State, model: EpochModel, config: TrainConfig) -> None:
+    """Atomic checkpoint (:mod:`icq.reference.checkpoint`): state, model fingerprint, config."""
+    arrays = {k: getattr(st, k) for k in ("q", "visits", "rng", "acc", "last")}
+    arrays.update(y=np.int64(st.y), done=np.int64(st.done), episodes=np.int64(st.episodes),
+                  seconds=np.float64(st.seconds), norm2=np.float64(st.norm2))
+    save_checkpoint(path, _KIND, arrays, _meta(model, config))
+
+
+def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
+    """Read and check a checkpoint completely before the compiled loop sees it."""
+    P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
+    spec = {"q": ArraySpec(f, P), "visits": ArraySpec(f, P, 0), "acc": ArraySpec(f, P),
+            "rng": ArraySpec("<u8", (4,), rng=True), "y": ArraySpec(i, (), 0, model.n_states - 1),
+            "done": ArraySpec(i, (), 0), "episodes": ArraySpec(i, (), 0),
+            "seconds": ArraySpec(f, (), 0), "norm2": ArraySpec(f, (), 0)}
+    z = load_checkpoint(path, _KIND, _meta(model, config), spec)
+    done = int(z["done"])
+    problem = ArraySpec(f, P, 0, done).problem(z["last"]) if "last" in z else "missing"
+    if problem:
+        raise CheckpointError(path, f"entry 'last': {problem}")
+    if done > config.handoffs:
+        raise CheckpointError(path, f"already has {done} handoffs, more than the "
+                              f"{config.handoffs} requested (--handoffs must be at least that)")
+    return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
+                  acc=z["acc"].copy(), last=z["last"].copy(),
+                  **{k: z[k].item() for k in _SCALARS})
 
 
 def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
@@ -288,9 +297,11 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
     gives exactly the table an uninterrupted run would have.
     """
     arr = _arrays(model)
-    ckpt = Path(checkpoint) if checkpoint else None
-    if resume and ckpt is not None and ckpt.exists():
-        st = _load(ckpt, config, model.n_obs_pairs)
+    ckpt = check_target(checkpoint)
+    if resume and ckpt is None:
+        raise ValueError("resume: needs a checkpoint path")
+    if resume:
+        st = _load(ckpt, model, config)
     else:
         rs = seed_state(config.seed)
         y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
@@ -318,7 +329,7 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
         st.seconds += time.perf_counter() - t0
         st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
         if ckpt is not None:
-            _save(ckpt, st, config)
+            _save(ckpt, st, model, config)
         if bar is not None:
             bar.update(n)
     if bar is not None:

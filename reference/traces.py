@@ -52,13 +52,14 @@ from .rng import Xoshiro
 from .runtime import World
 
 __all__ = ["FIT_KEY", "MIN_COUNT", "TRACE_FORMAT", "FitResult", "TraceData", "check_line",
-           "fit_lines", "fit_traces", "load_trace_data", "model_from_counts", "obs_pair_names",
+           "fit_lines", "fit_record", "fit_traces", "load_trace_data", "model_from_counts", "obs_pair_names",
            "offline_icq", "read_traces", "schema", "simulate_traces", "trace_data_from_lines",
            "write_traces"]
 
 TRACE_FORMAT = "icq-trace/1"
 #: the top-level key of a fitted model file that holds the fit's counts and flags
-FIT_KEY = "x-icq-fit"
+#: the owner key of the fit record inside the model file's ``extensions`` (docs/format.md)
+FIT_KEY = "icq.fit"
 #: pairs seen fewer than this many times are flagged (their law is a rough estimate)
 MIN_COUNT = 10
 #: at most this many problems are listed before reading stops
@@ -538,7 +539,7 @@ class FitResult:
                        "by construction, not by evidence)")
         if len(self.flagged):
             out.append(f"{len(self.flagged)} of {m.n_pairs} pairs seen fewer than "
-                       f"{self.min_count} times (flagged in {FIT_KEY}.flagged)")
+                       f"{self.min_count} times (flagged in extensions.{FIT_KEY}.flagged)")
         if (self.pair_how == 1).any():
             out.append(f"{int((self.pair_how == 1).sum())} pairs never seen borrow the pooled "
                        "law of their observation pair")
@@ -552,7 +553,7 @@ class FitResult:
         return out
 
     def extension(self) -> dict[str, Any]:
-        """The ``x-icq-fit`` object written beside the model (docs/traces.md)."""
+        """The fit record, stored as ``extensions["icq.fit"]`` of the model (docs/traces.md)."""
         m = self.model
         counts: dict[str, dict[str, int]] = {}
         flagged = []
@@ -576,8 +577,17 @@ class FitResult:
                 "notes": self.notes(), "method": self.method}
 
     def to_dict(self) -> dict[str, Any]:
-        """The fitted model as an ``icsmdp-epoch/1`` document with the ``x-icq-fit`` key."""
-        return {**self.model.to_dict(), FIT_KEY: self.extension()}
+        """The fitted model as an ``icsmdp-epoch/1`` document, the fit record in its
+        ``extensions`` (docs/format.md)."""
+        doc = self.model.to_dict()
+        doc["extensions"] = {**doc.get("extensions", {}), FIT_KEY: self.extension()}
+        return doc
+
+
+def fit_record(m: EpochModel) -> dict[str, Any] | None:
+    """The fit record of a model written by ``icq fit`` (``extensions["icq.fit"]``), or None."""
+    rec = (m.source.get("extensions") or {}).get(FIT_KEY)
+    return rec if isinstance(rec, dict) else None
 
 
 def obs_pair_names(m: EpochModel) -> dict[tuple[str, str, str], int]:

@@ -127,7 +127,7 @@ def test_bad_outcome_probability(prob):
     d = doc()
     first_outcome(d)["prob"] = prob
     ps = problems(d)
-    assert any("transitions[0] (state 'a_fresh', successor 'reviewer')" in p and ".prob" in p
+    assert any("(state 'a_fresh', successor 'reviewer')" in p and ".prob" in p
                for p in ps), ps
 
 
@@ -144,14 +144,16 @@ def test_probabilities_not_summing_to_one():
 def test_bad_duration(dur):
     d = doc()
     first_outcome(d)["duration"] = dur
-    assert any(".duration" in p and "integer >= 1" in p for p in problems(d))
+    assert any(".duration" in p and ("integer >= 1" in p or "is not a number" in p)
+               for p in problems(d))
 
 
 @pytest.mark.parametrize("rew", [float("nan"), float("inf"), "1", None])
 def test_non_finite_reward(rew):
     d = doc()
     first_outcome(d)["reward"] = rew
-    assert any(".reward" in p and "finite" in p for p in problems(d))
+    assert any(".reward" in p and ("finite" in p or "is not a number" in p)
+               for p in problems(d))
 
 
 def test_unknown_next_and_wrong_agent_next():

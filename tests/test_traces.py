@@ -15,6 +15,7 @@ from icq.reference.traces import (
     FIT_KEY,
     check_line,
     fit_lines,
+    fit_record,
     fit_traces,
     offline_icq,
     read_traces,
@@ -191,7 +192,8 @@ def test_fitted_file_loads_with_its_fit_record(tmp_path, capsys):
     assert main(["fit", str(path), "-o", str(out), "--gamma", "0.9", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     m = load(out)
-    ext = m.source[FIT_KEY]
+    ext = fit_record(m)
+    assert ext is m.source["extensions"][FIT_KEY]
     assert ext["lines"] == n == printed["lines"] and printed["latent"] == "labels"
     assert sum(c for row in ext["counts"].values() for c in row.values()) == n
     assert sorted(m.state_ids) == sorted(truth.state_ids)

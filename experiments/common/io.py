@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from icq.reference.io import atomic_write, dumps, format_float, jsonable
 
 __all__ = ["write_text_atomic", "write_json_atomic", "markdown_table", "progress", "to_jsonable",
            "fmt"]
@@ -26,41 +24,20 @@ __all__ = ["write_text_atomic", "write_json_atomic", "markdown_table", "progress
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as fh:
+        fh.write(text)
+        os.chmod(fh.name, 0o644)
     return path
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Numpy scalars and arrays to plain Python, recursively; non-finite floats to None."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    return obj
+#: numpy scalars and arrays to plain Python, non-finite floats marked for the project's one
+#: JSON convention (±∞ → ±1e999, NaN → null; :mod:`icq.reference.io`)
+to_jsonable = jsonable
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (see :func:`write_text_atomic`)."""
-    return write_text_atomic(path, json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n")
+    return write_text_atomic(path, dumps(obj, indent=2) + "\n")
 
 
 def fmt(v: Any, digits: int = 4) -> str:
@@ -68,9 +45,7 @@ def fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
     if isinstance(v, float | np.floating):
-        if not math.isfinite(v):
-            return str(v)
-        return f"{float(v):.{digits}g}"
+        return format_float(v, f".{digits}g")
     return str(v)
 
 

@@ -19,6 +19,7 @@ import argparse
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, format_table
+from icq.reference.io import format_float
 from icq.reference.model import load
 
 __all__ = ["add_parser", "add_bootstrap_args", "run", "parse_features", "check_report_path",
@@ -31,7 +32,8 @@ TEXT_POLICY_ROWS = 60
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="Theorem 1 audit: every term, assumptions, verdict",
                        description=__doc__)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--features", default="tabular",
                    help="'tabular' (one-hot, default), 'neural' (tangent features of per-agent "
                    "MLPs at initialisation, docs/theory.md §5) or a .npy/.json file of shape "
@@ -199,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _trace_data(args: argparse.Namespace, m):
-    """The episodes to resample, checked against the model's ``x-icq-fit`` (or None)."""
+    """The episodes to resample, checked against the model's fit record (or None)."""
     if args.bootstrap is None:
         if args.traces is not None:
             raise UsageError("--traces: only used with --bootstrap B")
@@ -212,17 +214,17 @@ def _trace_data(args: argparse.Namespace, m):
         raise UsageError(f"--level: {args.level} is not in (0, 1)")
     if not args.target > 0:
         raise UsageError(f"--target: {args.target} must be > 0")
-    from icq.reference.traces import FIT_KEY, load_trace_data
+    from icq.reference.traces import FIT_KEY, fit_record, load_trace_data
 
-    ext = m.source.get(FIT_KEY)
-    if not isinstance(ext, dict):
-        raise UsageError(f"{FIT_KEY}: the model has no fit record; --bootstrap needs a model "
-                         "written by icq fit")
+    ext = fit_record(m)
+    if ext is None:
+        raise UsageError(f"extensions.{FIT_KEY}: the model has no fit record; --bootstrap "
+                         "needs a model written by icq fit")
     data = load_trace_data(args.traces, m.gamma, min_count=int(ext.get("min_count", 10)),
                            name=m.name)
     if ext.get("sha256") not in (None, data.fit.sha256):
         raise UsageError(f"--traces: {args.traces} is not the file the model was fitted from "
-                         f"({FIT_KEY}.sha256 differs)")
+                         f"(extensions.{FIT_KEY}.sha256 differs)")
     return data
 
 
@@ -268,10 +270,10 @@ def _print_text(a, out: dict, whatif=None) -> None:
     print(format_table(["name", "status", "detail"],
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))
     print(f"\nTheorem 1 at T = {th['handoffs']:,}: "
-          + (f"bound {th['bound']:.6g}" if th["applicable"] else "does not apply"))
+          + (f"bound {format_float(th['bound'])}" if th["applicable"] else "does not apply"))
     print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual; §6):")
     for k, v in th["terms"].items():
-        print(f"    {k}: {'—' if v is None else format(v, '.6g')}")
+        print(f"    {k}: {'—' if v is None else format_float(v)}")
     print(f"  ({th['imported']})")
     if a.witness is not None:
         print("\nA6 witness (docs/theory.md §5)")

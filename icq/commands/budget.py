@@ -26,7 +26,8 @@ GAPS = {"paper": "paper", "value-aware": "value_aware", "statewise": "statewise"
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("budget", help="handoffs needed for a target error (Theorem 1)",
                        description=__doc__)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--target", type=float, required=True,
                    help="target error E > 0 in ‖·‖_μ (the bound is on the squared error)")
     p.add_argument("--features", default="tabular",

@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="property-based checks on a model and its perturbations",
                        description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--examples", type=int, default=20,
                    help="examples per stage: random draws on the model, then perturbations "
                    "(default 20)")
@@ -71,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     report = check_model(model, examples=args.examples,
                          features=None if isinstance(feats, str) else feats,
                          properties=tuple(args.properties) if args.properties else None,
-                         save_dir=str(out), stem=Path(args.file).stem)
+                         save_dir=str(out),
+                         stem="stdin" if args.file == "-" else Path(args.file).stem)
     status = 0 if report.holds else 3
     if args.json:
         emit_json({"file": str(args.file), **report.to_json()})

@@ -1,7 +1,7 @@
 """``icq fit TRACES -o MODEL``: the maximum-likelihood epoch model from handoff traces.
 
 TRACES is an ``icq-trace/1`` JSON Lines file (docs/traces.md), read in one streaming pass. The
-output is an ``icsmdp-epoch/1`` model with the fit's counts and flags under ``x-icq-fit``
+output is an ``icsmdp-epoch/1`` model with the fit's counts and flags in ``extensions["icq.fit"]``
 (docs/traces.md): lines, episodes, the trace file's SHA-256, whether latent labels were given
 (without them the interface gap is not identifiable: Δ terms are 0 by construction), the
 count of every pair, the pairs seen fewer than ``--min-count`` times, and the logged behaviour
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     fit = fit_traces(args.traces, args.gamma, min_count=args.min_count, name=args.name)
     doc = fit.to_dict()
     write_json(args.output, doc)
-    m, ext = fit.model, doc[FIT_KEY]
+    m, ext = fit.model, doc["extensions"][FIT_KEY]
     if args.json:
         emit_json({"output": args.output, "n_states": m.n_states, "n_obs": m.n_obs,
                    "n_pairs": m.n_pairs, "agents": list(m.agents), **{

@@ -18,7 +18,8 @@ from icq.reference.solve import solve
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="exact Q* (centralized oracle), μ and Q̂* (AIS model)",
                        description=__doc__)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--method", choices=("pi", "vi"), default="pi",
                    help="policy iteration (exact, default) or value iteration")
     p.add_argument("--tol", type=float, default=1e-10,

@@ -23,7 +23,8 @@ LEARNERS = ("tabular", "neural")
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train IC-Q and report its error to Q̂*_μ",
                        description=__doc__)
-    p.add_argument("file", help="an icsmdp-epoch/1 JSON file")
+    p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
+                   "- reads standard input")
     p.add_argument("--learner", choices=LEARNERS, default="tabular")
     p.add_argument("--handoffs", type=int, default=1_000_000, help="number of handoffs (updates)")
     p.add_argument("--seed", type=int, default=0)
