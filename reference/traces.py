@@ -52,7 +52,8 @@ from .rng import Xoshiro
 from .runtime import World
 
 __all__ = ["FIT_KEY", "MIN_COUNT", "TRACE_FORMAT", "FitResult", "TraceData", "check_line",
-           "fit_lines", "fit_record", "fit_traces", "load_trace_data", "model_from_counts", "obs_pair_names",
+           "fit_lines", "fit_record", "fit_traces", "load_trace_data", "model_from_counts",
+           "obs_pair_names",
            "offline_icq", "read_traces", "schema", "simulate_traces", "trace_data_from_lines",
            "write_traces"]
 
