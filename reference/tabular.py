@@ -236,6 +236,14 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
     return y, episodes, norm2
 
 
+def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
+    """The compiled loop's step mode and α (as :func:`train_tabular`)."""
+    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
+    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
+             else config.alpha)
+    return mode, alpha
+
+
 @dataclass
 class _State:
     q: np.ndarray
