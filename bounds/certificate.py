@@ -139,12 +139,14 @@ def certificate(mc: MonteCarloResult, *, quantile: float = 0.95, confidence: flo
     }
     if finite:
         hand = int(T)
+        late = (f"; T lies in the last half of the horizon {mc.horizon:,}: a longer horizon may "
+                "see later excursions above the target" if 2 * hand > mc.horizon else "")
         return MethodBudget(
             method=METHOD, target=target, error=spec.error, norm=spec.norm, status="ok",
             handoffs=hand,
             primitive_steps_expected=None if mean_duration is None else mean_duration * hand,
             primitive_steps_max=None if T_max is None else int(T_max) * hand, covers=claim,
-            reason=f"T = H_({k}) of {n} seeds", floor=spec.floor, section=SECTION,
+            reason=f"T = H_({k}) of {n} seeds{late}", floor=spec.floor, section=SECTION,
             details=details)
     return MethodBudget(
         method=METHOD, target=target, error=spec.error, norm=spec.norm, status="beyond horizon",

@@ -41,8 +41,9 @@ import os
 import time
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .ais import ais_model
 from .model import EpochModel
@@ -51,12 +52,16 @@ from .rng import next_double, seed_state
 from .solve import solve
 from .tabular import TrainConfig, _arrays, _bisect, _choose, _mode_alpha, _outcome, _update
 
-__all__ = ["ERRORS", "NORMS", "ErrorSpec", "MonteCarloResult", "error_spec", "full_error",
+__all__ = ["BACKENDS", "ERRORS", "NORMS", "ErrorSpec", "MonteCarloResult", "error_spec", "full_error",
            "run_seed", "run_seeds"]
 
 #: the two errors and the two norms a run can track
 ERRORS = ("learning", "total")
 NORMS = ("sup", "mu")
+#: where the seeds run: ``serial`` (one after the other), ``local`` (numba threads over the seeds
+#: of a chunk, in this process: no worker start-up) or ``ray`` (chunks as Ray tasks, threads
+#: inside each)
+BACKENDS = ("serial", "local", "ray")
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,17 +271,57 @@ def run_seed(model: EpochModel, config: TrainConfig, spec: ErrorSpec, targets: n
         alpha, config.exploration == "epsilon-greedy", config.epsilon, config.radius or 0.0,
         spec.lo, spec.hi, spec.W, spec.S1, spec.S2, spec.norm == "sup", eps, grid, grid_err,
         last_bad)
-    H = np.where(last_bad >= horizon, np.inf, last_bad + 1.0)  # noqa: N806
-    return SeedRun(seed, H, grid_err, q, visits, int(episodes))
+    return SeedRun(seed, _h(last_bad, horizon), grid_err, q, visits, int(episodes))
+
+
+@njit(cache=True, parallel=True)
+def _run_many(horizon, rss, ys, Q, V, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,  # noqa: N803
+              out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
+              S2, sup, eps, grid, grid_err, last_bad, episodes):
+    """:func:`_run_tracked` for many seeds at once, one numba thread per seed (row i of every
+    per-seed array belongs to seed i; the seeds share nothing, so the result does not depend
+    on the threads)."""
+    for i in prange(rss.shape[0]):
+        _, ep = _run_tracked(horizon, rss[i], Q[i], V[i], ys[i], state_obs, obs_ptr, beh_cdf,
+                             pair_ptr, out_ptr, out_pack, init_cdf, mode, omega, alpha, greedy,
+                             epsilon, radius, lo, hi, W, S1, S2, sup, eps, grid, grid_err[i],
+                             last_bad[i])
+        episodes[i] = ep
 
 
 def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Worker: the seeds of one chunk, serially (module-level for processes and Ray)."""
-    model, config, spec, targets, horizon, grid, seeds = task
+    """Worker: the seeds of one chunk (module-level for processes and Ray), one numba thread
+    per seed with ``threads``, else one after the other through :func:`run_seed`."""
+    model, config, spec, targets, horizon, grid, seeds, threads = task
     arr = _arrays(model)
-    runs = [run_seed(model, config, spec, targets, horizon=horizon, seed=s, grid=grid,
-                     arrays=arr) for s in seeds]
-    return np.array([r.H for r in runs]), np.array([r.errors for r in runs])
+    if not threads:
+        runs = [run_seed(model, config, spec, targets, horizon=horizon, seed=s, grid=grid,
+                         arrays=arr) for s in seeds]
+        return np.array([r.H for r in runs]), np.array([r.errors for r in runs])
+    if config.average:
+        raise ValueError("average: the certificate tracks the last iterate; run with "
+                         "average=False")
+    n = len(seeds)
+    rss = np.array([seed_state(s) for s in seeds], dtype=np.uint64).reshape(n, 4)
+    ys = np.array([_bisect(arr["init_cdf"], next_double(rss[i])) for i in range(n)],
+                  dtype=np.int64)  # train_tabular's start
+    eps = np.ascontiguousarray(targets, dtype=float)
+    grid_err = np.full((n, grid.shape[0]), np.nan)
+    last_bad = np.empty((n, eps.shape[0]), dtype=np.int64)
+    mode, alpha = _mode_alpha(config)
+    _run_many(int(horizon), rss, ys, np.zeros((n, model.n_obs_pairs)),
+              np.zeros((n, model.n_obs_pairs)), arr["state_obs"], arr["obs_ptr"],
+              arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_pack"], arr["init_cdf"],
+              mode, config.omega, alpha, config.exploration == "epsilon-greedy", config.epsilon,
+              config.radius or 0.0, spec.lo, spec.hi, spec.W, spec.S1, spec.S2,
+              spec.norm == "sup", eps, grid, grid_err, last_bad, np.zeros(n, dtype=np.int64))
+    return _h(last_bad, horizon), grid_err
+
+
+def _h(last_bad: np.ndarray, horizon: int) -> np.ndarray:
+    """H = last handoff count with error above the target, plus one; inf if that is the
+    horizon."""
+    return np.where(last_bad >= horizon, np.inf, last_bad + 1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,8 +358,12 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
               backend: str = "local", workers: int | None = None, chunk: int | None = None,
               grid: np.ndarray | None = None, spec: ErrorSpec | None = None,
               progress: bool = False) -> MonteCarloResult:
-    """Tracked runs of ``config`` on ``model`` for each seed, over ``backend`` (serial, local
-    processes or Ray: identical results, returned in seed order).
+    """Tracked runs of ``config`` on ``model`` for each seed, over ``backend`` (:data:`BACKENDS`;
+    identical results on every backend, in seed order). Chunks of seeds go through
+    :func:`icq.reference.parallel.map_tasks` (``serial`` in this process, or ``ray``); inside a
+    chunk the seeds run on numba threads (``local``, ``ray``). Threads rather than processes on
+    one machine: a process pool's start-up (interpreter, imports, compiled-code cache) costs
+    more than the runs of a typical certificate.
 
     Parameters
     ----------
@@ -322,7 +371,8 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
     horizon : handoffs per seed
     seeds : a count n (seeds 0..n−1) or the seeds themselves
     error, norm : what is tracked (:func:`error_spec`)
-    chunk : seeds per task (default: spread over about 4 tasks per worker)
+    workers : threads (``local``) or Ray CPUs; default: all cores
+    chunk : seeds per task (default: 8 chunks on ``local``, 4 per worker on ``ray``)
     """
     if horizon < 0:
         raise ValueError(f"horizon: {horizon} must be >= 0")
@@ -332,12 +382,24 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
         raise ValueError(f"targets: {eps.tolist()} must be finite and >= 0")
     spec = spec if spec is not None else error_spec(model, error, norm)
     grid = log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
     n_workers = workers or os.cpu_count() or 1
-    size = chunk or max(1, math.ceil(len(seed_list) / (4 * n_workers)))
-    tasks = [(model, config, spec, eps, int(horizon), grid, seed_list[i:i + size].tolist())
-             for i in range(0, len(seed_list), size)]
+    threads = backend != "serial"
+    if chunk is None:  # local: a few chunks, each over all threads; ray: a few per worker
+        per = 4 * n_workers if backend == "ray" else 8
+        chunk = max(1, math.ceil(len(seed_list) / per))
+    tasks = [(model, config, spec, eps, int(horizon), grid, seed_list[i:i + chunk].tolist(),
+              threads) for i in range(0, len(seed_list), chunk)]
     t0 = time.perf_counter()
-    out = map_tasks(_chunk, tasks, backend=backend, workers=workers, progress=progress)
+    old_threads = numba.get_num_threads()
+    if backend == "local":
+        numba.set_num_threads(min(n_workers, numba.config.NUMBA_NUM_THREADS))
+    try:
+        out = map_tasks(_chunk, tasks, backend="ray" if backend == "ray" else "serial",
+                        workers=workers, progress=progress)
+    finally:
+        numba.set_num_threads(old_threads)
     seconds = time.perf_counter() - t0
     if out:
         H, errors = np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])  # noqa: N806
