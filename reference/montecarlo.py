@@ -52,8 +52,8 @@ from .rng import next_double, seed_state
 from .solve import solve
 from .tabular import TrainConfig, _arrays, _bisect, _choose, _mode_alpha, _outcome, _update
 
-__all__ = ["BACKENDS", "ERRORS", "NORMS", "ErrorSpec", "MonteCarloResult", "error_spec", "full_error",
-           "run_seed", "run_seeds"]
+__all__ = ["BACKENDS", "ERRORS", "NORMS", "ErrorSpec", "MonteCarloResult", "SeedRun",
+           "error_spec", "full_error", "log_grid", "run_seed", "run_seeds"]
 
 #: the two errors and the two norms a run can track
 ERRORS = ("learning", "total")
