@@ -16,7 +16,7 @@ handoff count from T through the horizon — with probability at least q. Such a
 ``q^n ≤ β`` (k = n then needs ``1 − q^n ≥ 1 − β``), i.e. ``n ≥ ln β / ln q`` (59 for q = 0.95,
 β = 0.05).
 
->>> order_statistic_rank(200, 0.95, 0.05), seeds_needed(0.95, 0.05)
+>>> order_statistic_rank(200, 0.95, 0.95), seeds_needed(0.95, 0.95)
 (196, 59)
 """
 
