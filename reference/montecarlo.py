@@ -131,10 +131,12 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
     if norm == "sup":
         floor_pair = int(np.argmax(spread))
         floor = float(spread[floor_pair])
-    else:
+    elif error == "learning":
+        floor_pair, floor = -1, 0.0
+    else:  # Σ w (Q* − fiber mean)², summed as squares (no cancellation)
         floor_pair = -1
-        var = np.where(W > 0, S2 - S1**2 / np.where(W > 0, W, 1.0), 0.0)
-        floor = float(math.sqrt(max(var.sum(), 0.0)))
+        mean = np.where(W > 0, S1 / np.where(W > 0, W, 1.0), 0.0)
+        floor = float(math.sqrt(np.sum(w_lat * (ref - mean[pop]) ** 2)))
     return ErrorSpec(error, norm, lo, hi, W, S1, S2, floor, floor_pair, method)
 
 
