@@ -23,7 +23,9 @@ Which pairs count: those the behaviour chain visits in the long run, i.e. with w
 O(1) per handoff. One entry ``a`` changes per handoff, so for each target ε the run keeps the
 count of entries with ``e_p > ε`` (sup) or the running sum above (μ) and updates it from the old
 and new value of ``Q_a``. A projection (``radius``) rescales the whole table: then, and only then,
-the counts and the sum are recomputed by a full pass.
+the counts and the sum are recomputed by a full pass. The counts are exact; the μ sum carries the
+rounding of its updates (relative 1e-16 each), so a μ error within that of ε may be classed
+either way.
 
 ``H`` (per target) is the first handoff count after which the error stays ``≤ ε`` through the
 horizon: with ``e_t`` the error after ``t`` handoffs (``e_0`` of the initial table),
