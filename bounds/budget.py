@@ -45,7 +45,7 @@ from typing import Any
 
 from . import symbolic as S
 
-__all__ = ["Budget", "MethodBudget", "budget_T0", "sample_budget"]
+__all__ = ["Budget", "MethodBudget", "budget_T0", "sample_budget", "theorem_budgets"]
 
 #: give up beyond this many handoffs
 T_CAP = 1e30
@@ -241,3 +241,35 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         tau_at_answer=tau_val, exact_check=bool(exact <= goal * (1 + 1e-12)),
         method="bisection over integers T ≥ ⌈T₀⌉ on the lambdified sympy envelope; exact "
         "right-hand side (lambdified Theorem 1) checked at T*")
+
+
+def theorem_budgets(a: Any, target: float, *, error: str = "learning", norm: str = "sup"
+                    ) -> list[MethodBudget]:
+    """Theorem-backed rows of ``icq budget`` for an audit ``a`` (docs/theory.md §6).
+
+    Theorem 1 bounds E‖Q_θ̄_T∘σ − Q*‖²_μ (the total error in ‖·‖_μ) for the projected
+    theory-step learner's averaged iterate; a ‖·‖_μ bound says nothing about the sup norm, and a
+    bound on the total error bounds the learning error only through the triangle inequality with
+    the interface gap, so only ``error="total", norm="mu"`` gets a number here; the other
+    combinations are reported as blocked with the reason.
+    """
+    from .auditor import budget  # the auditor imports this module
+
+    covers = ("the projected theory-step learner (α_t = 1/((1−κ)ω(t+1)), projection radius "
+              "R_θ), its averaged iterate θ̄_T, in expectation, chain started in μ")
+    if norm != "mu" or error != "total":
+        return [MethodBudget(
+            method="Theorem 1", target=target, error=error, norm=norm, status="blocked",
+            handoffs=None, primitive_steps_expected=None, primitive_steps_max=None,
+            covers=covers, blocked_by="norm" if norm != "mu" else "error",
+            reason="Theorem 1 bounds the total error ‖Q∘σ − Q*‖ in ‖·‖_μ only (use --error "
+                   "total --norm mu)", section="docs/theory.md §6")]
+    b = budget(a, target)
+    return [MethodBudget(
+        method="Theorem 1", target=target, error=error, norm=norm,
+        status="ok" if b.handoffs is not None else "blocked", handoffs=b.handoffs,
+        primitive_steps_expected=b.primitive_steps_expected,
+        primitive_steps_max=b.primitive_steps_max, covers=covers, blocked_by=b.blocked_by,
+        reason=b.reason, floor=None if b.floor is None else math.sqrt(b.floor),
+        section="docs/theory.md §6",
+        details={"T0": b.T0, "exact_check": b.exact_check, "method": b.method})]

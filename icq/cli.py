@@ -5,7 +5,8 @@ Each subcommand lives in ``icq/commands/<name>.py`` and defines ``add_parser(sub
 
 - ``--json`` prints exactly one JSON object on stdout; without it, readable tables;
 - exit 0 on success, 2 on invalid input (one line per problem on stderr, naming the field, the
-  state and the rule; no traceback; nothing written), 1 on an internal error;
+  state and the rule; no traceback; nothing written), 1 on an internal error, 3 for "no answer"
+  where a command documents it (``icq budget``: no method gives a budget);
 - progress bars only on a terminal and never with ``--json``.
 """
 

@@ -145,6 +145,80 @@ def _bisect(cdf, u):
     return lo
 
 
+@njit(cache=True, inline="always")
+def _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon):
+    """The successor the predecessor at latent state ``y`` hands to: the table index ``a`` of
+    the observation pair ``(σ(y), j)``, drawn from π_b or ε-greedily (ties to the first)."""
+    o = state_obs[y]
+    lo = obs_ptr[o]
+    hi = obs_ptr[o + 1]
+    if greedy:
+        if next_double(rs) < epsilon:
+            a = lo + int(next_double(rs) * (hi - lo))
+        else:
+            a = lo
+            for b in range(lo + 1, hi):
+                if q[b] > q[a]:
+                    a = b
+    else:
+        a = _pick(beh_cdf, lo, hi, next_double(rs))
+    return a, lo
+
+
+@njit(cache=True, inline="always")
+def _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf):
+    """Sample the outcome ``(τ, R, y')`` of latent pair ``k`` and form the SMDP target
+    ``R + γ^τ max_{j'} Q(σ(y'), j')`` (``R`` at an episode end, then restart from ν₀).
+    Returns ``(target, next latent state, 1 if the episode ended else 0)``."""
+    # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
+    u = next_double(rs)
+    x = out_ptr[k + 1] - 1
+    for r in range(out_ptr[k], out_ptr[k + 1]):
+        if u < out_pack[r, 0]:
+            x = r
+            break
+    nxt = int(out_pack[x, 3])
+    if nxt < 0:
+        return out_pack[x, 2], _bisect(init_cdf, next_double(rs)), 1
+    o2 = state_obs[nxt]
+    v = q[obs_ptr[o2]]
+    for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
+        if q[b] > v:
+            v = q[b]
+    return out_pack[x, 2] + out_pack[x, 1] * v, nxt, 0
+
+
+@njit(cache=True, inline="always")
+def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average, acc, last):
+    """One SMDP Q-learning step on entry ``a`` at global handoff ``t`` (:func:`smdp_q_update`),
+    then the projection onto ``‖q‖₂ ≤ radius`` if set. Returns ``(norm2, projected)``."""
+    visits[a] += 1
+    if mode == 0:
+        step = 1.0 / visits[a] ** omega
+    elif mode == 1:
+        step = alpha
+    else:
+        step = alpha / (t + 1.0)
+    if average:
+        acc[a] += q[a] * (t - last[a])
+        last[a] = t
+    new = q[a] + step * (target - q[a])
+    if radius > 0.0:
+        norm2 += new * new - q[a] * q[a]
+    q[a] = new
+    projected = False
+    if radius > 0.0 and norm2 > radius * radius:
+        scale = radius / np.sqrt(norm2)
+        for b in range(q.shape[0]):
+            if average:
+                acc[b] += q[b] * (t - last[b])
+                last[b] = t
+            q[b] *= scale
+        norm2 = radius * radius
+        projected = True
+    return norm2, projected
+
+
 @njit(cache=True)
 def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
          init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
@@ -153,68 +227,26 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
     ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
     1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
     carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
-    Returns (y, episodes, norm2).
+    One handoff is :func:`_choose`, :func:`_outcome`, :func:`_update` (shared with the tracked
+    runs of :mod:`icq.reference.montecarlo`). Returns (y, episodes, norm2).
     """
     episodes = 0
     for step_i in range(n):
-        o = state_obs[y]
-        lo = obs_ptr[o]
-        hi = obs_ptr[o + 1]
-        if greedy:
-            if next_double(rs) < epsilon:
-                a = lo + int(next_double(rs) * (hi - lo))
-            else:
-                a = lo
-                for b in range(lo + 1, hi):
-                    if q[b] > q[a]:
-                        a = b
-        else:
-            a = _pick(beh_cdf, lo, hi, next_double(rs))
+        a, lo = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
         k = pair_ptr[y] + (a - lo)
-        # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
-        u = next_double(rs)
-        x = out_ptr[k + 1] - 1
-        for r in range(out_ptr[k], out_ptr[k + 1]):
-            if u < out_pack[r, 0]:
-                x = r
-                break
-        nxt = int(out_pack[x, 3])
-        if nxt < 0:
-            target = out_pack[x, 2]
-            y = _bisect(init_cdf, next_double(rs))
-            episodes += 1
-        else:
-            o2 = state_obs[nxt]
-            v = q[obs_ptr[o2]]
-            for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
-                if q[b] > v:
-                    v = q[b]
-            target = out_pack[x, 2] + out_pack[x, 1] * v
-            y = nxt
-        visits[a] += 1
-        t = t0 + step_i
-        if mode == 0:
-            step = 1.0 / visits[a] ** omega
-        elif mode == 1:
-            step = alpha
-        else:
-            step = alpha / (t + 1.0)
-        if average:
-            acc[a] += q[a] * (t - last[a])
-            last[a] = t
-        new = q[a] + step * (target - q[a])
-        if radius > 0.0:
-            norm2 += new * new - q[a] * q[a]
-        q[a] = new
-        if radius > 0.0 and norm2 > radius * radius:
-            scale = radius / np.sqrt(norm2)
-            for b in range(q.shape[0]):
-                if average:
-                    acc[b] += q[b] * (t - last[b])
-                    last[b] = t
-                q[b] *= scale
-            norm2 = radius * radius
+        target, y, ended = _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf)
+        episodes += ended
+        norm2, _ = _update(q, visits, a, target, t0 + step_i, mode, omega, alpha, radius, norm2,
+                           average, acc, last)
     return y, episodes, norm2
+
+
+def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
+    """The compiled loop's step mode and α (as :func:`train_tabular`)."""
+    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
+    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
+             else config.alpha)
+    return mode, alpha
 
 
 @dataclass

@@ -1,73 +1,160 @@
-"""``icq budget FILE --target E``: handoffs needed for Theorem 1's bound to reach E².
+"""``icq budget FILE --target E``: how many handoffs until the learned table is within E.
 
-The least T from which on the right-hand side of Theorem 1 stays ≤ E² (docs/theory.md §6):
-bisection on the continuous mixing envelope, decreasing beyond a stated T₀, with the exact
-expression checked at the answer. Reported as ``handoffs``, ``primitive_steps_expected``
-(E[τ]·T under μ ⊗ π_b) and ``primitive_steps_max`` (T_max·T). When
-3C_F²ε_approx² + 3Δ² ≥ E² no budget suffices and ``blocked_by`` names the term; when A5/A6/A2
-fail it is ``"assumptions"`` and ``reason`` says which.
+One row per method (docs/theory.md §8):
+
+- Monte-Carlo certificate (default method): ``--seeds`` independent runs of the tabular learner
+  configured exactly as ``icq train`` would run it (same options), on this file, from its ν₀ and
+  Q₀ = 0, up to ``--horizon`` handoffs, the error tracked at every handoff. T = H_(k), the k-th
+  smallest first handoff from which the error stays ≤ E through the horizon, is a
+  ``--confidence`` upper bound on the ``--quantile`` of that handoff count (order statistics);
+- the theorem rows (docs/theory.md §6): sound in expectation for the learner they name, and
+  loose.
+
+``--error learning`` (default) measures ‖Q − Q̂*_μ‖ (what IC-Q can learn, no floor); ``--error
+total`` measures Q∘σ against Q* on the latent pairs with μ(y)π_b > 0, whose smallest reachable
+value (half the fiber spread of Q*, or the fiber variance in ‖·‖_μ) is printed; a target at or
+below it is refused. ``--norm sup`` (default) or ``mu`` (‖·‖_μ over μ ⊗ π_b).
+
+Exit status: 0 when at least one method gives a budget; 2 on invalid input (a target at or
+below the smallest reachable total error, too few seeds for the quantile and confidence, ...);
+3 when no method gives a budget (the certificate lies beyond the horizon and every theorem is
+blocked): the blocking term of each method and the smallest reachable target are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
+from pathlib import Path
 
-from icq.cli import UsageError, emit_json
+from icq.cli import UsageError, format_table, show_progress
 from icq.commands.audit import parse_features
+from icq.commands.train import add_tabular_arguments, tabular_config
+from icq.reference.io import dumps
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "NO_BUDGET"]
 
-GAPS = {"paper": "paper", "value-aware": "value_aware", "statewise": "statewise",
-        "exact": "exact"}
+#: exit status when no method gives a budget
+NO_BUDGET = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("budget", help="handoffs needed for a target error (Theorem 1)",
-                       description=__doc__)
+    p = sub.add_parser("budget", help="handoffs needed for a target error (Monte-Carlo "
+                       "certificate and theorems; exit 3: no method gives a budget)",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="an icsmdp-epoch/1 JSON file (docs/format.md); "
                    "- reads standard input")
-    p.add_argument("--target", type=float, required=True,
-                   help="target error E > 0 in ‖·‖_μ (the bound is on the squared error)")
+    p.add_argument("--target", type=float, required=True, help="target error E > 0")
+    p.add_argument("--error", choices=("learning", "total"), default="learning",
+                   help="learning: to Q̂*_μ (default); total: to Q* on latent pairs")
+    p.add_argument("--norm", choices=("sup", "mu"), default="sup",
+                   help="sup norm (default) or ‖·‖_μ over μ ⊗ π_b")
+    p.add_argument("--seeds", type=int, default=200, help="independent runs (default 200)")
+    p.add_argument("--quantile", type=float, default=0.95,
+                   help="q: the certified fraction of fresh runs (default 0.95)")
+    p.add_argument("--confidence", type=float, default=0.95,
+                   help="1 − β: confidence of the certificate (default 0.95)")
+    p.add_argument("--horizon", type=int, default=2_000_000,
+                   help="handoffs per run; nothing is certified beyond it (default 2,000,000)")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="seeds over local processes (default) or a Ray cluster")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes or Ray CPUs (default: all cores)")
+    add_tabular_arguments(p)
     p.add_argument("--features", default="tabular",
-                   help="'tabular' (default) or a .npy/.json feature file")
-    p.add_argument("--gap", choices=tuple(GAPS), default="paper",
-                   help="which Δ of docs/theory.md §3 enters the bound (default: paper, Δ_AIS)")
+                   help="features of the theorem rows: 'tabular' (default) or a .npy/.json file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
-def run(args: argparse.Namespace) -> int:
-    from icq.bounds.auditor import audit, budget
-
+def _check(args: argparse.Namespace) -> None:
+    problems = []
     if not (math.isfinite(args.target) and args.target > 0):
-        raise UsageError(f"--target: {args.target} must be a finite number > 0")
+        problems.append(f"--target: {args.target} must be a finite number > 0")
+    if args.seeds < 1:
+        problems.append(f"--seeds: {args.seeds} must be >= 1")
+    if args.horizon < 1:
+        problems.append(f"--horizon: {args.horizon} must be >= 1")
+    for name in ("quantile", "confidence"):
+        v = getattr(args, name)
+        if not 0.0 < v < 1.0:
+            problems.append(f"--{name}: {v} must lie in (0, 1)")
+    if args.workers is not None and args.workers < 1:
+        problems.append(f"--workers: {args.workers} must be >= 1")
+    if problems:
+        raise UsageError("\n".join(problems))
+
+
+def _learner_words(config) -> str:
+    step = (f"harmonic steps 1/n^{config.omega:g} per entry" if config.step == "harmonic"
+            else f"constant step {config.alpha:g}")
+    expl = ("the file's behaviour policy π_b" if config.exploration == "behavior"
+            else f"ε-greedy exploration (ε = {config.epsilon:g})")
+    return f"tabular IC-Q ({step}, {expl}, last iterate)"
+
+
+def run(args: argparse.Namespace) -> int:
+    from icq.bounds.auditor import audit
+    from icq.bounds.budget import theorem_budgets
+    from icq.bounds.certificate import SeedsTooFew, certificate, order_statistic_rank
+    from icq.reference.montecarlo import error_spec, run_seeds
+
+    _check(args)
+    config = tabular_config(args, handoffs=args.horizon, seed=0)
+    try:
+        order_statistic_rank(args.seeds, args.quantile, args.confidence)
+    except SeedsTooFew as exc:
+        raise UsageError(f"--seeds: {exc}") from None
     m = load(args.file)
+    spec = error_spec(m, args.error, args.norm)
+    if args.error == "total" and args.target <= spec.floor:
+        where = ("" if spec.floor_pair < 0 else
+                 f" (set by the pair {'/'.join(m.obs_name(int(m.obs_pair_obs[spec.floor_pair])))}"
+                 f" → {m.successor_name(int(m.obs_succ[spec.floor_pair]))})")
+        raise UsageError(f"--target: {args.target:g} is at or below the smallest reachable "
+                         f"total error {spec.floor:.6g} in the {args.norm} norm{where}: no table "
+                         "over observations gets closer to Q*; choose --target above it")
     features = parse_features(args.features, m)
     a = audit(m, features=features, feature_kind=None if isinstance(features, str) else "user")
-    b = budget(a, args.target, gap_form=GAPS[args.gap])
-    out = {
-        "target": b.target, "handoffs": b.handoffs,
-        "primitive_steps_expected": b.primitive_steps_expected,
-        "primitive_steps_max": b.primitive_steps_max, "blocked_by": b.blocked_by,
-        "reason": b.reason, "gap": GAPS[args.gap], "T0": b.T0, "floor": b.floor,
-        "envelope_at_answer": b.envelope_at_answer, "exact_at_answer": b.exact_at_answer,
-        "tau_mix_at_answer": b.tau_at_answer, "exact_check": b.exact_check,
-        "method": b.method, "imported": a.theorem.imported,
-    }
+    mc = run_seeds(m, config, [args.target], horizon=args.horizon, seeds=args.seeds,
+                   spec=spec, backend=args.backend, workers=args.workers,
+                   progress=show_progress(args))
+    rows = [certificate(mc, quantile=args.quantile, confidence=args.confidence,
+                        model_name=Path(args.file).name, learner=_learner_words(config),
+                        mean_duration=a.durations.mean_duration, T_max=m.T_max)]
+    rows += theorem_budgets(a, args.target, error=args.error, norm=args.norm)
+    code = 0 if any(r.status == "ok" for r in rows) else NO_BUDGET
     if args.json:
-        emit_json(out)
-        return 0
-    if b.handoffs is None:
-        print(f"no budget reaches E = {b.target:g}: blocked by {b.blocked_by}")
-        print(f"  {b.reason}")
-        return 0
-    print(f"E = {b.target:g} (squared-error bound ≤ {b.target ** 2:g}) needs:")
-    print(f"  handoffs T*               {b.handoffs:,}")
-    print(f"  primitive steps, expected {b.primitive_steps_expected:,.0f} (E[τ]·T)")
-    print(f"  primitive steps, at most  {b.primitive_steps_max:,} (T_max·T)")
-    print(f"  envelope decreasing from T₀ = {b.T0:.6g}; exact bound at T* = "
-          f"{b.exact_at_answer:.6g} (check {'passed' if b.exact_check else 'FAILED'})")
-    print(f"  ({a.theorem.imported})")
-    return 0
+        sys.stdout.write(dumps({
+            "target": args.target, "error": args.error, "norm": args.norm,
+            "smallest_reachable_target": spec.floor, "exit": code,
+            "methods": [_row_json(r) for r in rows]}) + "\n")
+        return code
+    _print(rows, spec.floor, args)
+    return code
+
+
+def _row_json(r) -> dict:
+    from dataclasses import asdict
+
+    return asdict(r)
+
+
+def _print(rows, floor: float, args: argparse.Namespace) -> None:
+    def num(v):
+        return "—" if v is None else f"{v:,.0f}"
+
+    print(f"error ≤ {args.target:g} ({args.error} error, {args.norm} norm; smallest reachable "
+          f"target {floor:.6g}):")
+    print(format_table(["method", "handoffs", "primitive steps (expected)", "status", "section"],
+                       [[r.method, num(r.handoffs), num(r.primitive_steps_expected), r.status,
+                         r.section] for r in rows]))
+    for r in rows:
+        print(f"\n{r.method}: {r.covers}")
+        if r.reason:
+            print(f"  {r.reason}" + (f" (blocked by {r.blocked_by})" if r.blocked_by else ""))
+    if not any(r.status == "ok" for r in rows):
+        print(f"\nno method gives a budget (exit {NO_BUDGET}); smallest reachable target "
+              f"{floor:.6g}")

@@ -28,12 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--learner", choices=LEARNERS, default="tabular")
     p.add_argument("--handoffs", type=int, default=1_000_000, help="number of handoffs (updates)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--step", choices=("harmonic", "constant"), default="harmonic",
-                   help="α_n = 1/n^ω per table entry (default) or a constant α")
-    p.add_argument("--omega", type=float, default=0.7, help="harmonic step exponent in (0.5, 1]")
-    p.add_argument("--alpha", type=float, default=0.05, help="constant step size")
-    p.add_argument("--exploration", choices=("behavior", "epsilon-greedy"), default="behavior")
-    p.add_argument("--epsilon", type=float, default=0.1)
+    add_tabular_arguments(p)
     p.add_argument("--checkpoint", help="write an atomic checkpoint here every chunk")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -43,6 +38,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--passes", type=int, default=1, help="times --traces is replayed")
     _add_neural_args(p)
     return p
+
+
+def add_tabular_arguments(p: argparse.ArgumentParser) -> None:
+    """The tabular learner's options (step schedule, exploration), shared by ``icq train`` and
+    ``icq budget`` so that a budget certifies exactly the configuration ``icq train`` runs."""
+    p.add_argument("--step", choices=("harmonic", "constant"), default="harmonic",
+                   help="α_n = 1/n^ω per table entry (default) or a constant α")
+    p.add_argument("--omega", type=float, default=0.7, help="harmonic step exponent in (0.5, 1]")
+    p.add_argument("--alpha", type=float, default=0.05, help="constant step size")
+    p.add_argument("--exploration", choices=("behavior", "epsilon-greedy"), default="behavior")
+    p.add_argument("--epsilon", type=float, default=0.1)
+
+
+def tabular_config(args: argparse.Namespace, *, handoffs: int, seed: int) -> TrainConfig:
+    """The :class:`TrainConfig` of :func:`add_tabular_arguments`' options (exit 2 if invalid)."""
+    try:
+        return TrainConfig(handoffs=handoffs, seed=seed, step=args.step, omega=args.omega,
+                           alpha=args.alpha, exploration=args.exploration,
+                           epsilon=args.epsilon)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _add_neural_args(p: argparse.ArgumentParser) -> None:
@@ -61,12 +77,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_traces(m, args)
     if args.learner == "neural":
         return _run_neural(m, args)
-    try:
-        config = TrainConfig(handoffs=args.handoffs, seed=args.seed, step=args.step,
-                             omega=args.omega, alpha=args.alpha, exploration=args.exploration,
-                             epsilon=args.epsilon)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    config = tabular_config(args, handoffs=args.handoffs, seed=args.seed)
     res = train_tabular(m, config, checkpoint=args.checkpoint, resume=args.resume,
                         progress=show_progress(args))
     hat = solve(ais_model(m).smdp)
