@@ -373,7 +373,7 @@ def test_cpu_summary_means_over_seeds():
     s = cpu_analysis.summarize({"runs": runs})
     assert s["test_accuracy"] == {"register_block": pytest.approx(0.7), "raw": 0.0}
     assert s["seeds_learning_train"] == {"register_block": 2, "raw": 1}
-    assert "outside Theorem 1" in s["regime"]
+    assert "Theorem 1 does not cover" in s["regime"]
 
 
 def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
