@@ -4,8 +4,10 @@
 
 For each experiment that has results, the figures are copied to ``docs/figures/`` and the
 tables and the command that made them are embedded verbatim after the experiment's
-introduction (:data:`INTRO`) and findings (:data:`FINDINGS`), so the document shows exactly
-what the command printed.
+introduction (:data:`INTRO`) and findings, so the document shows exactly what the command
+printed. The findings are :mod:`.findings`' templates filled from the run's ``results.json``
+(and a sentence from ``OUT_ROOT/NAME-quick/results.json`` when a quick run is there): no
+figure in them is typed by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from .common.io import write_text_atomic
+from .findings import findings as FINDINGS
 
 ORDER = ("t1", "t2", "routing", "llm", "cpu")
 
@@ -36,7 +39,8 @@ from the run's `results.md`; each run also wrote `results.json` with its setting
 individual run, the command and the runtime. The same commands with `--quick` take 5–50 s each
 on a quiet 2-core machine (up to about 2 minutes each under heavy shared load). Figures are in
 `docs/figures/`. This file is assembled by `python -m icq.experiments.docs` from `out/`; the
-prose is in `experiments/docs.py`.
+introductions are in `experiments/docs.py`, and every figure in the findings is filled from the
+run's `results.json` by `experiments/findings.py`.
 
 Quantities from the theory (ε, δ, Δ_AIS, Δ_va, the state-wise bound, Δ_exact, κ, ω, τ_mix and
 Theorem 1) come from `icq.bounds.audit` with one-hot (tabular) features and the total-variation
@@ -162,75 +166,6 @@ comparator flags of each register against its part of the target; booleans, no v
 }
 
 
-#: what the full runs showed (numbers copied from the runs' results; rewrite after rerunning)
-FINDINGS: dict[str, str] = {
-    "t1": """
-**Findings.** r = 0.928 between Δ_AIS and the ν₀ value gap over 100 points (target ≥ 0.9: met);
-0.936 with the max-over-states value gap; Δ_exact and the state-wise bound give 0.92 and 0.92
-(0.94 and 0.93 against the max-state gap). δ is zero up to rounding here (each feature flips
-independently, so hidden features never change how the observed ones evolve): Δ_AIS = ε/(1−γ̄)
-and Δ_va = Δ_AIS. The means of every gap term and of both value gaps fall monotonically as ρ
-grows, and every point respects Lemma P: the max-state value gap is at most 0.87 × 2Δ_exact,
-the ν₀ value gap at most 0.12 × 2Δ_AIS. The quick setting (5 seeds) gives r = 0.908.
-""",
-    "t2": """
-**Findings.** (a) Theorem 1's learner, last iterate (what `icq.bounds` now bounds, with ω²):
-log-log slope −1.11 over T = 10³…10⁷ and −1.00 on the upper half, consistent with the (1 + ln
-T)/T rate; its averaged iterate (docs/theory.md's wording) −1.23; the library's per-entry 1/n^0.7
-learner decays more slowly (slope −0.78), as its step schedule predicts. Every mean error lies
-below the bound, which is 10⁹–10¹¹ times larger (mostly 1/((1−κ)²ω²) with ω = min μ⊗π_b ≈
-0.0035): sound here, but not a usable estimate. (b) **Not reproduced**: the paper reports error
-growing as mixing slows with p; here the error at T = 10⁶ *falls* slightly from p = 0.3 to 0.9
-(absolute and relative to ‖Q*‖²_μ), τ_mix(1/4) stays at 2–3 handoffs, and A6 fails from p = 0.7.
-We checked a variant with rare episode ends (END probability 0.1, γ = 0.5): τ_mix then grows
-from 3 to 5 handoffs as p goes 0.1 → 0.9, but A6 fails from p = 0.5 — for one-hot features, A6
-needs frequent restarts and slow mixing needs rare ones. (c) At T = 2·10⁷ the RMS error equals
-the floor ‖Q̂*∘σ − Q*‖_μ to three digits at every ρ < 1, and floor < Δ_exact < Δ_AIS throughout
-(e.g. ρ = 0.2: 4.28 < 14.7 < 26.6); at ρ = 1 the error is 0.036 and still falling.
-""",
-    "routing": """
-**Findings.** 100% packet accuracy and 100% decision accuracy on all 40 graphs (10 seeds per
-family; 20 routers, 15 on the path), with the greedy next hop attaining argmax Q* at every
-latent state, and ε = δ = Δ_AIS = Δ_exact = 0 on every graph (audit). This is the regime where
-Theorem 1's interface term vanishes and IC-Q is plain asynchronous SMDP Q-learning on the
-latent state.
-""",
-    "llm": """
-**Findings.** On every profile and every one of the 10 seeds, IC-Q's greedy routing is exactly
-the best predefined workflow: Combine-E on MathQA (0.836) and MMLU high-school (0.881), CoT on
-MMLU elementary (0.960), the same choices and accuracies as the paper's Table 1. Monte Carlo
-through the `Agent` protocol (200,000 questions per seed) agrees within 0.0002. The greedy
-policy of the exact AIS optimum Q̂* picks the same workflows. On MathQA the margin is thin
-(Combine-E beats CoT by 0.003 in accuracy, 0.002 after the price of two more calls); the full
-setting trains 2·10⁸ handoffs per seed, the quick one 2·10⁷ (which also recovered it on its 3
-seeds). Getting here required designing the interface so
-that the 4 bits distinguish what matters for each decision: in earlier versions of the
-simulator, (i) resetting the check bits after a revision made a revised answer look like a
-reflected one, (ii) paying the reward at the commissioner's closing step mixed editor- and
-thinker-revised answers under one observation, and (iii) letting a judged-correct answer go
-back to the thinker created a nearly free loop; in each case IC-Q (and Q̂*) chose a
-non-predefined or looping workflow. The calibration reproduces Table 1 to 1e-16.
-""",
-    "cpu": """
-**Findings.** With the register block every seed learns a program that writes all 51 training
-targets, and on the 205 unseen targets 9 of 10 seeds score 100%: 93.8% on average (sd 19.7%).
-The tenth seed scores 37.6%: on large targets its greedy agents meet flag configurations that
-never occur for t < 51, and the two loaders hand the task back and forth until the cap. With
-the raw register file, 0% of unseen targets on every seed, as it must be for tables indexed by
-value (an unseen target is an unseen observation), and only 7% of the training targets after
-the same 30,000 episodes (about 160,000 table entries to fill instead of about 2,400). The
-quick setting (3 seeds × 20,000 episodes) gives 100% on training and 79% on unseen targets
-(one seed at 38%). The paper reports 80%; our machine, interface and shaping are our own, so
-these numbers support the qualitative claim (an interface that abstracts away the values lets
-a learned workflow transfer to unseen values) rather than reproduce the 80% figure. Two
-lessons from building it: without the comparator flags nothing was learned (a local action's
-effect must show in the observation the successor's value is computed at); and the training
-loop must not be cut before the forced END (`max_episode_steps` ≥ cap + 2 here), or looping
-programs never see their terminal 0 and stay optimistic.
-""",
-}
-
-
 def _section(name: str, out_root: Path, docs: Path, intro: dict[str, str]) -> str | None:
     res = out_root / name / "results.json"
     md = out_root / name / "results.md"
@@ -247,7 +182,8 @@ def _section(name: str, out_root: Path, docs: Path, intro: dict[str, str]) -> st
         if src.exists():
             shutil.copyfile(src, docs / "figures" / f)
             figs.append(f"![{Path(f).stem}](figures/{f})")
-    findings = FINDINGS.get(name, "").strip()
+    quick = out_root / f"{name}-quick" / "results.json"
+    findings = FINDINGS(name, meta, json.loads(quick.read_text()) if quick.exists() else None)
     return (f"## {TITLES[name]}\n\n{intro.get(name, '').strip()}\n\n"
             + (f"{findings}\n\n" if findings else "")
             + f"Command: `{meta['command']}` ({meta['seconds'] / 60:.1f} min on a shared 2-core "

@@ -421,7 +421,7 @@ def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
 _DOCTESTED = ("common.io", "common.stats", "common.policy", "common.gaps", "synthetic.family",
               "t1.analysis", "t2.analysis", "t2.learner", "routing.env", "routing.analysis",
               "llm.agents", "llm.system", "llm.analysis", "cpu.machine", "cpu.env",
-              "cpu.analysis")
+              "cpu.analysis", "findings")
 
 
 @pytest.mark.parametrize("name", _DOCTESTED)
