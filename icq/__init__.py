@@ -23,6 +23,7 @@ from icq.reference.worlds import check_world
 
 #: names imported on first use (module, attribute): the heavy floors above the reference
 _LAZY = {
+    "AdaptableConfig": ("icq.reference.adaptable", "AdaptableConfig"),
     "Audit": ("icq.bounds", "Audit"),
     "Theorem1": ("icq.bounds", "Theorem1"),
     "audit": ("icq.bounds", "audit"),
@@ -30,11 +31,13 @@ _LAZY = {
     "check_model": ("icq.reference.properties", "check_model"),
     "render_report": ("icq.bounds.report", "render_report"),
     "theorem1": ("icq.bounds", "theorem1"),
+    "train_adaptable": ("icq.reference.adaptable", "train_adaptable"),
     "write_report": ("icq.bounds.report", "write_report"),
 }
 
 __all__ = [
     "AISModel",
+    "AdaptableConfig",
     "Audit",
     "END",
     "EpochModel",
@@ -58,6 +61,7 @@ __all__ = [
     "solve",
     "stationary",
     "theorem1",
+    "train_adaptable",
     "train_tabular",
     "write_report",
 ]

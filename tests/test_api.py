@@ -10,6 +10,7 @@ import icq.bounds
 import icq.bounds.report
 import numpy as np
 import pytest
+from icq.reference import adaptable
 from icq.reference.model import SMDP
 
 import icq
@@ -44,6 +45,7 @@ def test_every_public_name_resolves_to_its_definition():
     assert icq.audit is icq.bounds.audit
     assert icq.write_report is icq.bounds.report.write_report
     assert icq.render_report is icq.bounds.report.render_report
+    assert icq.train_adaptable is adaptable.train_adaptable
     assert set(icq.__all__) <= set(dir(icq))
     assert "budget" not in icq.__all__
 
