@@ -25,8 +25,8 @@ import numpy as np
 from .llm.analysis import EVIDENCE, NAMES
 from .t1.analysis import TARGET
 
-__all__ = ["FACTS", "QUICK", "TEMPLATES", "fill", "findings", "literal_figures", "num",
-           "placeholders"]
+__all__ = ["FACTS", "QUICK", "TEMPLATES", "fill", "findings", "intro_facts", "literal_figures",
+           "num", "placeholders"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -53,9 +53,10 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return template.format_map(dict(values))
 
 
-#: references that are names, not figures ("Theorem 1", "Table 1", "§5", "Lemma P", "4-bit")
+#: references that are names, not figures ("Theorem 1", "Table 1", "§5", "4-bit", "A6", a
+#: citation's year "Singal 2018")
 _NAMES = re.compile(r"(Theorem|Table|Lemma|Fig\.|figure|§)\s*\d+(\.\d+)?|\d+-bit|\b4 bits\b|"
-                    r"[A-Za-z_]\d+\b|\d+/\d+\b(?=\))")
+                    r"[A-Za-z_]\d+\b|\d+/\d+\b(?=\))|[A-Z][a-z]+ (?:19|20)\d\d\b")
 #: a figure: a decimal, a percentage or an integer of two or more digits (single digits are
 #: the constants of formulas such as (1 + ln T)/T or τ_mix(1/4))
 _FIGURE = re.compile(r"(?<![\w{.,])(?:\d+[.,]\d+(?:[.,]\d+)*%?|\d+%|\d{2,})")
@@ -265,6 +266,39 @@ def facts_quick(res: dict) -> dict[str, str]:
                             if s["recovers_best_everywhere"] else
                             "did NOT recover the best workflow everywhere.")}
     return {"quick": ""}
+
+
+def intro_facts(res: dict) -> dict[str, str]:
+    """The settings (and the few measured figures) an experiment's introduction quotes."""
+    st, s, name = res["settings"], res["summary"], res["experiment"]
+    if name == "t1":
+        from .t1.settings import EXPLORED
+
+        fam = st["family"]
+        return {**{k: num(fam[k]) for k in ("n_agents", "d", "p", "T_max", "gamma")},
+                "kappa_max": num(s["kappa_max"], 2),
+                "rhos": ", ".join(num(r) for r in st["rhos"]),
+                "variants": str(EXPLORED["variants"]), "seeds_lo": str(EXPLORED["seeds"][0]),
+                "seeds_hi": str(EXPLORED["seeds"][1]), "r_lo": num(EXPLORED["pooled_r"][0]),
+                "r_hi": num(EXPLORED["pooled_r"][1])}
+    if name == "t2":
+        b = s["b"]
+        fails = [q for q, h in zip(b["p"], b["a6_holds"], strict=True) if not h]
+        return {"omega": num(st["omega"]), "a6_p": num(fails[0]) if fails else "(never)",
+                "tau_lo": str(min(b["tau_mix"])), "tau_hi": str(max(b["tau_mix"]))}
+    if name == "routing":
+        return {k: num(st[k]) for k in ("step_cost", "delivery_reward", "gamma", "p_detain")}
+    if name == "llm":
+        return {"gamma": num(st["gamma"], 6), "steps_lo": str(min(st["thinker_steps"])),
+                "steps_hi": str(max(st["thinker_steps"]))}
+    if name == "cpu":
+        run = res["raw"]["runs"][0]
+        return {"bits": str(st["bits"]), "optimism": num(st["optimism"]),
+                "alpha": num(st["alpha"]), "eps_hi": num(max(st["epsilon"])),
+                "eps_lo": num(min(st["epsilon"])), "phases": str(st["phases"]),
+                "train_pct": _pct(st["train_fraction"], 0), "n_train": str(run["train_targets"]),
+                "n_test": str(run["test_targets"])}
+    return {}
 
 
 FACTS: dict[str, Callable[[dict], dict[str, str]]] = {

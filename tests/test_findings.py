@@ -15,10 +15,15 @@ from icq.experiments import docs as docs_mod
 from icq.experiments import findings as F
 from icq.experiments.common.io import to_jsonable
 from icq.experiments.cpu import analysis as cpu_a
+from icq.experiments.cpu import settings as cpu_s
 from icq.experiments.llm import analysis as llm_a
+from icq.experiments.llm import settings as llm_s
 from icq.experiments.routing import analysis as routing_a
+from icq.experiments.routing import settings as routing_s
 from icq.experiments.t1 import analysis as t1_a
+from icq.experiments.t1 import settings as t1_s
 from icq.experiments.t2 import analysis as t2_a
+from icq.experiments.t2 import settings as t2_s
 
 
 def _results(name: str, summarize, raw: dict, settings: dict) -> dict:
@@ -43,7 +48,7 @@ def t1_results(bad_row: bool = False, delta: float = 0.0) -> dict:
                          "gamma_bar": 0.6, "observations": 4})
     if bad_row:
         rows[0]["value_gap_sup"] = 3 * rows[0]["gaps"]["ais_gap_exact"]
-    return _results("t1", t1_a.summarize, {"rows": rows}, {"seeds": 3})
+    return _results("t1", t1_a.summarize, {"rows": rows}, {**t1_s.FULL, "seeds": 3})
 
 
 def test_t1_findings_state_the_analytic_values():
@@ -79,7 +84,7 @@ def t2_results(a6_last: bool = False) -> dict:
     raw = {"a": {"runs": runs, "envelope": env, "constants": {"omega": 0.0035}},
            "b": {"runs": b_runs, "models": models, "T": 1_000_000},
            "c": {"runs": c_runs, "models": c_models, "T": 20_000_000}}
-    return _results("t2", t2_a.summarize, raw, {"omega": 0.7, "seeds": 1})
+    return _results("t2", t2_a.summarize, raw, {**t2_s.FULL, "omega": 0.7, "seeds": 1})
 
 
 def test_t2_findings_state_the_analytic_values():
@@ -106,7 +111,7 @@ def routing_results(miss: bool = False) -> dict:
                 "seconds": 0.1}
 
     raw = {"runs": {fam: [run(s, fam) for s in range(2)] for fam in ("path", "star")}}
-    return _results("routing", routing_a.summarize, raw, {"seeds": 2})
+    return _results("routing", routing_a.summarize, raw, {**routing_s.FULL, "seeds": 2})
 
 
 def test_routing_findings_state_the_analytic_values():
@@ -126,7 +131,7 @@ def llm_results(miss: bool = False) -> dict:
             "ais_optimum": {"workflow": "combine_e"},
             "gaps": {"ais_gap": 1.0, "ais_gap_exact": 0.5, "epsilon": 0.1, "delta_tv": 0.2}}
     return _results("llm", llm_a.summarize, {"profiles": {"x": prof}},
-                    {"seeds": 2, "mc_episodes": 1000, "handoffs": 200_000_000})
+                    {**llm_s.FULL, "seeds": 2, "mc_episodes": 1000, "handoffs": 200_000_000})
 
 
 def test_llm_findings_state_the_analytic_values_and_the_evidence():
@@ -149,7 +154,7 @@ def cpu_results() -> dict:
     raw = {"runs": [run("register_block", 0, 1.0, 1.0, 2400), run("register_block", 1, 1.0,
                                                                   0.5, 2400),
                     run("raw", 0, 0.07, 0.0, 160_000), run("raw", 1, 0.07, 0.0, 160_000)]}
-    return _results("cpu", cpu_a.summarize, raw, {"seeds": 2, "episodes": 30_000})
+    return _results("cpu", cpu_a.summarize, raw, {**cpu_s.FULL, "seeds": 2, "episodes": 30_000})
 
 
 def test_cpu_findings_state_the_analytic_values():
@@ -171,6 +176,24 @@ def test_quick_sentence_comes_from_the_quick_run():
 def test_templates_hold_no_typed_figure():
     for name, template in F.TEMPLATES.items():
         assert F.literal_figures(template) == [], name
+        assert F.literal_figures(docs_mod.INTRO[name]) == [], name
+    assert F.literal_figures(docs_mod.PREAMBLE) == []
+
+
+@pytest.mark.parametrize("make", [t1_results, t2_results, routing_results, llm_results,
+                                  cpu_results])
+def test_introductions_quote_the_run_settings(make):
+    res = make()
+    facts = F.intro_facts(res)
+    text = F.fill(docs_mod.INTRO[res["experiment"]], facts)
+    expect = {"t1": ("kappa_max", "0.5", "ρ ∈ {0.2, 0.4, 0.6, 0.8, 1}:"),
+              "t2": ("a6_p", "0.9", f"1/n^{F.num(0.7)}"),
+              "routing": ("step_cost", F.num(routing_s.FULL["step_cost"]), "(γ = 0.95)"),
+              "llm": ("gamma", F.num(llm_s.FULL["gamma"], 6), "γ = 0.9995 per call"),
+              "cpu": ("n_test", "205", "other 205 targets")}
+    key, value, quoted = expect[res["experiment"]]
+    assert facts[key] == value
+    assert quoted in " ".join(text.split()), quoted
 
 
 def test_the_figure_scan_finds_typed_figures():
