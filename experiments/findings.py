@@ -146,7 +146,8 @@ def facts_t2(res: dict) -> dict[str, str]:
                                              strict=True) if v > 0]
     b, c = s["b"], s["c"]
     p, err, rel = b["p"], b["mean_error"], b["mean_relative_error"]
-    i0 = p.index(0.3) if 0.3 in p else 0
+    p_model = res["settings"]["family"]["p"]  # the family's own p: where (b) starts its story
+    i0 = p.index(p_model) if p_model in p else 0
     fails = [q for q, h in zip(p, b["a6_holds"], strict=True) if not h]
     below = [k for k, r in enumerate(c["rho"]) if r < 1]
     rms = [math.sqrt(v) for v in c["mean_error"]]
