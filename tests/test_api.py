@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import icq.bounds
 import icq.bounds.report
@@ -79,3 +81,47 @@ def test_audit_and_write_report_from_the_top(tmp_path):
     text, _ = icq.render_report(a, "md", {k: f"r-{k}.png" for k in icq.bounds.report.FIGURES})
     assert written[-1] == tmp_path / "r.md"
     assert (tmp_path / "r.md").read_text() == text
+
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("icq", "reference", "bounds", "experiments")
+
+
+def private_imports(source: str) -> list[str]:
+    """Imports of another package's private names (``pkg._mod`` or ``from pkg import _x``);
+    relative imports and our own packages are ours to use."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+            names: list[str] = []
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            mods, names = [node.module], [a.name for a in node.names]
+        else:
+            continue
+        for m in mods:
+            if m.split(".")[0] in OURS or m == "__future__":
+                continue
+            parts = m.split(".")[1:]
+            if any(p.startswith("_") for p in parts) or any(
+                    n.startswith("_") and not n.startswith("__") for n in names):
+                found.append(m)
+    return found
+
+
+def test_no_private_imports_from_other_packages():
+    bad = {}
+    for folder in ("reference", "bounds", "icq", "experiments"):
+        for f in (ROOT / folder).rglob("*.py"):
+            hits = private_imports(f.read_text())
+            if hits:
+                bad[str(f.relative_to(ROOT))] = hits
+    assert bad == {}
+
+
+def test_the_private_import_scan_finds_one():
+    # negative control: the import this issue removed from reference/strategies.py
+    assert private_imports("from hypothesis._settings import is_in_ci") == [
+        "hypothesis._settings"]
+    assert private_imports("from numpy import _private") == ["numpy"]
+    assert private_imports("import os\nfrom .tabular import _pick\nfrom icq.x import _y") == []
