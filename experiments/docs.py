@@ -1,6 +1,6 @@
 """Assemble ``docs/results.md`` from finished runs (``out/NAME/results.{json,md}``).
 
-    python -m icq.experiments.docs [--out-root out] [--docs docs]
+    python -m icq.experiments.docs [--out-root out] [--docs docs] [--partial]
 
 For each experiment that has results, the figures are copied to ``docs/figures/`` and the
 tables and the command that made them are embedded verbatim after the experiment's
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 from .common.io import write_text_atomic
@@ -208,8 +209,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out-root", default="out")
     p.add_argument("--docs", default="docs")
     p.add_argument("--intro", default=None,
-                   help="JSON file {experiment: text, '_preamble': text} overriding the prose")
+                   help="JSON file {experiment: text, '_preamble': text} overriding the "
+                        "introductions (templates like INTRO: {name} fields, {{ }} for braces)")
+    p.add_argument("--partial", action="store_true",
+                   help="write the document even if some experiments have no results")
     a = p.parse_args(argv)
+    missing = [n for n in ORDER if not (Path(a.out_root) / n / "results.json").exists()]
+    if missing and not a.partial:
+        for n in missing:
+            print(f"--out-root: no {Path(a.out_root) / n / 'results.json'} (run `icq reproduce "
+                  f"{n}`, or pass --partial); nothing written", file=sys.stderr)
+        return 2
     prose = json.loads(Path(a.intro).read_text()) if a.intro else {}
     intro = {**INTRO, **prose}
     text = render(Path(a.out_root), Path(a.docs), intro, prose.get("_preamble", PREAMBLE))

@@ -220,3 +220,17 @@ def test_docs_embeds_the_filled_findings(tmp_path):
     (tmp_path / "routing" / "results.json").write_text(json.dumps(broken))
     with pytest.raises(KeyError):
         docs_mod.render(tmp_path, tmp_path / "docs", docs_mod.INTRO, docs_mod.PREAMBLE)
+
+
+def test_docs_refuses_to_drop_experiments_without_results(tmp_path, capsys):
+    res = routing_results()
+    (tmp_path / "routing").mkdir()
+    (tmp_path / "routing" / "results.json").write_text(json.dumps(res))
+    (tmp_path / "routing" / "results.md").write_text("# routing\n\nMade by x.\n\n| a |\n|---|\n")
+    out = tmp_path / "docs"
+    assert docs_mod.main(["--out-root", str(tmp_path), "--docs", str(out)]) == 2
+    assert not (out / "results.md").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == len(docs_mod.ORDER) - 1 and all("nothing written" in e for e in err)
+    assert docs_mod.main(["--out-root", str(tmp_path), "--docs", str(out), "--partial"]) == 0
+    assert F.findings("routing", res) in (out / "results.md").read_text()
