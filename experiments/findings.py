@@ -164,6 +164,8 @@ def facts_t2(res: dict) -> dict[str, str]:
         "ratio_hi": _power(10 ** math.floor(math.log10(max(ratios)))),
         "omega": num(raw["a"]["constants"]["omega"], 2),
         "T_b": _power(b["T"]), "p_first": num(p[i0]), "p_last": num(p[-1]),
+        "b_verdict": ("**Reproduced**" if err[-1] > err[i0] and rel[-1] > rel[i0]
+                      else "**Not reproduced**"),
         "b_trend": ("falls" if err[-1] < err[i0] and rel[-1] < rel[i0] else
                     "grows" if err[-1] > err[i0] and rel[-1] > rel[i0] else "moves"),
         "tau_lo": str(min(b["tau_mix"])), "tau_hi": str(max(b["tau_mix"])),
@@ -317,48 +319,47 @@ QUICK = "{quick}"
 
 TEMPLATES: dict[str, str] = {
     "t1": """
-**Findings.** r = {r} between Δ_AIS and the ν₀ value gap over {points} points (target ≥ {threshold}:
-{target}); {r_sup} with the max-over-states value gap; Δ_exact and the state-wise bound give
-{r_exact} and {r_statewise} ({r_exact_sup} and {r_statewise_sup} against the max-state gap).
-{delta}. The means of every gap term and of both value gaps {monotone} as ρ grows, and
-{lemma_p}: the max-state value gap is at most {sup_ratio} × 2Δ_exact, the ν₀ value gap at most
-{nu_ratio} × 2Δ_AIS.
+**Findings.** r = {r} between Δ_AIS and the ν₀ value gap over {points} points (target ≥
+{threshold}: {target}); {r_sup} with the max-over-states value gap; Δ_exact and the state-wise
+bound give {r_exact} and {r_statewise} ({r_exact_sup} and {r_statewise_sup} against the
+max-state gap). {delta}. The means of every gap term and of both value gaps {monotone} as ρ
+grows, and {lemma_p}: the max-state value gap is at most {sup_ratio} × 2Δ_exact, the ν₀ value
+gap at most {nu_ratio} × 2Δ_AIS.
 """,
     "t2": """
 **Findings.** (a) Theorem 1's learner, last iterate (what `icq.bounds` bounds, with ω²):
 log-log slope {slope} over T = {T_lo}…{T_hi} and {slope_upper} on the upper half, against the
 (1 + ln T)/T rate; its averaged iterate (docs/theory.md's wording) {slope_avg}; the library's
 per-entry 1/n^{omega_step} learner has slope {slope_tab}, as its step schedule predicts. Every
-mean error {below} the bound, which is {ratio_lo}–{ratio_hi} times larger (mostly
-1/((1−κ)²ω²) with ω = min μ⊗π_b ≈ {omega}): sound here, but not a usable estimate. (b) The
+mean error {below} the bound, which is {ratio_lo}–{ratio_hi} times larger (mostly 1/((1−κ)²ω²)
+with ω = min μ⊗π_b ≈ {omega}): sound here, but not a usable estimate. (b) {b_verdict}: the
 paper reports error growing as mixing slows with p; here the error at T = {T_b} {b_trend} from
 p = {p_first} to {p_last} (absolute and relative to ‖Q*‖²_μ), τ_mix(1/4) stays within
 {tau_lo}–{tau_hi} handoffs, and {a6_fails}. An exploratory variant with rare episode ends (not
 part of these settings, so no figures here) made τ_mix grow with p but broke A6 sooner: for
-one-hot features, A6 needs frequent restarts and slow mixing needs rare ones. (c) At
-T = {T_c} the RMS error {floor_match} the floor ‖Q̂*∘σ − Q*‖_μ to three digits at every ρ < 1,
-and floor < Δ_exact < Δ_AIS {order} throughout (e.g. ρ = {rho0}: {floor0} < {exact0} <
-{ais0}); at ρ = 1 the RMS error is {rms_top}.
+one-hot features, A6 needs frequent restarts and slow mixing needs rare ones. (c) At T = {T_c}
+the RMS error {floor_match} the floor ‖Q̂*∘σ − Q*‖_μ to three digits at every ρ < 1, and floor
+< Δ_exact < Δ_AIS {order} throughout (e.g. ρ = {rho0}: {floor0} < {exact0} < {ais0}); at ρ = 1
+the RMS error is {rms_top}.
 """,
     "routing": """
 **Findings.** {packet} packet accuracy and {decision} decision accuracy (worst family) on all
 {graphs} graphs ({seeds} seeds per family, {families} families; {nodes} routers), with the
-greedy next hop {oracle}, and {zero} on every graph (audit). This is the regime where
-Theorem 1's interface term vanishes and IC-Q is plain asynchronous SMDP Q-learning on the
-latent state.
+greedy next hop {oracle}, and {zero} on every graph (audit). This is the regime where Theorem
+1's interface term vanishes and IC-Q is plain asynchronous SMDP Q-learning on the latent state.
 """,
     "llm": """
 **Findings.** {recovers}: {choices}. Monte Carlo through the `Agent` protocol ({mc_episodes}
 questions per seed) agrees within {mc_diff}. The greedy policy of the exact AIS optimum Q̂*
-{ais}. On {thin} the margin is thin ({best_thin} beats {second_thin} by {margin} in accuracy);
-the full setting trains {handoffs} handoffs per seed. The calibration reproduces the workflow
-columns of Table 1 to {calibration}. **What this is evidence of, and what not.** {evidence}
-Getting here required designing the interface so that the 4 bits distinguish what matters for
-each decision: in earlier versions of the simulator (build history, not rerun), resetting the
-check bits after a revision made a revised answer look like a reflected one, paying the reward
-at the commissioner's closing step mixed editor- and thinker-revised answers under one
-observation, and letting a judged-correct answer go back to the thinker created a nearly free
-loop; in each case IC-Q (and Q̂*) chose a non-predefined or looping workflow.
+{ais}. The margin is smallest on {thin} ({best_thin} beats {second_thin} by {margin} in
+accuracy); the full setting trains {handoffs} handoffs per seed. The calibration reproduces the
+workflow columns of Table 1 to {calibration}. **What this is evidence of, and what not.**
+{evidence} Getting here required designing the interface so that the 4 bits distinguish what
+matters for each decision: in earlier versions of the simulator (build history, not rerun),
+resetting the check bits after a revision made a revised answer look like a reflected one,
+paying the reward at the commissioner's closing step mixed editor- and thinker-revised answers
+under one observation, and letting a judged-correct answer go back to the thinker created a
+nearly free loop; in each case IC-Q (and Q̂*) chose a non-predefined or looping workflow.
 """,
     "cpu": """
 **Findings.** With the register block {train_all}, and on the {unseen} unseen targets {perfect}
