@@ -5,8 +5,12 @@ and Theorem 1. The mathematics is docs/theory.md's; every function names the sec
 
 >>> import icq
 >>> m = icq.load(icq.example_path("ring-exact"))
->>> round(float(icq.solve(m.latent).v[0]), 6)
+>>> round(float(icq.solve(m).v[0]), 6)
 0.847442
+
+The audit, Theorem 1 and the reports (``icq.audit``, ``icq.write_report``, ...) and the
+property checks (``icq.check_model``) are imported on first use, so that ``import icq`` stays
+light (no sympy, Hypothesis, torch or Ray).
 """
 
 from icq.reference.ais import AISModel, ais_model
@@ -17,34 +21,64 @@ from icq.reference.solve import Solution, evaluate, solve
 from icq.reference.tabular import TrainConfig, TrainResult, train_tabular
 from icq.reference.worlds import check_world
 
+#: names imported on first use (module, attribute): the heavy floors above the reference
+_LAZY = {
+    "AdaptableConfig": ("icq.reference.adaptable", "AdaptableConfig"),
+    "Audit": ("icq.bounds", "Audit"),
+    "Theorem1": ("icq.bounds", "Theorem1"),
+    "audit": ("icq.bounds", "audit"),
+    "check_assumptions": ("icq.bounds", "check_assumptions"),
+    "check_model": ("icq.reference.properties", "check_model"),
+    "render_report": ("icq.bounds.report", "render_report"),
+    "theorem1": ("icq.bounds", "theorem1"),
+    "train_adaptable": ("icq.reference.adaptable", "train_adaptable"),
+    "write_report": ("icq.bounds.report", "write_report"),
+}
+
 __all__ = [
     "AISModel",
+    "AdaptableConfig",
+    "Audit",
     "END",
     "EpochModel",
     "ModelError",
     "SMDP",
     "Solution",
+    "Theorem1",
     "TrainConfig",
     "TrainResult",
     "ais_model",
+    "audit",
+    "check_assumptions",
+    "check_model",
+    "check_world",
     "evaluate",
     "example_path",
     "from_dict",
     "load",
     "mixing_time",
+    "render_report",
     "solve",
     "stationary",
+    "theorem1",
+    "train_adaptable",
     "train_tabular",
-    "check_model",
-    "check_world",
+    "write_report",
 ]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # imported on first use, so that `import icq` does not import Hypothesis
-    if name == "check_model":
-        from icq.reference.properties import check_model
+    # imported on first use, so that `import icq` does not import sympy
+    if name in _LAZY:
+        import importlib
 
-        return check_model
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'icq' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

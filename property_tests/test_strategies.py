@@ -15,6 +15,7 @@ from icq.reference.strategies import (
     epoch_documents,
     epoch_models,
     feature_maps,
+    in_ci,
     perturbations,
     truncated_geometric,
 )
@@ -121,3 +122,11 @@ def test_profile_is_chosen_with_the_environment():
     assert _profile_in_subprocess({"CI": "true", "HYPOTHESIS_PROFILE": "thorough"}) == \
         f"thorough {n} False None"
     assert _profile_in_subprocess({}).startswith("dev ")
+
+
+def test_ci_is_detected_by_the_ci_variable_alone():
+    # Hypothesis documents CI detection as "the CI environment variable is set": any value,
+    # even empty, selects our ci profile; its absence (with other CI-looking names) does not.
+    assert in_ci({"CI": ""}) and in_ci({"CI": "0"})
+    assert not in_ci({"GITHUB_ACTIONS": "true", "ci": "1"})
+    assert _profile_in_subprocess({"CI": ""}).startswith("ci ")

@@ -365,6 +365,24 @@ class AdaptableResult:
     note: str = NOT_COVERED
     extra: dict = field(default_factory=dict)
 
+    def to_json(self) -> dict:
+        """The result as JSON-ready data: the method, the totals, the configuration and
+        :attr:`note` (the agents' tables are not included; they are keyed by user objects)."""
+        n = len(self.returns)
+        return {"method": self.method, "note": self.note, "episodes": n,
+                "primitive_steps": int(self.primitive_steps), "handoffs": int(self.handoffs),
+                "truncated": int(self.truncated),
+                "mean_return": float(np.mean(self.returns)) if n else None,
+                "config": {k: getattr(self.config, k) for k in self.config.__dataclass_fields__},
+                "agents": [a.name for a in self.agents], "extra": dict(self.extra)}
+
+    def __str__(self) -> str:
+        d = self.to_json()
+        mean = "n/a" if d["mean_return"] is None else f"{d['mean_return']:.4g}"
+        return (f"{self.method}\n{d['episodes']} episodes, {d['handoffs']} handoffs, "
+                f"{d['primitive_steps']} primitive steps ({d['truncated']} truncated); "
+                f"mean discounted return {mean}\n{self.note}")
+
 
 def _episode(env: AdaptableEnv, agents: list[AdaptableAgent], rng: np.random.Generator,
              config: AdaptableConfig | None, max_steps: int) -> tuple[float, int, int, bool]:

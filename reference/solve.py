@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .model import SMDP
+from .model import SMDP, EpochModel
 
 __all__ = ["Solution", "solve", "evaluate", "value_iteration", "policy_iteration",
            "deterministic_policy", "DENSE_MAX", "KRYLOV_RTOL", "KRYLOV_LOOSE"]
@@ -318,13 +318,19 @@ def value_iteration(smdp: SMDP, *, tol: float = 1e-10, max_iter: int = 1_000_000
     raise RuntimeError(f"value iteration did not reach tolerance {tol} in {max_iter} sweeps")
 
 
-def solve(smdp: SMDP, method: str = "pi", *, tol: float = 1e-10) -> Solution:
+def solve(smdp: SMDP | EpochModel, method: str = "pi", *, tol: float = 1e-10) -> Solution:
     """Solve ``Q* = T Q*`` by ``method`` ``"pi"`` (default, exact) or ``"vi"``.
 
+    ``smdp`` is an :class:`SMDP` or an :class:`EpochModel`, whose latent SMDP (the
+    centralized oracle's model, docs/theory.md §1) is solved; anything else is a ``TypeError``.
     ``T`` is a γ̄-contraction in sup norm (Lemma C: ``bellman_contraction`` in
     ``proofs/Contraction.v``), so ``Q*`` is unique and the certified error of the result is
     ``γ̄/(1−γ̄)·‖Tq − q‖∞``.
     """
+    if isinstance(smdp, EpochModel):
+        smdp = smdp.latent
+    elif not isinstance(smdp, SMDP):
+        raise TypeError(f"solve: expected an SMDP or an EpochModel, got {type(smdp).__name__}")
     if method == "pi":
         return policy_iteration(smdp)
     if method == "vi":

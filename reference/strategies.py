@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ __all__ = [
     "epoch_documents",
     "epoch_models",
     "feature_maps",
+    "in_ci",
     "load_profile",
     "perturbations",
     "primitive_models",
@@ -112,7 +114,7 @@ def load_profile(name: str | None = None) -> str:
     """
     register_profiles()
     if name is None:
-        name = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci() else "dev")
+        name = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if in_ci() else "dev")
     if name not in PROFILES:
         raise ValueError(f"HYPOTHESIS_PROFILE: unknown profile {name!r} "
                          f"(expected one of {', '.join(PROFILES)})")
@@ -120,10 +122,14 @@ def load_profile(name: str | None = None) -> str:
     return name
 
 
-def _in_ci() -> bool:
-    from hypothesis._settings import is_in_ci
+def in_ci(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a CI environment is detected, as Hypothesis documents it: the ``CI``
+    environment variable is set (to any value, even empty).
 
-    return bool(is_in_ci())
+    >>> in_ci({"CI": "true"}), in_ci({"CI": ""}), in_ci({"PATH": "/bin"})
+    (True, True, False)
+    """
+    return "CI" in (os.environ if environ is None else environ)
 
 
 # ---------------------------------------------------------------------------------------

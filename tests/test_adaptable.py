@@ -4,9 +4,14 @@ through one float per handoff; outside Theorem 1."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 
 import numpy as np
 import pytest
+from icq.experiments.common.io import to_jsonable
+from icq.experiments.cpu import analysis as cpu_analysis
+from icq.experiments.routing import analysis as routing_analysis
 from icq.reference.adaptable import (
     NOT_COVERED,
     AdaptableAgent,
@@ -110,9 +115,46 @@ def test_same_seed_same_agents():
     np.testing.assert_array_equal(a.returns, b.returns)
 
 
-def test_every_result_says_theorem1_does_not_cover_it():
+def _says_not_covered(text: str) -> bool:
+    """Whether ``text`` states that Theorem 1 does not cover what it describes."""
+    return "Theorem 1 does not cover" in text
+
+
+def _cpu_outputs() -> list[str]:
+    """Everything a user sees from an adaptable run: the result's text and JSON, and what
+    ``icq reproduce cpu`` prints (the Markdown tables, or the summary with ``--json``)."""
+    res = train_adaptable(RegisterMachine(), AdaptableConfig(episodes=3))
+    runs = [{"observations": "register_block", "seed": s, "train_targets": 51,
+             "test_targets": 205, "train_accuracy": 1.0, "test_accuracy": a,
+             "table_entries": 10, "seconds": 0.1} for s, a in enumerate((0.5, 1.0))]
+    summary = cpu_analysis.summarize({"runs": runs})
+    return [str(res), json.dumps(res.to_json()), cpu_analysis.tables({"runs": runs}, summary),
+            json.dumps(to_jsonable(summary))]
+
+
+def test_every_user_facing_output_says_theorem1_does_not_cover_it():
+    outs = _cpu_outputs()
+    assert all(_says_not_covered(o) for o in outs), [o[:80] for o in outs]
+    res = train_adaptable(RegisterMachine(), AdaptableConfig(episodes=2, seed=1))
+    assert res.note == NOT_COVERED == res.to_json()["note"]
+    assert str(res).endswith(NOT_COVERED)
+
+
+def test_the_coverage_check_catches_a_missing_statement():
+    # negative controls: a result stripped of its note, and what `icq reproduce routing`
+    # prints (an experiment the theorem covers) fail the same check
     res = train_adaptable(RegisterMachine(), AdaptableConfig(episodes=1))
-    assert res.note == NOT_COVERED and "does not cover" in res.note
+    stripped = dataclasses.replace(res, note="")
+    assert not _says_not_covered(str(stripped))
+    assert not _says_not_covered(json.dumps(stripped.to_json()))
+    gaps = {"epsilon": 0.0, "delta_tv": 0.0, "ais_gap": 0.0, "ais_gap_exact": 0.0,
+            "source": "icq.bounds.audit"}
+    raw = {"runs": {"path": [{"seed": 0, "nodes": 3, "edges": 2, "states": 12,
+                              "packet_accuracy": 1.0, "decision_accuracy": 1.0,
+                              "oracle_agreement": 1.0, "gaps": gaps, "seconds": 0.1}]}}
+    summary = routing_analysis.summarize(raw)
+    assert not _says_not_covered(routing_analysis.tables(raw, summary))
+    assert not _says_not_covered(json.dumps(to_jsonable(summary)))
 
 
 # ---------------------------------------------------------------------------------------

@@ -328,6 +328,34 @@ def test_llm_summary_reports_recovery():
     assert not s["recovers_best_everywhere"] and "simulated" in s["agents"]
 
 
+def test_llm_paper_icq_column_is_the_best_table1_workflow_by_construction():
+    # the settings' claim: on every profile the paper's IC-Q figure is its best workflow's
+    for prof, row in TABLE1.items():
+        wf = {w: row[w] for w in ("cot", "reflection", "combine_e", "combine_t")}
+        assert llm_analysis.paper_icq_workflow(row) == llm_analysis.best_workflow(wf)[0], prof
+    # negative controls: an IC-Q figure above every workflow, or equal to a non-best one
+    row = TABLE1["mathqa"]
+    assert llm_analysis.paper_icq_workflow({**row, "paper_icq": row["combine_e"] + 0.01}) is None
+    assert llm_analysis.paper_icq_workflow({**row, "paper_icq": row["cot"]}) is None
+
+
+def test_llm_outputs_label_the_paper_column_and_say_what_is_evidence():
+    prof = {"direct": 0.3, "paper_icq": 0.9,
+            "workflows": {w: {"exact": a, "target": a} for w, a in
+                          (("cot", 0.8), ("reflection", 0.7), ("combine_e", 0.9),
+                           ("combine_t", 0.6))},
+            "seeds": [{"workflow": "combine_e", "accuracy": 0.9, "mc_accuracy": 0.89}],
+            "ais_optimum": {"workflow": "combine_e"},
+            "gaps": {"ais_gap": 1.0, "ais_gap_exact": 0.5, "epsilon": 0.1, "delta_tv": 0.2}}
+    raw = {"profiles": {"x": prof}}
+    s = llm_analysis.summarize(raw)
+    assert s["table"]["x"]["paper_icq_is_workflow"] == "combine_e"
+    text = llm_analysis.tables(raw, s)
+    assert llm_analysis.PAPER_ICQ_LABEL in text and "| 0.9 (Combine-E) |" in text
+    assert llm_analysis.EVIDENCE in text and s["evidence"] == llm_analysis.EVIDENCE
+    assert "equal by construction" in llm_analysis.EVIDENCE
+
+
 # --- CPU -----------------------------------------------------------------------------------
 
 
@@ -374,7 +402,7 @@ def test_cpu_summary_means_over_seeds():
     s = cpu_analysis.summarize({"runs": runs})
     assert s["test_accuracy"] == {"register_block": pytest.approx(0.7), "raw": 0.0}
     assert s["seeds_learning_train"] == {"register_block": 2, "raw": 1}
-    assert "outside Theorem 1" in s["regime"]
+    assert "Theorem 1 does not cover" in s["regime"]
 
 
 def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
@@ -394,7 +422,7 @@ def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
 _DOCTESTED = ("common.io", "common.stats", "common.policy", "common.gaps", "synthetic.family",
               "t1.analysis", "t2.analysis", "t2.learner", "routing.env", "routing.analysis",
               "llm.agents", "llm.system", "llm.analysis", "cpu.machine", "cpu.env",
-              "cpu.analysis")
+              "cpu.analysis", "findings")
 
 
 @pytest.mark.parametrize("name", _DOCTESTED)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import numpy as np
+from icq.reference.adaptable import NOT_COVERED
 
 from ..common.io import markdown_table
 
@@ -31,8 +32,8 @@ def summarize(raw: dict) -> dict:
         out["seeds_learning_train"][k] = int((tr == 1.0).sum())
         out["seeds"][k] = len(rows)
     out["paper_test_accuracy"] = PAPER
-    out["regime"] = ("adaptable (local actions and successors learned): outside Theorem 1; "
-                     "learner icq.reference.adaptable.train_adaptable")
+    out["regime"] = ("adaptable (local actions and successors learned), learner "
+                     f"icq.reference.adaptable.train_adaptable. {NOT_COVERED}")
     return out
 
 

@@ -2,7 +2,16 @@
 
 ``TABLE1`` holds the paper's Table 1 (accuracy of a direct answer and of the four predefined
 workflows, and the IC-Q result the paper reports). The simulators are calibrated to the
-workflow columns; ``FREE`` fixes the simulator parameters that Table 1 does not determine:
+workflow columns; ``FREE`` fixes the simulator parameters that Table 1 does not determine.
+
+``paper_icq`` is **the best Table 1 workflow's accuracy, equal by construction**: in the paper
+IC-Q selects among the four predefined workflows, and on every profile its reported accuracy
+is the best workflow column (:func:`icq.experiments.llm.analysis.paper_icq_workflow` names
+it). Since the simulators are calibrated to those columns, "IC-Q matches the paper's IC-Q
+column" says only that IC-Q recovered the best predefined workflow of the simulator; it is no
+independent evidence about the paper's learner or about language models.
+
+The free parameters:
 
 - ``s``: checker sensitivity, P(judged correct | answer correct)
 - ``t``: checker specificity, P(judged incorrect | answer wrong)
