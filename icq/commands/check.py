@@ -5,7 +5,10 @@ correspondence, the AIS gaps and policy loss, Theorem 1 against the learner, tab
 convergence, the τ ≡ 1 and exact-observation reductions, the runtime's interface) is searched
 by Hypothesis on the model itself (random Q pairs, θ pairs, decentralized policies) and on
 ``--examples`` perturbations of it (same structure, jittered probabilities and rewards). The
-search is derandomized: the same file gives the same report.
+search is derandomized: the same file gives the same report. Hypothesis keeps its files
+(a cache of constants; the example database is off) under ``$HYPOTHESIS_STORAGE_DIRECTORY`` if
+set, else the user's cache directory (``$XDG_CACHE_HOME/icq/hypothesis``, default
+``~/.cache/icq/hypothesis``), never the working directory.
 
 For a property that fails, the smallest counterexample found is written as an
 ``icsmdp-epoch/1`` file (``--out DIR``, default the current directory) that ``icq solve`` and
@@ -17,13 +20,14 @@ fails, 2 invalid input. ``--json`` prints
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, format_table
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "hypothesis_home", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,12 +49,30 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def hypothesis_home() -> Path:
+    """Where ``icq check`` lets Hypothesis write: ``$HYPOTHESIS_STORAGE_DIRECTORY`` if set, else
+    ``$XDG_CACHE_HOME/icq/hypothesis`` (``~/.cache/icq/hypothesis`` by default); never the
+    working directory (Hypothesis's own default)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "icq" / "hypothesis"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        import hypothesis  # noqa: F401 - the search engine of every check
+        from hypothesis.configuration import set_hypothesis_home_dir
     except ImportError:
         print("icq check: needs Hypothesis (pip install 'icq-reference[test]')", file=sys.stderr)
         return 1
+    set_hypothesis_home_dir(hypothesis_home())
+    try:
+        return _run(args)
+    finally:
+        set_hypothesis_home_dir(None)  # back to Hypothesis's own resolution
+
+
+def _run(args: argparse.Namespace) -> int:
     from icq.reference.properties import check_model, model_properties
 
     if args.examples < 1:
