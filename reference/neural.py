@@ -43,7 +43,14 @@ along a leading seed axis: one seed is an axis of length 1 (:func:`train_neural`
 run at once (:func:`train_neural_batch`), natively or under ``torch.func.vmap`` of the one-seed
 update (the same numbers; on CPU the native axis is much faster, see ``benchmarks/``).
 Parameters are stored as one flat row per agent (rows zero-padded to a common length; padding
-never moves), so an update touches its own agent's row only.
+never moves), so an update touches its own agent's row only. The native loop for one seed, and
+for minibatches of any number of seeds, updates in place (:func:`_fast_step`): every layer of
+the predecessor's network gets ``−α DᵀH`` added to a view of its row (``addmm_``; rank one for
+one handoff, the sum over the minibatch's handoffs of that agent otherwise), the forward pass
+reads ``W₀h + W_δh`` without forming ``θ₀ + δ``, and no parameter or gradient row is gathered
+or stored per handoff. Many seeds with one handoff per update use the stacked update
+(:func:`_step`, one batched product over seeds); the two agree to rounding. Training runs with
+``NeuralConfig.threads`` torch threads (default 1, see ``benchmarks/README.md``).
 
 Theorem 1 is a statement about the *linearised* learner ``Q = φᵀθ`` with the tangent features
 ``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (docs/theory.md §5, :func:`tangent_features`); the network differs from
@@ -729,38 +736,57 @@ def _views(layers: tuple[_Layer, ...], theta0: torch.Tensor, delta: torch.Tensor
     return _Views(w(theta0), w(delta), w(u), b(theta0), b(delta), b(u), delta, u, m, v)
 
 
+#: rows at which one agent's forward pass forms ``W₀ + W_δ`` once instead of two products
+COMBINE_ROWS = 2
+
+
+def _weights(p: _Views, rows: int) -> tuple[tuple[tuple[torch.Tensor, ...], ...],
+                                             tuple[tuple[torch.Tensor, ...], ...]]:
+    """Per layer the matrices (and bias vectors) whose products with h are summed: ``(W₀, W_δ)``
+    for a few rows (two matrix–vector products read each matrix once, nothing is written), the
+    sum ``(W₀ + W_δ,)`` for ``rows ≥ COMBINE_ROWS`` (one matrix product instead of two)."""
+    if rows >= COMBINE_ROWS:
+        return (tuple((w0 + wd,) for w0, wd in zip(p.w0, p.wd, strict=True)),
+                tuple(() if b0 is None else (b0 + bd,) for b0, bd in zip(p.b0, p.bd, strict=True)))
+    return (tuple(zip(p.w0, p.wd, strict=True)),
+            tuple(() if b0 is None else (b0, bd) for b0, bd in zip(p.b0, p.bd, strict=True)))
+
+
 def _split_forward(p: _Views, x: torch.Tensor, act: str, keep: bool = False):
-    """:func:`_forward` of one agent at ``θ₀ + δ`` for inputs (n, d) → (n, K), as
-    ``W₀h + W_δh`` (two products, so that ``θ₀ + δ`` is never formed)."""
+    """:func:`_forward` of one agent at ``θ₀ + δ`` for inputs (n, d) → (n, K), from the
+    matrices of :func:`_weights`; with ``keep`` also the layer inputs and those matrices (for
+    :func:`_split_backward`)."""
+    Ws, bs = _weights(p, x.shape[0])
     h = x
     hs = []
-    last = len(p.w0) - 1
+    last = len(Ws) - 1
     for li in range(last + 1):
         hs.append(h)
-        z = torch.mm(h, p.w0[li].t())
-        z.addmm_(h, p.wd[li].t())
-        if p.b0[li] is not None:
-            z += p.b0[li]
-            z += p.bd[li]
+        z = torch.mm(h, Ws[li][0].t())
+        for w in Ws[li][1:]:
+            z.addmm_(h, w.t())
+        for b in bs[li]:
+            z += b
         if li < last:
             z = z.relu_() if act == "relu" else z.tanh_()
         h = z
-    return (h, hs) if keep else h
+    return (h, hs, Ws) if keep else h
 
 
-def _split_backward(p: _Views, hs: list[torch.Tensor], out_grad: torch.Tensor, act: str
-                    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def _split_backward(Ws: tuple[tuple[torch.Tensor, ...], ...], hs: list[torch.Tensor],
+                    out_grad: torch.Tensor, act: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Per layer the factors ``(D, H)`` of ``Σ_rows (∂f/∂θ)ᵀ out_grad``: the weight gradient is
     ``DᵀH`` (rank one for one row) and the bias gradient ``Σ D`` (the backprop of
     :func:`_backward`, summed over rows instead of stored per row)."""
-    fac: list[tuple[torch.Tensor, torch.Tensor]] = [None] * len(p.w0)  # type: ignore[list-item]
+    fac: list[tuple[torch.Tensor, torch.Tensor]] = [None] * len(Ws)  # type: ignore[list-item]
     d = out_grad
-    for li in range(len(p.w0) - 1, -1, -1):
+    for li in range(len(Ws) - 1, -1, -1):
         h = hs[li]
         fac[li] = (d, h)
         if li > 0:
-            dn = torch.mm(d, p.w0[li])
-            dn.addmm_(d, p.wd[li])
+            dn = torch.mm(d, Ws[li][0])
+            for w in Ws[li][1:]:
+                dn.addmm_(d, w)
             d = dn * (h > 0) if act == "relu" else dn * (1 - h * h)
     return fac
 
@@ -812,14 +838,19 @@ def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.T
         idx = None if pos is None else torch.as_tensor(pos, device=dev)
         p = views[a]
         slot = _rows(d.slot_1h, idx)
-        out, hs = _split_forward(p, _rows(d.x, idx), st.act, keep=True)
+        out, hs, Ws = _split_forward(p, _rows(d.x, idx), st.act, keep=True)
         q = (out * slot).sum(-1) - _rows(d.f0_sel, idx)
         err = (q - _rows(target, idx)) / B
-        fac = _split_backward(p, hs, slot * err.unsqueeze(-1), st.act)
+        fac = _split_backward(Ws, hs, slot * err.unsqueeze(-1), st.act)
         if st.optimizer == "sgd":
             for li, (D, H) in enumerate(fac):
-                p.wd[li].addmm_(D.t(), H, alpha=-alpha)
-                p.wu[li].addmm_(D.t(), H, alpha=-alpha * t)
+                if D.shape[0] == 1:  # rank one: two in-place products, nothing allocated
+                    p.wd[li].addmm_(D.t(), H, alpha=-alpha)
+                    p.wu[li].addmm_(D.t(), H, alpha=-alpha * t)
+                else:  # the summed gradient once, added to δ and u
+                    G = torch.mm(D.t(), H)
+                    p.wd[li].add_(G, alpha=-alpha)
+                    p.wu[li].add_(G, alpha=-alpha * t)
                 if p.bd[li] is not None:
                     gb = D.sum(0)
                     p.bd[li].add_(gb, alpha=-alpha)

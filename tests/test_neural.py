@@ -449,11 +449,11 @@ def test_hand_written_backward_equals_autograd(activation, bias):
     delta = rows[0] - nets.theta0[a]
     z = torch.zeros_like(delta)
     p = nn._views(nets.layers, nets.theta0[a], delta, z, z, z)
-    out_s, hs_s = nn._split_forward(p, x, activation, keep=True)
+    out_s, hs_s, Ws = nn._split_forward(p, x, activation, keep=True)
     torch.testing.assert_close(out_s, nn._forward(rows[:1].expand(B, -1), x, nets.layers,
                                                   activation))
     G = torch.zeros_like(delta)
-    for L, (D, H) in zip(nets.layers, nn._split_backward(p, hs_s, out_grad, activation),
+    for L, (D, H) in zip(nets.layers, nn._split_backward(Ws, hs_s, out_grad, activation),
                          strict=True):
         G[L.w:L.w + L.out * L.inp] = (D.t() @ H).reshape(-1)
         if L.b >= 0:
