@@ -8,7 +8,10 @@ by Hypothesis on the model itself (random Q pairs, θ pairs, decentralized polic
 search is derandomized: the same file gives the same report. Hypothesis keeps its files
 (a cache of constants; the example database is off) under ``$HYPOTHESIS_STORAGE_DIRECTORY`` if
 set, else the user's cache directory (``$XDG_CACHE_HOME/icq/hypothesis``, default
-``~/.cache/icq/hypothesis``), never the working directory.
+``~/.cache/icq/hypothesis``), never the working directory. The linear algebra runs on
+``--threads`` BLAS/OpenMP threads (default 1, through threadpoolctl): the checks are many
+medium-sized decompositions, which gain little from threads on an idle machine and lose an
+order of magnitude to oversubscription on a busy one (``benchmarks/README.md``).
 
 For a property that fails, the smallest counterexample found is written as an
 ``icsmdp-epoch/1`` file (``--out DIR``, default the current directory) that ``icq solve`` and
@@ -45,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "file of shape (n_obs_pairs, d) with row norms ≤ 1 (as icq audit)")
     p.add_argument("--out", default=".",
                    help="directory for counterexample files (default: current directory)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS/OpenMP threads for the linear algebra (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -65,9 +70,14 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("icq check: needs Hypothesis (pip install 'icq-reference[test]')", file=sys.stderr)
         return 1
+    from threadpoolctl import threadpool_limits
+
+    if args.threads < 1:
+        raise UsageError(f"--threads: {args.threads} must be >= 1")
     set_hypothesis_home_dir(hypothesis_home())
     try:
-        return _run(args)
+        with threadpool_limits(limits=args.threads):
+            return _run(args)
     finally:
         set_hypothesis_home_dir(None)  # back to Hypothesis's own resolution
 
