@@ -298,7 +298,8 @@ def _kappa_general(model: EpochModel, phi: np.ndarray, sup: Support, M: np.ndarr
             return Kappa(math.inf, math.inf, math.inf, True, False, None, None, n_assign,
                          "κ = ∞: a direction u with uᵀΣu = 0 (never updated on the support) "
                          "has φ(ô',b)ᵀu ≠ 0 at a successor observation")
-    g = [psi[r] @ L * math.sqrt(M[o]) for o, r in zip(obs, rows, strict=True)]  # √M φᵀL
+    psi_l = psi @ L  # one product for every pair, then one block per successor observation
+    g = [psi_l[r] * math.sqrt(M[o]) for o, r in zip(obs, rows, strict=True)]  # √M φᵀL
 
     def lam_max(assign: tuple[int, ...]) -> tuple[float, np.ndarray]:
         B = (np.array([g[i][b] for i, b in enumerate(assign)]) if assign

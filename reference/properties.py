@@ -1094,7 +1094,10 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
 
     name = "theorem1_empirical"
     tf = tangent_features(model, width=1, depth=0, bias=False, encoding=encoding)
-    a = audit(model, features=tf.Phi, feature_kind="linear", handoffs=handoffs)
+    shared = per_model(model, "bounds_setting", dict)  # one setting for every encoding
+    a = audit(model, features=tf.Phi, feature_kind="linear", handoffs=handoffs,
+              setting=shared.get("setting"))
+    shared["setting"] = a.setting
     th = a.theorem
     if not th.applicable:
         return Theorem1Check(False, th.reason, handoffs, seeds)
