@@ -44,6 +44,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.optimize as so
 import scipy.sparse as sp
 from icq.reference.model import SMDP, EpochModel
@@ -55,7 +56,7 @@ from .terms import Term, pair_weights
 __all__ = [
     "Approximation", "FixedPoint", "Kappa", "Omega", "Support", "approximation_constant",
     "epsilon_approx", "feature_covariance", "kappa", "next_obs_weights", "omega",
-    "projected_fixed_point", "support", "tabular_features",
+    "projected_fixed_point", "support", "tabular_features", "top_gram_eigenpair",
 ]
 
 #: relative threshold below which an eigenvalue of Σ counts as zero
@@ -216,6 +217,37 @@ def _verdict(lower: float, upper: float) -> bool | None:
     return None
 
 
+def top_gram_eigenpair(B: np.ndarray) -> tuple[float, np.ndarray]:
+    """``λ_max(BᵀB)`` and a unit eigenvector, from the smaller Gram matrix (docs/theory.md §5).
+
+    κ² is a largest eigenvalue ``λ_max(N_b)`` with ``N_b = BᵀB`` (B: one row ``√M φᵀL`` per
+    successor observation, r whitened columns). ``BᵀB`` (r × r) and ``BBᵀ`` (m × m) have the same
+    nonzero eigenvalues, and for ``BBᵀy = λy`` (λ > 0) ``x = Bᵀy/‖Bᵀy‖`` is a unit eigenvector of
+    ``BᵀB``; only the top eigenpair of the smaller one is computed (LAPACK ``syevr`` with an
+    index subset). When ``λ_max = 0`` every unit vector is an eigenvector: ``e_0`` is returned.
+
+    >>> lam, x = top_gram_eigenpair(np.array([[3.0, 0.0, 0.0]]))
+    >>> float(lam), x.tolist()
+    (9.0, [1.0, 0.0, 0.0])
+    """
+    B = np.asarray(B, dtype=float)
+    m, r = B.shape
+    if r == 0:
+        return 0.0, np.zeros(0)
+    small = B @ B.T if m < r else B.T @ B
+    n = small.shape[0]
+    lam, vec = (sla.eigh(small, subset_by_index=[n - 1, n - 1], check_finite=False)
+                if n else (np.zeros(1), np.zeros((0, 1))))
+    top = max(float(lam[-1]), 0.0)
+    x = B.T @ vec[:, -1] if m < r else vec[:, -1]
+    nx = float(np.linalg.norm(x))
+    if top <= 0.0 or nx == 0.0:
+        e = np.zeros(r)
+        e[0] = 1.0
+        return top, e
+    return top, x / nx
+
+
 def kappa(model: EpochModel, phi: np.ndarray, sup: Support, mu: np.ndarray, *,
           tabular: bool = False, max_assignments: int = MAX_ASSIGNMENTS, restarts: int = 8,
           seed: int = 0, behavior: np.ndarray | None = None) -> Kappa:
@@ -270,26 +302,24 @@ def _kappa_general(model: EpochModel, phi: np.ndarray, sup: Support, M: np.ndarr
             return Kappa(math.inf, math.inf, math.inf, True, False, None, None, n_assign,
                          "κ = ∞: a direction u with uᵀΣu = 0 (never updated on the support) "
                          "has φ(ô',b)ᵀu ≠ 0 at a successor observation")
-    g = [psi[r] @ L * math.sqrt(M[o]) for o, r in zip(obs, rows, strict=True)]  # √M φᵀL
+    psi_l = psi @ L  # one product for every pair, then one block per successor observation
+    g = [psi_l[r] * math.sqrt(M[o]) for o, r in zip(obs, rows, strict=True)]  # √M φᵀL
 
     def lam_max(assign: tuple[int, ...]) -> tuple[float, np.ndarray]:
         B = (np.array([g[i][b] for i, b in enumerate(assign)]) if assign
              else np.zeros((0, L.shape[1])))
-        N = B.T @ B
-        ev, evec = np.linalg.eigh(N)
-        return float(ev[-1]) if len(ev) else 0.0, evec[:, -1] if len(ev) else np.zeros(0)
+        return top_gram_eigenpair(B)  # λ_max(N_b) in whitened coordinates, N_b = BᵀB
 
     def ratio(x: np.ndarray) -> tuple[float, tuple[int, ...]]:
         vals = [(gi @ x) ** 2 for gi in g]
         assign = tuple(int(np.argmax(v)) for v in vals)
         return float(sum(float(v.max()) for v in vals) / float(x @ x)), assign
 
-    n_sum = sum((gi.T @ gi for gi in g), np.zeros((L.shape[1], L.shape[1])))
-    ev, evec = np.linalg.eigh(n_sum)
-    upper2 = float(ev[-1]) if len(ev) else 0.0
+    # Σ_b N_b = GᵀG with G every √M φᵀL row stacked
+    upper2, top_x = top_gram_eigenpair(np.vstack(g) if g else np.zeros((0, L.shape[1])))
     # local search for a lower bound (monotone: ratio(x_k) ≤ λ_max(N_b(x_k)) ≤ ratio(x_{k+1}))
     rng = np.random.default_rng(seed)
-    starts = [evec[:, -1]] + [rng.standard_normal(L.shape[1]) for _ in range(restarts)]
+    starts = [top_x] + [rng.standard_normal(L.shape[1]) for _ in range(restarts)]
     best, best_x = 0.0, None
     for x in starts:
         if not np.any(x):

@@ -43,7 +43,14 @@ along a leading seed axis: one seed is an axis of length 1 (:func:`train_neural`
 run at once (:func:`train_neural_batch`), natively or under ``torch.func.vmap`` of the one-seed
 update (the same numbers; on CPU the native axis is much faster, see ``benchmarks/``).
 Parameters are stored as one flat row per agent (rows zero-padded to a common length; padding
-never moves), so an update touches its own agent's row only.
+never moves), so an update touches its own agent's row only. The native loop for one seed, and
+for minibatches of any number of seeds, updates in place (:func:`_fast_step`): every layer of
+the predecessor's network gets ``−α DᵀH`` added to a view of its row (``addmm_``; rank one for
+one handoff, the sum over the minibatch's handoffs of that agent otherwise), the forward pass
+reads ``W₀h + W_δh`` without forming ``θ₀ + δ``, and no parameter or gradient row is gathered
+or stored per handoff. Many seeds with one handoff per update use the stacked update
+(:func:`_step`, one batched product over seeds); the two agree to rounding. Training runs with
+``NeuralConfig.threads`` torch threads (default 1, see ``benchmarks/README.md``).
 
 Theorem 1 is a statement about the *linearised* learner ``Q = φᵀθ`` with the tangent features
 ``φ(ô,j) = ∇_θ f(ô,j; θ₀)`` (docs/theory.md §5, :func:`tangent_features`); the network differs from
@@ -69,6 +76,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -121,6 +129,7 @@ __all__ = [
     "smdp_target",
     "successor_value",
     "tangent_features",
+    "torch_threads",
     "train_neural",
     "train_neural_batch",
 ]
@@ -173,6 +182,11 @@ class NeuralConfig:
     batch : handoffs per update (1 = the paper's algorithm)
     average : report the averaged iterate θ̄_T (docs/theory.md §6) rather than the last one
     dtype, device : torch dtype name and device (``"cpu"``, ``"cuda"``, ``"cuda:1"``)
+    threads : torch's intra-op threads while training (``torch.set_num_threads``, restored
+        afterwards); default 1, one thread per seed process, so that processes running seeds in
+        parallel (:func:`icq.reference.parallel.map_tasks`) do not oversubscribe the cores;
+        ``None`` leaves torch's setting alone. Not part of the configuration a checkpoint
+        records (the numbers may differ in the last bits between thread counts)
     """
 
     handoffs: int = 100_000
@@ -196,6 +210,7 @@ class NeuralConfig:
     adam_eps: float = 1e-8
     dtype: str = "float64"
     device: str = "cpu"
+    threads: int | None = 1
 
     def __post_init__(self) -> None:  # noqa: C901 - one check per field
         def bad(msg: str) -> None:
@@ -245,6 +260,8 @@ class NeuralConfig:
             bad(f"adam_betas {self.adam_betas} must lie in [0, 1) and adam_eps > 0")
         if self.dtype not in DTYPES:
             bad(f"dtype: {self.dtype!r} is not one of {tuple(DTYPES)}")
+        if self.threads is not None and self.threads < 1:
+            bad(f"threads: {self.threads} must be >= 1 (or None: torch's own setting)")
         resolve_device(self.device)
 
     @property
@@ -691,6 +708,188 @@ def _average(delta: torch.Tensor, u: torch.Tensor, steps: int) -> torch.Tensor:
     return delta if steps == 0 else delta - u / steps
 
 
+# ---------------------------------------------------------------------------------------
+# The in-place update (the native loop): rank-one (B = 1) or summed (B > 1) changes to each
+# agent's own parameters, written into views of the state; no parameter row is gathered, no
+# gradient row is stored per handoff
+# ---------------------------------------------------------------------------------------
+
+
+class _Views(NamedTuple):
+    """One agent's parameters of one seed as per-layer views (no copies) of its flat rows."""
+
+    w0: tuple[torch.Tensor, ...]  # W at θ₀, (out, inp) per layer
+    wd: tuple[torch.Tensor, ...]  # W in δ = θ − θ₀
+    wu: tuple[torch.Tensor, ...]  # W in u
+    b0: tuple[torch.Tensor | None, ...]
+    bd: tuple[torch.Tensor | None, ...]
+    bu: tuple[torch.Tensor | None, ...]
+    delta: torch.Tensor  # (P,) the agent's row of δ
+    u: torch.Tensor
+    m: torch.Tensor
+    v: torch.Tensor
+
+
+def _views(layers: tuple[_Layer, ...], theta0: torch.Tensor, delta: torch.Tensor,
+           u: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> _Views:
+    """:class:`_Views` of the flat rows (P,) ``theta0``, ``delta``, ``u``, ``m``, ``v``."""
+    def w(row: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return tuple(row[L.w:L.w + L.out * L.inp].view(L.out, L.inp) for L in layers)
+
+    def b(row: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        return tuple(row[L.b:L.b + L.out] if L.b >= 0 else None for L in layers)
+
+    return _Views(w(theta0), w(delta), w(u), b(theta0), b(delta), b(u), delta, u, m, v)
+
+
+#: rows at which one agent's forward pass forms ``W₀ + W_δ`` once instead of two products
+COMBINE_ROWS = 2
+
+
+def _weights(p: _Views, rows: int) -> tuple[tuple[tuple[torch.Tensor, ...], ...],
+                                             tuple[tuple[torch.Tensor, ...], ...]]:
+    """Per layer the matrices (and bias vectors) whose products with h are summed: ``(W₀, W_δ)``
+    for a few rows (two matrix–vector products read each matrix once, nothing is written), the
+    sum ``(W₀ + W_δ,)`` for ``rows ≥ COMBINE_ROWS`` (one matrix product instead of two)."""
+    if rows >= COMBINE_ROWS:
+        return (tuple((w0 + wd,) for w0, wd in zip(p.w0, p.wd, strict=True)),
+                tuple(() if b0 is None else (b0 + bd,) for b0, bd in zip(p.b0, p.bd, strict=True)))
+    return (tuple(zip(p.w0, p.wd, strict=True)),
+            tuple(() if b0 is None else (b0, bd) for b0, bd in zip(p.b0, p.bd, strict=True)))
+
+
+def _split_forward(p: _Views, x: torch.Tensor, act: str, keep: bool = False):
+    """:func:`_forward` of one agent at ``θ₀ + δ`` for inputs (n, d) → (n, K), from the
+    matrices of :func:`_weights`; with ``keep`` also the layer inputs and those matrices (for
+    :func:`_split_backward`)."""
+    Ws, bs = _weights(p, x.shape[0])
+    h = x
+    hs = []
+    last = len(Ws) - 1
+    for li in range(last + 1):
+        hs.append(h)
+        z = torch.mm(h, Ws[li][0].t())
+        for w in Ws[li][1:]:
+            z.addmm_(h, w.t())
+        for b in bs[li]:
+            z += b
+        if li < last:
+            z = z.relu_() if act == "relu" else z.tanh_()
+        h = z
+    return (h, hs, Ws) if keep else h
+
+
+def _split_backward(Ws: tuple[tuple[torch.Tensor, ...], ...], hs: list[torch.Tensor],
+                    out_grad: torch.Tensor, act: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per layer the factors ``(D, H)`` of ``Σ_rows (∂f/∂θ)ᵀ out_grad``: the weight gradient is
+    ``DᵀH`` (rank one for one row) and the bias gradient ``Σ D`` (the backprop of
+    :func:`_backward`, summed over rows instead of stored per row)."""
+    fac: list[tuple[torch.Tensor, torch.Tensor]] = [None] * len(Ws)  # type: ignore[list-item]
+    d = out_grad
+    for li in range(len(Ws) - 1, -1, -1):
+        h = hs[li]
+        fac[li] = (d, h)
+        if li > 0:
+            dn = torch.mm(d, Ws[li][0])
+            for w in Ws[li][1:]:
+                dn.addmm_(d, w)
+            d = dn * (h > 0) if act == "relu" else dn * (1 - h * h)
+    return fac
+
+
+def _groups(agents: list[int]) -> list[tuple[int, list[int] | None]]:
+    """The handoffs of each agent: ``(agent, positions)``, positions None for all of them."""
+    if len(set(agents)) == 1:
+        return [(agents[0], None)]
+    out: dict[int, list[int]] = {}
+    for i, a in enumerate(agents):
+        out.setdefault(a, []).append(i)
+    return list(out.items())
+
+
+def _rows(x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
+    return x if idx is None else x.index_select(0, idx)
+
+
+def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.Tensor,
+               k: list[float], d: _Data, ags: list[int], nags: list[int], alpha: float,
+               t: float) -> None:
+    """One IC-Q update of one seed from B handoffs, in place (the same update as
+    :func:`_step`, to rounding).
+
+    ``views`` per agent (:func:`_views`) of the seed's rows of ``delta`` (N, P) and ``u``;
+    ``k`` the per-agent Adam step counts (updated); ``d`` the seed's data (:class:`_Data`
+    fields without the seed axis); ``ags``/``nags`` the predecessor and successor agent of each
+    handoff; ``alpha`` the step in parameter units and ``t`` the update's index. SGD adds
+    ``−α DᵀH`` to each layer of the predecessor's parameters (and ``−αt DᵀH`` to u) with
+    ``addmm_``; Adam forms one summed gradient row per updated agent.
+    """
+    B = len(ags)
+    dev = delta.device
+    # the successors: one float per handoff, from parameters before the update
+    v_next = None
+    for a, pos in _groups(nags):
+        idx = None if pos is None else torch.as_tensor(pos, device=dev)
+        q_next = _split_forward(views[a], _rows(d.xn, idx), st.act) - _rows(d.f0n, idx)
+        val = successor_value(q_next, _rows(d.maskn, idx))
+        if idx is None:
+            v_next = val
+        else:
+            if v_next is None:
+                v_next = torch.empty(B, dtype=val.dtype, device=dev)
+            v_next.index_copy_(0, idx, val)
+    target = smdp_target(d.reward, d.discount, v_next, d.cont)
+    b1, b2 = st.betas
+    for a, pos in _groups(ags):
+        idx = None if pos is None else torch.as_tensor(pos, device=dev)
+        p = views[a]
+        slot = _rows(d.slot_1h, idx)
+        out, hs, Ws = _split_forward(p, _rows(d.x, idx), st.act, keep=True)
+        q = (out * slot).sum(-1) - _rows(d.f0_sel, idx)
+        err = (q - _rows(target, idx)) / B
+        fac = _split_backward(Ws, hs, slot * err.unsqueeze(-1), st.act)
+        if st.optimizer == "sgd":
+            for li, (D, H) in enumerate(fac):
+                if D.shape[0] == 1:  # rank one: two in-place products, nothing allocated
+                    p.wd[li].addmm_(D.t(), H, alpha=-alpha)
+                    p.wu[li].addmm_(D.t(), H, alpha=-alpha * t)
+                else:  # the summed gradient once, added to δ and u
+                    G = torch.mm(D.t(), H)
+                    p.wd[li].add_(G, alpha=-alpha)
+                    p.wu[li].add_(G, alpha=-alpha * t)
+                if p.bd[li] is not None:
+                    gb = D.sum(0)
+                    p.bd[li].add_(gb, alpha=-alpha)
+                    p.bu[li].add_(gb, alpha=-alpha * t)
+        else:
+            g = torch.zeros_like(p.delta)
+            for li, (D, H) in enumerate(fac):
+                L = st.layers[li]
+                torch.mm(D.t(), H, out=g[L.w:L.w + L.out * L.inp].view(L.out, L.inp))
+                if L.b >= 0:
+                    torch.sum(D, 0, out=g[L.b:L.b + L.out])
+            k[a] += 1.0
+            p.m.mul_(b1).add_(g, alpha=1 - b1)
+            p.v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            upd = (p.m / (1 - b1 ** k[a])) / (torch.sqrt(p.v / (1 - b2 ** k[a])) + st.eps)
+            p.delta.add_(upd, alpha=-alpha)
+            p.u.add_(upd, alpha=-alpha * t)
+        if st.radius is not None and st.projection == "agent":  # an agent projects when it updates
+            _shrink(p.delta, p.u, st.radius / math.sqrt(st.n_agents), t)
+    if st.radius is not None and st.projection == "joint":
+        _shrink(delta, u, st.radius, t)
+
+
+def _shrink(delta: torch.Tensor, u: torch.Tensor, r: float, t: float) -> None:
+    """Project ``delta`` onto the ball of radius ``r`` in place, and add ``t`` times the change
+    to ``u`` (Π of A3; nothing changes inside the ball)."""
+    nrm = float(torch.linalg.vector_norm(delta))
+    if nrm > r:
+        c = r / nrm
+        u.add_(delta, alpha=t * (c - 1.0))
+        delta.mul_(c)
+
+
 def _base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
     """α_t for t = t0..t0+n−1 before the unit conversion (docs/theory.md §6 for ``"theory"``)."""
     t = np.arange(t0, t0 + n, dtype=float)
@@ -930,6 +1129,7 @@ def _static(nets: AgentNetworks, config: NeuralConfig, *, inplace: bool = False,
 def _config_json(config: NeuralConfig, nets: AgentNetworks, seeds: tuple[int, ...]) -> str:
     d = asdict(config)
     d.pop("handoffs")
+    d.pop("threads")
     d["seed"] = list(seeds)
     d["adam_betas"] = list(d["adam_betas"])
     d["encoding"] = [nets.encoding_name, nets.encoding_digest]
@@ -972,10 +1172,54 @@ def _load(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> _T
                        visits=z["visits"].copy(), streams=streams, seconds=float(z["seconds"]))
 
 
+def _fast_chunk(static: _Static, theta0: torch.Tensor, st: _TrainState, data: _Data) -> None:
+    """Run a chunk of updates with :func:`_fast_step`, seed after seed within each update."""
+    S, N = theta0.shape[:2]
+    views = [[_views(static.layers, theta0[s, a], st.delta[s, a], st.u[s, a], st.m[s, a],
+                     st.v[s, a]) for a in range(N)] for s in range(S)]
+    ags, nags = data.ag.tolist(), data.nag.tolist()
+    alphas = data.alpha.reshape(len(ags), S).tolist()
+    ts = data.t[:, 0].reshape(-1).tolist()
+    k = st.k.tolist()
+    per_seed = [[x[:, s].unbind(0) for x in data] for s in range(S)]
+    for i in range(len(ags)):
+        for s in range(S):
+            d = _Data(*(f[i] for f in per_seed[s]))
+            _fast_step(static, views[s], st.delta[s], st.u[s], k[s], d, ags[i][s], nags[i][s],
+                       alphas[i][s], ts[i])
+    st.k.copy_(torch.as_tensor(k, dtype=st.k.dtype))
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run with ``torch.set_num_threads(n)`` and restore the previous count (None: no change).
+
+    The learner's default is one thread (:attr:`NeuralConfig.threads`): on a machine whose
+    cores run other seeds, torch's default of one thread per core oversubscribes them (see
+    ``benchmarks/README.md``)."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
 def _run(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
          encoding: Encoding | None, checkpoint: str | Path | None, resume: bool, chunk: int,
          progress: bool, engine: str):
     """The shared training loop; returns (networks per seed, final state, feature scales)."""
+    with torch_threads(config.threads):
+        return _run_loop(model, config, seeds, encoding, checkpoint, resume, chunk, progress,
+                         engine)
+
+
+def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
+              encoding: Encoding | None, checkpoint: str | Path | None, resume: bool,
+              chunk: int, progress: bool, engine: str):
     if engine not in ("native", "vmap"):
         raise ValueError(f"engine: {engine!r} is not 'native' or 'vmap'")
     if chunk < 1:
@@ -1001,6 +1245,9 @@ def _run(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
                                   "least that)")
     else:
         st = _TrainState.fresh(theta0, [_Stream.start(arr, s) for s in seeds], model.n_obs_pairs)
+    # the in-place update for one seed, or for minibatches (B > 1) of any number of seeds;
+    # many seeds with one handoff per update share the stacked update (one batched product)
+    fast = engine == "native" and (len(seeds) == 1 or config.batch > 1)
     if engine == "native":
         static = _static(nets[0], config, inplace=True)
         step = lambda *a: _step(static, *a)  # noqa: E731
@@ -1030,11 +1277,14 @@ def _run(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
             st.visits[i] += np.bincount(s["pair"], minlength=model.n_obs_pairs)
         data = _chunk_data(nets[0], f0, samples, config.batch,
                            _base_steps(config, st.t, n_steps), unit, st.t)
-        state = (st.delta, st.u, st.m, st.v, st.k)
         with torch.no_grad():
-            for i in range(n_steps):
-                state = step(theta0, *state, _Data(*(x[i] for x in data)))
-        st.delta, st.u, st.m, st.v, st.k = state
+            if fast:
+                _fast_chunk(static, theta0, st, data)
+            else:
+                state = (st.delta, st.u, st.m, st.v, st.k)
+                for i in range(n_steps):
+                    state = step(theta0, *state, _Data(*(x[i] for x in data)))
+                st.delta, st.u, st.m, st.v, st.k = state
         st.t += n_steps
         st.seconds += time.perf_counter() - t_start
         if ckpt is not None:

@@ -45,5 +45,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    help="report the last iterate θ_T instead of the average θ̄_T")
     g.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     g.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    g.add_argument("--threads", type=int, default=1,
+                   help="torch threads while training (default 1: one per seed process, so "
+                        "that parallel seeds do not oversubscribe the cores; 0 = torch's own "
+                        "setting)")
     g.add_argument("--checkpoint-every", type=int, default=10_000,
                    help="handoffs between checkpoints (neural learner)")

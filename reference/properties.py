@@ -41,7 +41,9 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -827,6 +829,14 @@ class A6Parts:
             top = np.maximum.reduceat(f**2, m.obs_ptr[:-1]) if len(f) else f
             return float(self.M @ top), float(u @ self.sigma @ u)
 
+    def basis_ratios(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`ratio` at every coordinate direction ``e_k`` at once: (d,) numerators and
+        denominators (``φ e_k`` is column k of Φ, ``e_kᵀΣe_k = Σ_kk``)."""
+        m = self.model
+        top = (np.maximum.reduceat(self.phi**2, m.obs_ptr[:-1], axis=0) if len(self.phi)
+               else np.zeros((0, self.phi.shape[1])))
+        return self.M @ top, np.diag(self.sigma).copy()
+
     def expected_update(self, theta: np.ndarray) -> np.ndarray:
         """``ḡ(θ) = E_{μ⊗π_b}[φ(ô,j)(R + γ^τ max_b φ(ô',b)ᵀθ − φ(ô,j)ᵀθ)]`` (0 continuation at an
         end), computed on latent pairs."""
@@ -850,6 +860,29 @@ class A6Parts:
     def norm(self, f: np.ndarray) -> float:
         """``‖f‖_μ = (Σ w f²)^{1/2}`` over observation pairs."""
         return float(np.sqrt(self.w @ (f * f)))
+
+
+_MEMO: dict[int, tuple[weakref.ref, dict[Any, Any]]] = {}
+
+
+def per_model(model: EpochModel, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per model object and ``key``: what one property (or one draw) computed
+    for a model is reused by the others on the same model (:func:`check_model` checks the model
+    itself with every property and many draws). Entries live as long as the model object."""
+    entry = _MEMO.get(id(model))
+    if entry is None or entry[0]() is not model:
+        entry = (weakref.ref(model), {})
+        _MEMO[id(model)] = entry
+        weakref.finalize(model, _MEMO.pop, id(model), None)
+    cache = entry[1]
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def _digest(a: np.ndarray) -> str:
+    a = np.ascontiguousarray(a, dtype=float)
+    return hashlib.sha256(a.tobytes() + repr(a.shape).encode()).hexdigest()
 
 
 def a6_parts(model: EpochModel, phi: np.ndarray) -> A6Parts:
@@ -939,22 +972,27 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
     from icq.bounds.features import support
 
     name = "a6_contraction"
-    p = a6_parts(model, phi)
+    digest = _digest(phi)
+    p = per_model(model, ("a6_parts", digest), lambda: a6_parts(model, phi))
     u = np.asarray(theta1, float) - np.asarray(theta2, float)
     num, den = p.ratio(u)
     ratio = num / den if den > 0 else (math.inf if num > 0 else 0.0)
     verdict: bool | None = True
     if kappa is None:
-        sup = support(model, p.mu)
-        K = kappa_fn(model, p.phi, sup, p.mu)
-        O = omega_fn(p.phi, sup)  # noqa: N806
+        def terms() -> tuple[Any, Any]:
+            sup = support(model, p.mu)
+            return kappa_fn(model, p.phi, sup, p.mu), omega_fn(p.phi, sup)
+
+        K, O = per_model(model, ("a6_kappa_omega", digest), terms)  # noqa: N806
         verdict, kap, om = K.a6_holds, K.upper, O.value
         slack_r = 1e-9 * (1.0 + K.upper**2 if math.isfinite(K.upper) else 1.0)
-        dirs = [("u = θ₁ − θ₂", u)] + ([(f"e_{k}", e) for k, e in
-                                       enumerate(np.eye(p.phi.shape[1]))] if basis else [])
-        for which, du in dirs:
-            num, den = p.ratio(du)
-            r = num / den if den > 0 else (math.inf if num > 0 else 0.0)
+        nums, dens = [num], [den]
+        if basis:
+            bn, bd = per_model(model, ("a6_basis", digest), p.basis_ratios)
+            nums, dens = [num, *bn], [den, *bd]
+        for k, (num_k, den_k) in enumerate(zip(nums, dens, strict=True)):
+            which = "u = θ₁ − θ₂" if k == 0 else f"e_{k - 1}"
+            r = num_k / den_k if den_k > 0 else (math.inf if num_k > 0 else 0.0)
             if r > K.upper**2 + slack_r:
                 raise _fail(name, f"direction {which} has ratio {r:.12g} > κ_upper² = "
                             f"{K.upper**2:.12g}: the audit's κ upper bound is not sound")
@@ -1057,7 +1095,10 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
 
     name = "theorem1_empirical"
     tf = tangent_features(model, width=1, depth=0, bias=False, encoding=encoding)
-    a = audit(model, features=tf.Phi, feature_kind="linear", handoffs=handoffs)
+    shared = per_model(model, "bounds_setting", dict)  # one setting for every encoding
+    a = audit(model, features=tf.Phi, feature_kind="linear", handoffs=handoffs,
+              setting=shared.get("setting"))
+    shared["setting"] = a.setting
     th = a.theorem
     if not th.applicable:
         return Theorem1Check(False, th.reason, handoffs, seeds)

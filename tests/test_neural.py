@@ -334,6 +334,7 @@ def test_neural_feature_terms_feed_the_audit():
     ({"depth": -1}, "depth"),
     ({"activation": "gelu"}, "activation"),
     ({"device": "tpu"}, "device"),
+    ({"threads": 0}, "threads"),
 ])
 def test_invalid_config(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -377,3 +378,102 @@ def test_cli_train_neural_json_and_resume(capsys, tmp_path):
     assert resumed["q"] == full["q"]
     assert main(["train", f, "--learner", "neural", "--handoffs", "10", "--batch", "3"]) == 2
     assert "multiple of batch" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------
+# The in-place update against the stacked one, the hand-written backward against autograd,
+# the thread policy
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer, batch, projection, activation", [
+    ("sgd", 1, "agent", "relu"), ("sgd", 1, "joint", "tanh"), ("sgd", 4, None, "relu"),
+    ("sgd", 4, "joint", "relu"), ("adam", 1, "agent", "tanh"), ("adam", 3, "joint", "relu"),
+])
+def test_in_place_update_equals_the_stacked_update(optimizer, batch, projection, activation):
+    """The in-place update (rank-one for B = 1, summed gradients for B > 1) is the stacked
+    update :func:`_step` (gathered rows, one gradient row per handoff) to rounding."""
+    steps, radius = 40, 0.05
+    cfg = nn.NeuralConfig(handoffs=steps * batch, width=8, depth=2, activation=activation,
+                          optimizer=optimizer, batch=batch, radius=radius if projection else None,
+                          projection=projection or "agent", lr=2.0, schedule="constant")
+    nets = nn.build_networks(ARE, width=8, depth=2, seed=6, activation=activation)
+    s = nn.sample_handoffs(ARE, steps * batch, seed=6)
+    data = nn._chunk_data(nets, nets.f0.unsqueeze(0), [s], batch,
+                          nn._base_steps(cfg, 0, steps), torch.full((1,), 0.5, dtype=nets.dtype),
+                          0)
+    th0 = nets.theta0.unsqueeze(0)
+    state = _state(nets, torch.zeros_like(th0))[1:]
+    for i in range(steps):
+        state = nn._step(nn._static(nets, cfg), th0, *state, nn._Data(*(x[i] for x in data)))
+    fast = nn._TrainState.fresh(th0, [], ARE.n_obs_pairs)
+    nn._fast_chunk(nn._static(nets, cfg, inplace=True), th0, fast, data)
+    for name, ref in zip(nn._STATE_TENSORS, state, strict=True):
+        np.testing.assert_allclose(getattr(fast, name).numpy(), ref.numpy(), rtol=1e-9,
+                                   atol=1e-13, err_msg=name)
+    assert fast.delta.abs().max() > 0
+    if projection is not None:  # control: the projection binds, so it is compared too
+        norms = (torch.linalg.vector_norm(fast.delta[0], dim=1) if projection == "agent"
+                 else torch.linalg.vector_norm(fast.delta)).max()
+        bound = radius / np.sqrt(nets.n_agents) if projection == "agent" else radius
+        assert float(norms) == pytest.approx(bound, rel=1e-12)
+
+
+def _autograd_rows(nets, rows, x, out_grad):
+    rows = rows.clone().requires_grad_(True)
+    out = nn._forward(rows, x, nets.layers, nets.activation)
+    (out * out_grad).sum().backward()
+    return rows.grad
+
+
+@pytest.mark.parametrize("activation, bias", [("relu", True), ("tanh", True), ("relu", False)])
+def test_hand_written_backward_equals_autograd(activation, bias):
+    """The manual backprop (per row, and summed over rows in factor form) is torch autograd's
+    gradient of ``Σ out_grad · f(θ)``; control: a wrong activation derivative differs."""
+    nets = nn.build_networks(ARE, width=7, depth=3, seed=1, activation=activation, bias=bias)
+    g = torch.Generator().manual_seed(0)
+    B, P = 5, nets.n_params_padded
+    a = 1
+    rows = (nets.theta0[a] + 0.1 * torch.randn(B, P, generator=g, dtype=nets.dtype)
+            * nets.real[a])
+    x = torch.randn(B, nets.X.shape[1], generator=g, dtype=nets.dtype)
+    out_grad = torch.randn(B, nets.obs_mask.shape[1], generator=g, dtype=nets.dtype)
+    ref = _autograd_rows(nets, rows, x, out_grad)
+    out, hs = nn._forward(rows, x, nets.layers, activation, keep=True)
+    mine = nn._backward(rows, hs, out_grad, nets.layers, activation)
+    torch.testing.assert_close(mine, ref, rtol=1e-12, atol=1e-13)
+    wrong = nn._backward(rows, hs, out_grad, nets.layers, "tanh" if activation == "relu"
+                         else "relu")
+    assert not torch.allclose(wrong, ref, rtol=1e-6, atol=1e-8)
+    # the summed form at θ₀ + δ for one agent's row, every handoff sharing the parameters
+    delta = rows[0] - nets.theta0[a]
+    z = torch.zeros_like(delta)
+    p = nn._views(nets.layers, nets.theta0[a], delta, z, z, z)
+    out_s, hs_s, Ws = nn._split_forward(p, x, activation, keep=True)
+    torch.testing.assert_close(out_s, nn._forward(rows[:1].expand(B, -1), x, nets.layers,
+                                                  activation))
+    G = torch.zeros_like(delta)
+    for L, (D, H) in zip(nets.layers, nn._split_backward(Ws, hs_s, out_grad, activation),
+                         strict=True):
+        G[L.w:L.w + L.out * L.inp] = (D.t() @ H).reshape(-1)
+        if L.b >= 0:
+            G[L.b:L.b + L.out] = D.sum(0)
+    torch.testing.assert_close(G, _autograd_rows(nets, rows[:1].expand(B, -1).contiguous(), x,
+                                                 out_grad).sum(0), rtol=1e-12, atol=1e-13)
+
+
+def test_training_runs_with_one_torch_thread_by_default(monkeypatch):
+    seen = []
+    orig = nn._run_loop
+
+    def record(*a, **kw):
+        seen.append(torch.get_num_threads())
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(nn, "_run_loop", record)
+    before = torch.get_num_threads()
+    cfg = nn.NeuralConfig(handoffs=4, width=4, depth=1)
+    nn.train_neural(RING, cfg)
+    nn.train_neural(RING, replace(cfg, threads=2))
+    nn.train_neural(RING, replace(cfg, threads=None))
+    assert seen == [1, 2, before] and torch.get_num_threads() == before

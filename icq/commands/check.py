@@ -5,7 +5,13 @@ correspondence, the AIS gaps and policy loss, Theorem 1 against the learner, tab
 convergence, the τ ≡ 1 and exact-observation reductions, the runtime's interface) is searched
 by Hypothesis on the model itself (random Q pairs, θ pairs, decentralized policies) and on
 ``--examples`` perturbations of it (same structure, jittered probabilities and rewards). The
-search is derandomized: the same file gives the same report.
+search is derandomized: the same file gives the same report. Hypothesis keeps its files
+(a cache of constants; the example database is off) under ``$HYPOTHESIS_STORAGE_DIRECTORY`` if
+set, else the user's cache directory (``$XDG_CACHE_HOME/icq/hypothesis``, default
+``~/.cache/icq/hypothesis``), never the working directory. The linear algebra runs on
+``--threads`` BLAS/OpenMP threads (default 1, through threadpoolctl): the checks are many
+medium-sized decompositions, which gain little from threads on an idle machine and lose an
+order of magnitude to oversubscription on a busy one (``benchmarks/README.md``).
 
 For a property that fails, the smallest counterexample found is written as an
 ``icsmdp-epoch/1`` file (``--out DIR``, default the current directory) that ``icq solve`` and
@@ -17,13 +23,14 @@ fails, 2 invalid input. ``--json`` prints
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, format_table
 from icq.reference.model import load
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "hypothesis_home", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,16 +49,41 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "file of shape (n_obs_pairs, d) with row norms ≤ 1 (as icq audit)")
     p.add_argument("--out", default=".",
                    help="directory for counterexample files (default: current directory)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS/OpenMP threads for the linear algebra (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
+def hypothesis_home() -> Path:
+    """Where ``icq check`` lets Hypothesis write: ``$HYPOTHESIS_STORAGE_DIRECTORY`` if set, else
+    ``$XDG_CACHE_HOME/icq/hypothesis`` (``~/.cache/icq/hypothesis`` by default); never the
+    working directory (Hypothesis's own default)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return Path(os.environ["HYPOTHESIS_STORAGE_DIRECTORY"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "icq" / "hypothesis"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        import hypothesis  # noqa: F401 - the search engine of every check
+        from hypothesis.configuration import set_hypothesis_home_dir
     except ImportError:
         print("icq check: needs Hypothesis (pip install 'icq-reference[test]')", file=sys.stderr)
         return 1
+    from threadpoolctl import threadpool_limits
+
+    if args.threads < 1:
+        raise UsageError(f"--threads: {args.threads} must be >= 1")
+    set_hypothesis_home_dir(hypothesis_home())
+    try:
+        with threadpool_limits(limits=args.threads):
+            return _run(args)
+    finally:
+        set_hypothesis_home_dir(None)  # back to Hypothesis's own resolution
+
+
+def _run(args: argparse.Namespace) -> int:
     from icq.reference.properties import check_model, model_properties
 
     if args.examples < 1:

@@ -148,7 +148,8 @@ def _neural_config(args: argparse.Namespace):
         activation=args.activation, bias=not args.no_bias, optimizer=args.optimizer,
         schedule=args.schedule, lr=args.lr, lr_decay=args.lr_decay, kappa=args.kappa,
         omega=args.feature_omega, radius=args.radius, projection=args.projection,
-        batch=args.batch, average=not args.no_average, dtype=args.dtype, device=args.device)
+        batch=args.batch, average=not args.no_average, dtype=args.dtype, device=args.device,
+        threads=args.threads or None)
 
 
 def _run_neural(m, args: argparse.Namespace) -> int:

@@ -1,0 +1,78 @@
+"""``icq check`` at scale: κ's top eigenvalue from the smaller Gram matrix, what a property
+computed for a model reused by the next draw, and Hypothesis's files kept out of the working
+directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import icq.bounds.features as features
+import icq.reference.properties as props
+import numpy as np
+import pytest
+from icq.reference.generate import random_model
+from icq.reference.model import example_path
+
+
+@pytest.mark.parametrize("m, r, rank", [(3, 40, 3), (40, 3, 3), (30, 50, 7), (50, 30, 30),
+                                        (1, 5, 1), (6, 6, 0), (0, 4, 0)])
+def test_top_gram_eigenpair_is_the_full_eigh_of_btb(m, r, rank):
+    """λ_max(BᵀB) and its eigenvector, whichever Gram matrix is used, equal the full
+    ``eigh`` of BᵀB (docs/theory.md §5: κ² is such a top eigenvalue)."""
+    rng = np.random.default_rng(m * 100 + r)
+    B = rng.standard_normal((m, rank)) @ rng.standard_normal((rank, r)) if rank else np.zeros(
+        (m, r))
+    lam, x = features.top_gram_eigenpair(B)
+    ev, vec = np.linalg.eigh(B.T @ B)
+    assert lam == pytest.approx(max(float(ev[-1]), 0.0), rel=1e-10, abs=1e-12)
+    assert np.linalg.norm(x) == pytest.approx(1.0)
+    # x is a top eigenvector: its Rayleigh quotient attains λ_max and BᵀBx = λx
+    np.testing.assert_allclose(B.T @ (B @ x), lam * x, atol=1e-9 * (1 + lam))
+    if rank and ev[-1] - ev[-2] > 1e-6 * ev[-1]:  # a simple top eigenvalue: the same line
+        assert abs(float(x @ vec[:, -1])) == pytest.approx(1.0, abs=1e-8)
+
+
+def test_a6_property_computes_kappa_once_per_model(monkeypatch):
+    """Every draw on the same model reuses κ and ω; a new model object recomputes them."""
+    calls = []
+    orig = features.kappa
+    monkeypatch.setattr(features, "kappa", lambda *a, **k: calls.append(1) or orig(*a, **k))
+    m = random_model(12, n_agents=3, successors=2, seed=4)
+    phi = props._tabular_phi(m)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        props.a6_contraction(m, phi, rng.standard_normal(phi.shape[1]),
+                             rng.standard_normal(phi.shape[1]))
+    assert len(calls) == 1
+    other = random_model(12, n_agents=3, successors=2, seed=4)  # equal, but another object
+    props.a6_contraction(other, props._tabular_phi(other), np.zeros(phi.shape[1]),
+                         np.ones(phi.shape[1]))
+    assert len(calls) == 2
+
+
+def _env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    return env
+
+
+def test_icq_check_writes_no_hypothesis_files_in_the_working_directory(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = [sys.executable, "-m", "icq.cli", "check", str(example_path("ring-exact")),
+           "--examples", "2", "--property", "bellman_contraction", "--json"]
+    done = subprocess.run(cmd, cwd=work, env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert list(work.iterdir()) == []
+    assert (tmp_path / "cache" / "icq" / "hypothesis").is_dir()  # Hypothesis wrote there
+    # control: the same search through the library, where Hypothesis keeps its own default
+    probe = ("from icq.reference.model import load, example_path\n"
+             "from icq.reference.properties import check_model\n"
+             "check_model(load(example_path('ring-exact')), examples=2,\n"
+             "            properties=('bellman_contraction',))\n")
+    subprocess.run([sys.executable, "-c", probe], cwd=work, env=_env(tmp_path), check=True,
+                   timeout=300)
+    assert (work / ".hypothesis").is_dir()
