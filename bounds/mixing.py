@@ -34,7 +34,7 @@ from icq.reference.chain import BehaviourChain, Envelope, Stationary, behaviour_
 from icq.reference.model import EpochModel
 from numba import njit, prange
 
-__all__ = ["MixingProfile", "TauMix", "mixing_profile", "row_distances"]
+__all__ = ["MixingProfile", "TauMix", "mixing_profile", "row_distances", "start_distances"]
 
 #: floats per block of simultaneous starting states (2e6 floats = 16 MB, twice)
 BLOCK_FLOATS = 2_000_000
@@ -189,3 +189,28 @@ def mixing_profile(model: EpochModel, eps: float = 0.25, *, behavior: np.ndarray
     d = np.max([np.concatenate([b, np.full(t_n - len(b), b[-1])]) for b in per_block], axis=0)
     how = "exact: d(t) = max_y ½‖P_b^t(y,·) − μ‖₁ by compiled sparse steps of every row"
     return MixingProfile(True, st.reason, d, target, _envelope(d), how)
+
+
+def start_distances(model: EpochModel, mu: np.ndarray, *, tol: float = 1e-15,
+                    t_limit: int = 100_000) -> np.ndarray:
+    """``d_ν₀(t) = ½‖ν₀P_b^t − μ‖₁`` for ``t = 0, 1, …`` until it is ≤ ``tol`` (docs/theory.md
+    §6, the start-law correction of Theorem 1).
+
+    Non-increasing in t (μ is stationary and P_b contracts total variation), so the last entry
+    bounds every later t. One compiled vector step per t (``O(nnz + n)``).
+    """
+    ch = behaviour_chain(model)
+    A = ch.A.tocsr()
+    A.sort_indices()
+    supp = np.flatnonzero(ch.nu0 > 0)
+    mu = np.ascontiguousarray(mu, dtype=float)
+    X = np.ascontiguousarray(ch.nu0, dtype=float).reshape(1, -1).copy()
+    Y = np.empty_like(X)
+    dist = np.empty(1)
+    out = [0.5 * float(np.abs(X[0] - mu).sum())]
+    e = np.ascontiguousarray(ch.e, dtype=float)
+    while out[-1] > tol and len(out) <= t_limit:
+        _step_rows(X, Y, A.indptr, A.indices, A.data, e, supp, ch.nu0[supp], mu, dist)
+        X, Y = Y, X
+        out.append(min(out[-1], float(dist[0])))
+    return np.array(out)
