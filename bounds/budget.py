@@ -11,8 +11,9 @@ The envelope. From ``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (docs/theory.md §4), for
 
     E(T) = A + C₀ · u(T) · (1 + ln T)/T,   u(T) = b + 24 c ln(a(T+1)),   b = 33 + 24 t₀,
 
-with ``A = 3C_F²ε_approx² + 3Δ²`` and ``C₀ = 3G²/((1−κ)²ω)``; ``E(T) ≥`` the exact right-hand
-side wherever ``α_T ≤ 1`` (and ``E ≥ A`` always).
+with ``A = 0`` and ``C₀ = G²/((1−κ)²ω²)``: the envelope of MIX_RATE (the ω² is the conservative
+reading of docs/errata.md item 2); ``E(T) ≥`` the exact MIX_RATE wherever ``α_T ≤ 1``. The
+burn-in term 8R_θ²d(t_b) and the Minkowski combination are added outside the bisection.
 
 T₀ (derivation). Write ``v(T) = (1 + ln T)/T``, so ``v' = −ln T/T²`` and
 ``u' = 24c/(T+1)``. Then ``T²(T+1)·(uv)' = 24c T(1 + ln T) − u (T+1) ln T``. For ``T ≥ e``,

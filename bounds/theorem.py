@@ -112,8 +112,8 @@ def theorem1(handoffs: int, *, kappa: float | None, omega: float, eps_approx: fl
              R_theta: float | None, tau: Callable[[float], Any] | None,  # noqa: N803
              applicable: bool = True, reason: str = "A1–A6 and Assumptions 1–2 hold",
              gap_form: str = "paper", burn_in: int = 0, d_burn: float = 1.0) -> Theorem1:
-    """Evaluate Theorem 1 at T = ``handoffs`` (Residual.v ``minkowski_combination``,
-    Decomposition.v ``three_term_decomposition``).
+    """Evaluate Theorem 1 at T = ``handoffs`` (Residual.v ``minkowski_combination`` and
+    ``minkowski_le_three_terms``, Decomposition.v ``three_term_decomposition``).
 
     Parameters
     ----------
