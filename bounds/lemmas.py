@@ -253,7 +253,8 @@ LEMMAS: tuple[Lemma, ...] = (
           budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
 """,
         assumes=(
-            'A = 0, c = G²/((1 − κ)²ω²) ≥ 0 (the MIX_RATE envelope), t₀ > 0, 0 < d̄ < 1, a = (1 − κ)ω > 0',
+            ('A = 0, c = G²/((1 − κ)²ω²) ≥ 0 (the MIX_RATE envelope), t₀ > 0, 0 < d̄ < 1, '
+             'a = (1 − κ)ω > 0'),
             'T₀ = max(e, exp(max(0, 2 − (33 + 24t₀) ln(1/d̄)/(24t₀)))/a − 1) ≤ T₁ ≤ T₂ (budget_T0)',
         ),
     ),
@@ -349,7 +350,7 @@ LEMMAS: tuple[Lemma, ...] = (
         statement=r"""
   forall (W : Type) (ws : list W) (p X C : W -> R) (a b r : R),
     (forall w, In w ws -> 0 <= p w) -> fsum ws p = 1 ->
-    0 <= a -> 0 <= b -> 
+    0 <= a -> 0 <= b ->
     (forall w, In w ws -> 0 <= C w /\ 0 <= X w <= a + b + C w) ->
     fsum ws (fun w => p w * C w ^ 2) <= r ->
     fsum ws (fun w => p w * X w ^ 2) <= (a + b + sqrt r) ^ 2.
@@ -357,11 +358,13 @@ LEMMAS: tuple[Lemma, ...] = (
         assumes=(
             'weights p ≥ 0 summing to 1 over finitely many outcomes',
             '0 ≤ X ≤ a + b + C with constants a = C_F ε_approx ≥ 0 (Lemma F), b = Δ ≥ 0 (Lemma A)',
-            'E[C²] ≤ r, r = MIX_RATE + 8R_θ²d(t_b): imported (Bhandari, Russo & Singal 2018 Thm 3(c), conservative reading) plus the start-law correction',
+            ('E[C²] ≤ r, r = MIX_RATE + 8R_θ²d(t_b): imported (Bhandari, Russo & Singal 2018 '
+             'Thm 3(c), conservative reading) plus the start-law correction'),
         ),
     ),
     Lemma(
-        term='(C_F ε_approx + Δ + √r)² ≤ 3(C_F²ε_approx² + Δ² + r): Minkowski never above the three-term form (§6)',
+        term=('(C_F ε_approx + Δ + √r)² ≤ 3(C_F²ε_approx² + Δ² + r): Minkowski never above '
+              'the three-term form (§6)'),
         python='icq.bounds.theorem.theorem1',
         coq_file='Residual.v',
         coq_name='minkowski_le_three_terms',

@@ -112,7 +112,7 @@ def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarr
         if slack <= rtol * scale or sweeps >= MAX_SWEEPS:
             break
         e, sweeps = np.maximum(fe, e), sweeps + 1
-    point = e + slack
+    point = (e + slack) * (1.0 + 1e-12)  # covers floating-point rounding of the sweeps
     pmax = float(point.max(initial=0.0))
     return ResidualCertificate(
         residual=res, gamma_hat=g, sup_bound=sup, pointwise=point, pointwise_max=pmax,

@@ -121,7 +121,7 @@ Qed.
 Theorem minkowski_combination :
   forall (W : Type) (ws : list W) (p X C : W -> R) (a b r : R),
     (forall w, In w ws -> 0 <= p w) -> fsum ws p = 1 ->
-    0 <= a -> 0 <= b -> 
+    0 <= a -> 0 <= b ->
     (forall w, In w ws -> 0 <= C w /\ 0 <= X w <= a + b + C w) ->
     fsum ws (fun w => p w * C w ^ 2) <= r ->
     fsum ws (fun w => p w * X w ^ 2) <= (a + b + sqrt r) ^ 2.
