@@ -142,8 +142,12 @@ def _print_text(a, out: dict) -> None:
     print(format_table(["name", "status", "detail"],
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))
     print(f"\nTheorem 1 at T = {th['handoffs']:,}: "
-          + (f"bound {th['bound']:.6g}" if th["applicable"] else "does not apply"))
-    print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual; §6):")
+          + (f"bound {th['bound']:.6g} = (C_F ε_approx + Δ + √residual)² (three-term form "
+             f"{th['bound_three_term']:.6g}); burn-in t_b = {th['burn_in']:,}, "
+             f"d(t_b) = {th['d_burn']:.3g}" if th["applicable"] else "does not apply"))
+    print(f"  covers: {th['covers']}")
+    print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual, "
+          "3·8R_θ²d(t_b); §6):")
     for k, v in th["terms"].items():
         print(f"    {k}: {'—' if v is None else format(v, '.6g')}")
     print(f"  ({th['imported']})")
