@@ -44,7 +44,7 @@ def test_audit_json_has_every_documented_key(capsys):
     th = j["theorem1"]
     for key in ("applicable", "reason", "terms", "bound", "handoffs", "symbolic"):
         assert key in th, key
-    assert set(th["terms"]) == {"approximation", "ais", "mixing_residual"}
+    assert set(th["terms"]) == {"approximation", "ais", "mixing_residual", "burn_in"}
     assert "Bhandari" in th["symbolic"]["imported"] and "\\kappa" in th["symbolic"]["latex"]
     assert sum(j["stationary"].values()) == pytest.approx(1.0)
     for name, c in j["assumptions"].items():
