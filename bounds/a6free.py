@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from icq.reference.ais import ais_model
 from icq.reference.chain import stationary
 from icq.reference.model import EpochModel
@@ -43,11 +42,8 @@ from .terms import pair_weights
 
 __all__ = ["A6FreeTerms", "BETA", "BLOCKED_REASON", "a6free_terms"]
 
-N_min = sp.Symbol(r"N_{\min}", positive=True)  # noqa: N816
-gamma_hat = sp.Symbol(r"\hat{\gamma}", nonnegative=True)
-#: β = 1 − N_min (1 − γ̂): the sup-norm contraction factor of F̄ = NĤ + (I − N)
-BETA = 1 - N_min * (1 - gamma_hat)
-S._NAMES.update({"N_min": N_min, "gamma_hat": gamma_hat})
+#: β = 1 − N_min (1 − γ̂), defined once in :mod:`icq.bounds.symbolic`
+BETA = S.BETA
 
 BLOCKED_REASON = (
     "A6-free theorem not shipped: the numerical constants of Chen, Maguluri, Shakkottai & "

@@ -42,7 +42,7 @@ __all__ = [
     "DELTA_VA", "ENVELOPE", "G_EXPR", "MIX_TERM", "POLICY_LOSS", "POLICY_LOSS_EXACT_GAP",
     "T0_EXPR", "TAU_ENVELOPE", "evaluate", "latex", "numeric",
     "BOUND_MINKOWSKI", "BOUND_THREE", "BURN_IN_TERM", "MIX_RATE", "RESIDUAL",
-    "RESIDUAL_ENVELOPE",
+    "RESIDUAL_ENVELOPE", "BETA",
 ]
 
 # -- symbols ----------------------------------------------------------------------------------
@@ -64,6 +64,8 @@ T = sp.Symbol("T", positive=True)
 t0 = sp.Symbol("t_0", positive=True)
 dbar = sp.Symbol(r"\bar{d}", positive=True)
 d_burn = sp.Symbol(r"d(t_b)", nonnegative=True)
+N_min = sp.Symbol(r"N_{\min}", positive=True)  # noqa: N816
+gamma_hat = sp.Symbol(r"\hat{\gamma}", nonnegative=True)
 
 #: side conditions that sympy cannot attach to a symbol; reports print them with the formula
 CONDITIONS = (sp.Lt(gamma_bar, 1), sp.Lt(kappa, 1), sp.Ge(T, 1), sp.Ge(t0, 1), sp.Lt(dbar, 1))
@@ -115,6 +117,10 @@ BOUND_THREE = APPROX_TERM + AIS_TERM + 3 * RESIDUAL
 #: (Residual.v ``minkowski_le_three_terms``)
 BOUND_MINKOWSKI = (C_F * eps_approx + Delta + sp.sqrt(RESIDUAL)) ** 2
 
+# -- §8: the A6-free route ----------------------------------------------------------------------
+#: β = 1 − N_min (1 − γ̂): the sup-norm contraction factor of F̄ = NĤ + (I − N) (icq.bounds.a6free)
+BETA = 1 - N_min * (1 - gamma_hat)
+
 # -- §4/§6: the mixing envelope and the sample budget --------------------------------------------
 _alpha = sp.Symbol(r"\alpha", positive=True)
 #: τ_mix(α) ≤ t₀ (1 + ln(1/α)/ln(1/d̄)) for 0 < α ≤ 1 (from d(t) ≤ d̄(t₀)^⌊t/t₀⌋)
@@ -132,7 +138,7 @@ _NAMES: dict[str, sp.Symbol] = {
     "gamma_bar": gamma_bar, "epsilon": epsilon, "delta": delta, "L_V": L_V, "D": D,
     "kappa": kappa, "omega": omega, "eps_approx": eps_approx, "C_F": C_F, "G": G,
     "R_bar": R_bar, "R_theta": R_theta, "Delta": Delta, "tau": tau, "T": T, "t0": t0,
-    "dbar": dbar, "alpha": _alpha, "d_burn": d_burn,
+    "dbar": dbar, "alpha": _alpha, "d_burn": d_burn, "N_min": N_min, "gamma_hat": gamma_hat,
 }
 
 
