@@ -40,7 +40,7 @@ from .ais import (
     reward_sufficiency,
 )
 from .assumptions import Check, applicability, check_assumptions
-from .budget import Budget, sample_budget
+from .budget import Budget, burn_in_candidates, sample_budget
 from .features import (
     Approximation,
     FixedPoint,
@@ -55,7 +55,7 @@ from .features import (
     support,
     tabular_features,
 )
-from .mixing import MixingProfile, TauMix, mixing_profile
+from .mixing import MixingProfile, TauMix, mixing_profile, start_distances
 from .setting import Setting, prepare
 from .terms import DurationDiscount, Term, duration_discount
 from .theorem import Theorem1, symbolic_summary, theorem1
@@ -110,6 +110,7 @@ class Audit:
     assumptions: dict[str, Check]
     theorem: Theorem1
     witness: Witness | None = None
+    start_distances: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
         from .report import audit_html
@@ -163,7 +164,10 @@ class Audit:
             "theorem1": {
                 "applicable": th.applicable, "reason": th.reason, "handoffs": th.handoffs,
                 "gap_form": th.gap_form, "terms": th.terms, "bound": th.bound,
-                "bound_by_gap": th.bound_by_gap, "alpha_T": th.alpha_T,
+                "bound_by_gap": th.bound_by_gap, "bound_three_term": th.bound_three,
+                "bound_three_term_by_gap": th.bound_three_by_gap, "burn_in": th.burn_in,
+                "d_burn": th.d_burn, "iterate": th.iterate, "covers": th.covers,
+                "alpha_T": th.alpha_T,
                 "tau_mix_alpha_T": th.tau_mix_alpha_T, "tau_mix_alpha_T_exact": th.tau_exact,
                 "inputs": th.inputs, "symbolic": symbolic_summary(), "imported": th.imported,
             },
@@ -302,15 +306,25 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     ok, reason = applicability(checks)
     gaps = {"paper": paper.value, "value_aware": va.value, "statewise": sw.value,
             "exact": ex.value}
-    th = theorem1(int(T), kappa=kap, omega=om,
-                  eps_approx=None if fa.approximation is None else fa.approximation.value,
-                  C_F=fa.C_F.value, gaps=gaps, R_bar=m.R_bar,
-                  R_theta=None if fa.fixed_point is None else fa.fixed_point.norm_bound,
-                  tau=prof.tau, applicable=ok, reason=reason)
+    dist = start_distances(m, s.mu) if s.mu is not None else None
+    best = None
+    for tb, d in burn_in_candidates(dist, *((prof.envelope.t0, prof.envelope.dbar)
+                                            if prof.envelope is not None else (None, None))):
+        if tb >= int(T):
+            continue
+        th = theorem1(int(T), kappa=kap, omega=om,
+                      eps_approx=None if fa.approximation is None else fa.approximation.value,
+                      C_F=fa.C_F.value, gaps=gaps, R_bar=m.R_bar,
+                      R_theta=None if fa.fixed_point is None else fa.fixed_point.norm_bound,
+                      tau=prof.tau, applicable=ok, reason=reason, burn_in=tb, d_burn=min(d, 1.0))
+        if best is None or (th.bound is not None and (best.bound is None
+                                                      or th.bound < best.bound)):
+            best = th
+    th = best
     return Audit(model=m, setting=s, durations=dd, epsilon=eps, ipm_tv=tv, ipm=ipm,
                  gap_paper=paper, gap_paper_tv=paper_tv, gap_value_aware=va, gap_statewise=sw,
                  gap_exact=ex, loss_bounds=bounds, loss_exact=loss, mixing=prof, t_mix=t_mix,
-                 features=fa, assumptions=checks, theorem=th,
+                 features=fa, assumptions=checks, theorem=th, start_distances=dist,
                  witness=None if k is None or s.mu is None else a6_witness(
                      m, s.mu, k, phi=None if fa.kind == "tabular" else fa.phi))
 
@@ -333,4 +347,5 @@ def budget(a: Audit, target: float, *, gap_form: str = "paper") -> Budget:
         Delta=a.gaps()[gap_form], G=G, kappa=th.inputs["kappa"], omega=th.inputs["omega"],
         t0=None if env is None else env.t0, dbar=None if env is None else env.dbar,
         mean_duration=a.durations.mean_duration or 0.0, T_max=m.T_max, tau=tau,
-        applicable=th.applicable, reason=th.reason)
+        applicable=th.applicable, reason=th.reason, R_theta=th.inputs.get("R_theta"),
+        start_distances=a.start_distances)

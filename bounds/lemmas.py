@@ -253,7 +253,8 @@ LEMMAS: tuple[Lemma, ...] = (
           budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
 """,
         assumes=(
-            'c = 3G²/((1 − κ)²ω) ≥ 0, t₀ > 0, 0 < d̄ < 1, a = (1 − κ)ω > 0',
+            ('A = 0, c = G²/((1 − κ)²ω²) ≥ 0 (the MIX_RATE envelope), t₀ > 0, 0 < d̄ < 1, '
+             'a = (1 − κ)ω > 0'),
             'T₀ = max(e, exp(max(0, 2 − (33 + 24t₀) ln(1/d̄)/(24t₀)))/a − 1) ≤ T₁ ≤ T₂ (budget_T0)',
         ),
     ),
@@ -330,6 +331,74 @@ LEMMAS: tuple[Lemma, ...] = (
             'μ ≥ 0 with Σ μ = 1',
             ('the bound is then maximised over y; it goes to 0 only when END is reachable '
              'from every state'),
+        ),
+    ),
+    Lemma(
+        term='‖Q − Q̂*‖∞ ≤ ‖ĤQ − Q‖∞/(1 − γ̂), the Bellman-residual certificate (§8)',
+        python='icq.bounds.residual.residual_certificate',
+        coq_file='Residual.v',
+        coq_name='residual_certificate',
+        statement=r"""
+  forall (S B : Type) (M : smdp S B) (g : R) (q qs : S -> B -> R),
+    kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 -> bellman_fixed_point M qs ->
+    supnorm M (fun x j => q x j - qs x j)
+      <= supnorm M (fun x j => bellman M q x j - q x j) / (1 - g).
+""",
+        assumes=(
+            'K̂ ≥ 0 with row mass ≤ γ̂, 0 ≤ γ̂ < 1 (γ̂ = the largest row mass of K̂)',
+            'Q̂* solves the AIS Bellman equation (bellman_fixed_point)',
+            'Q any table',
+        ),
+    ),
+    Lemma(
+        term='|Q − Q̂*| ≤ e pointwise for every e ≥ |ĤQ − Q| + K̂ max e (§8)',
+        python='icq.bounds.residual.residual_certificate',
+        coq_file='Residual.v',
+        coq_name='residual_certificate_pointwise',
+        statement=r"""
+  forall (S B : Type) (M : smdp S B) (g : R) (q qs e : S -> B -> R),
+    kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 -> bellman_fixed_point M qs ->
+    (forall x j, In x (states M) -> In j (adm M x) ->
+       Rabs (bellman M q x j - q x j) + fsum (states M) (fun x' => kern M x j x' * vmax M e x')
+         <= e x j) ->
+    forall x j, In x (states M) -> In j (adm M x) -> Rabs (q x j - qs x j) <= e x j.
+""",
+        assumes=(
+            'K̂ ≥ 0 with row mass ≤ γ̂ < 1; Q̂* the fixed point',
+            'e a post-fixed point of e ↦ |ĤQ − Q| + K̂ max e (the code reports e_k + slack, one)',
+        ),
+    ),
+    Lemma(
+        term='Theorem 1, Minkowski form: E‖·‖² ≤ (C_F ε_approx + Δ + √residual)² (§6)',
+        python='icq.bounds.theorem.theorem1',
+        coq_file='Residual.v',
+        coq_name='minkowski_combination',
+        statement=r"""
+  forall (W : Type) (ws : list W) (p X C : W -> R) (a b r : R),
+    (forall w, In w ws -> 0 <= p w) -> fsum ws p = 1 ->
+    0 <= a -> 0 <= b ->
+    (forall w, In w ws -> 0 <= C w /\ 0 <= X w <= a + b + C w) ->
+    fsum ws (fun w => p w * C w ^ 2) <= r ->
+    fsum ws (fun w => p w * X w ^ 2) <= (a + b + sqrt r) ^ 2.
+""",
+        assumes=(
+            'weights p ≥ 0 summing to 1 over finitely many outcomes',
+            '0 ≤ X ≤ a + b + C with constants a = C_F ε_approx ≥ 0 (Lemma F), b = Δ ≥ 0 (Lemma A)',
+            ('E[C²] ≤ r, r = MIX_RATE + 8R_θ²d(t_b): imported (Bhandari, Russo & Singal 2018 '
+             'Thm 3(c), conservative reading) plus the start-law correction'),
+        ),
+    ),
+    Lemma(
+        term=('(C_F ε_approx + Δ + √r)² ≤ 3(C_F²ε_approx² + Δ² + r): Minkowski never above '
+              'the three-term form (§6)'),
+        python='icq.bounds.theorem.theorem1',
+        coq_file='Residual.v',
+        coq_name='minkowski_le_three_terms',
+        statement=r"""
+  forall a b r : R, 0 <= r -> (a + b + sqrt r) ^ 2 <= 3 * (a ^ 2 + b ^ 2 + r).
+""",
+        assumes=(
+            'r ≥ 0',
         ),
     ),
 )

@@ -48,7 +48,8 @@ def verdict(a: Audit, whatif: Any | None = None) -> str:
     lines = []
     if th.applicable:
         lines.append(f"Theorem 1 applies: after T = {th.handoffs:,} handoffs the expected squared "
-                     f"error is at most {fmt(th.bound)} (Δ_AIS form).")
+                     f"error of the averaged iterate θ̄_T is at most {fmt(th.bound)} (Δ_AIS, "
+                     "Minkowski form, start law ν₀ included).")
     else:
         failed = [k for k, c in a.assumptions.items() if c.holds is not True]
         lines.append("Theorem 1 does NOT apply to this workflow as configured: "

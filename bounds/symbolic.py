@@ -21,6 +21,7 @@ Symbols (all real; the declared assumptions are sympy's, the side conditions in
 ``tau`` τ             τ_mix(α_T) (§4), nonnegative integer
 ``T``                 handoffs, positive
 ``t0``, ``dbar``      the mixing envelope d(t) ≤ d̄(t₀)^⌊t/t₀⌋ (§4), t₀ ≥ 1, 0 < d̄ < 1
+``d_burn``            ½‖ν₀P_b^{t_b} − μ‖₁, the start law's distance after t_b burn-in handoffs
 ====================  ===================================================================
 
 >>> float(DELTA_AIS.subs({epsilon: 0.25, gamma_bar: 0.5, L_V: 2, delta: 0.25}))
@@ -41,6 +42,8 @@ __all__ = [
     "ALPHA_T", "AIS_TERM", "APPROX_TERM", "BOUND", "CONDITIONS", "C_F_EXPR", "DELTA_AIS",
     "DELTA_VA", "ENVELOPE", "G_EXPR", "MIX_TERM", "POLICY_LOSS", "POLICY_LOSS_EXACT_GAP",
     "T0_EXPR", "TAU_ENVELOPE", "evaluate", "latex", "numeric",
+    "BOUND_MINKOWSKI", "BOUND_THREE", "BURN_IN_TERM", "MIX_RATE", "RESIDUAL",
+    "RESIDUAL_ENVELOPE", "BETA",
 ]
 
 # -- symbols ----------------------------------------------------------------------------------
@@ -61,6 +64,9 @@ tau = sp.Symbol(r"\tau_{\mathrm{mix}}(\alpha_T)", nonnegative=True, integer=True
 T = sp.Symbol("T", positive=True)
 t0 = sp.Symbol("t_0", positive=True)
 dbar = sp.Symbol(r"\bar{d}", positive=True)
+d_burn = sp.Symbol(r"d(t_b)", nonnegative=True)
+N_min = sp.Symbol(r"N_{\min}", positive=True)  # noqa: N816
+gamma_hat = sp.Symbol(r"\hat{\gamma}", nonnegative=True)
 
 #: side conditions that sympy cannot attach to a symbol; reports print them with the formula
 CONDITIONS = (sp.Lt(gamma_bar, 1), sp.Lt(kappa, 1), sp.Ge(T, 1), sp.Ge(t0, 1), sp.Lt(dbar, 1))
@@ -87,14 +93,34 @@ G_EXPR = R_bar + 2 * R_theta
 ALPHA_T = 1 / ((1 - kappa) * omega * (T + 1))
 APPROX_TERM = 3 * C_F**2 * eps_approx**2
 AIS_TERM = 3 * Delta**2
-#: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ).
-#: That result bounds the *last* iterate in parameter space, E‖θ_T − θ*‖² ≤ G²(9 + 24τ)(1 + ln T)
-#: / (T(1 − κ)²ω²); since ‖φ‖ ≤ 1 gives λ_max(Σ) ≤ 1, ‖Q_θ − Q_θ*‖²_μ ≤ ‖θ − θ*‖², so ω² (not
-#: the theory's ω) is the sound denominator. As ω ≤ 1 this is never smaller than that term.
-MIX_TERM = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
-#: Theorem 1: E‖Q_θ_T∘σ − Q*‖²_μ ≤ BOUND, θ_T the last projected iterate
-#: (Decomposition.v ``three_term_decomposition``)
+#: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ):
+#: E‖Q_θ̄_T − Q_θ*‖²_μ for the *averaged* iterate θ̄_T of the projected theory-step learner, its
+#: chain started in μ. Conservative reading (docs/errata.md item 2): ω² where the theorem as
+#: recalled has ω, and τ_mix(α_T) + 1 (the sample-tuple step of §4) for τ_mix(α_T); since
+#: ω ≤ 1 both only enlarge the number.
+MIX_RATE = G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
+#: the start-law correction: after t_b burn-in handoffs (no updates) the chain's law is at TV
+#: distance d(t_b) from μ; the squared error is ≤ 4R_θ² in the projection ball, so the
+#: expectation moves by at most 2·d(t_b)·4R_θ² (docs/theory.md §6)
+BURN_IN_TERM = 8 * R_theta**2 * d_burn
+#: the estimation term E‖Q_θ̄_T − Q_θ*‖²_μ from the learner's start law ν₀ (T counts handoffs
+#: after the burn-in)
+RESIDUAL = MIX_RATE + BURN_IN_TERM
+#: the stationary-start three-term mixing residual 3·MIX_RATE (no burn-in; kept for reports)
+MIX_TERM = 3 * MIX_RATE
+#: Theorem 1 at a stationary start, three-term form (Decomposition.v
+#: ``three_term_decomposition``); θ̄_T the averaged iterate
 BOUND = APPROX_TERM + AIS_TERM + MIX_TERM
+#: Theorem 1 from ν₀, three-term form: 3C_F²ε_approx² + 3Δ² + 3(MIX_RATE + 8R_θ²d(t_b))
+BOUND_THREE = APPROX_TERM + AIS_TERM + 3 * RESIDUAL
+#: Theorem 1 from ν₀, Minkowski form (Residual.v ``minkowski_combination``):
+#: E‖Q_θ̄_T∘σ − Q*‖²_μ ≤ (C_F ε_approx + Δ + √RESIDUAL)², never above BOUND_THREE
+#: (Residual.v ``minkowski_le_three_terms``)
+BOUND_MINKOWSKI = (C_F * eps_approx + Delta + sp.sqrt(RESIDUAL)) ** 2
+
+# -- §8: the A6-free route ----------------------------------------------------------------------
+#: β = 1 − N_min (1 − γ̂): the sup-norm contraction factor of F̄ = NĤ + (I − N) (icq.bounds.a6free)
+BETA = 1 - N_min * (1 - gamma_hat)
 
 # -- §4/§6: the mixing envelope and the sample budget --------------------------------------------
 _alpha = sp.Symbol(r"\alpha", positive=True)
@@ -102,6 +128,9 @@ _alpha = sp.Symbol(r"\alpha", positive=True)
 TAU_ENVELOPE = t0 * (1 + sp.log(1 / _alpha) / sp.log(1 / dbar))
 #: the continuous envelope of BOUND in T: τ_mix(α_T) replaced by TAU_ENVELOPE at α = α_T
 ENVELOPE = BOUND.subs(tau, TAU_ENVELOPE.subs(_alpha, ALPHA_T))
+#: the continuous envelope of MIX_RATE alone (what the budget bisects on; = ENVELOPE with
+#: A = 0 and c = G²/((1 − κ)²ω²) in Budget.v ``budget_envelope``)
+RESIDUAL_ENVELOPE = MIX_RATE.subs(tau, TAU_ENVELOPE.subs(_alpha, ALPHA_T))
 #: ENVELOPE is strictly decreasing for T ≥ T₀ (derivation in :mod:`icq.bounds.budget`)
 T0_EXPR = sp.Max(sp.E, sp.exp(sp.Max(0, 2 - (33 + 24 * t0) * sp.log(1 / dbar) / (24 * t0)))
                  / ((1 - kappa) * omega) - 1)
@@ -110,7 +139,7 @@ _NAMES: dict[str, sp.Symbol] = {
     "gamma_bar": gamma_bar, "epsilon": epsilon, "delta": delta, "L_V": L_V, "D": D,
     "kappa": kappa, "omega": omega, "eps_approx": eps_approx, "C_F": C_F, "G": G,
     "R_bar": R_bar, "R_theta": R_theta, "Delta": Delta, "tau": tau, "T": T, "t0": t0,
-    "dbar": dbar, "alpha": _alpha,
+    "dbar": dbar, "alpha": _alpha, "d_burn": d_burn, "N_min": N_min, "gamma_hat": gamma_hat,
 }
 
 

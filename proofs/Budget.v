@@ -2,7 +2,7 @@
 
     Right-hand side of Theorem 1 at T handoffs:
       A + c · (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T)/T,
-    A = 3 C_F² ε_approx² + 3 Δ², c = 3 G²/((1 − κ)² ω), α_T = 1/(a (T + 1)), a = (1 − κ) ω.
+    A, c ≥ 0 any constants (the budget uses A = 0, c = G²/((1 − κ)² ω²)), α_T = 1/(a (T + 1)), a = (1 − κ) ω.
     τ_mix steps up with T, so the budget bisects on the continuous envelope obtained from
     the bound of §4, τ_mix(ε) ≤ t₀ (1 + ln(1/ε)/ln(1/d̄)) (Mixing.v, [tau_mix_envelope]):
 

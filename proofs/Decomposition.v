@@ -54,11 +54,11 @@ Proof.
 Qed.
 
 (** Imported result (Bhandari, Russo & Singal 2018, Theorem 3(c), with 1 − κ for 1 − γ,
-    docs/theory.md §6): the last projected iterate after T steps with
+    docs/theory.md §6): the averaged projected iterate θ̄_T after T steps with
     α_t = 1/((1 − κ) ω (t + 1)) has expected squared μ-error to Q_θ* at most
     G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T) / (T (1 − κ)² ω²): the cited bound is on
-    ‖θ_T − θ*‖², and ‖φ‖ ≤ 1 makes ‖Q_θ − Q_θ*‖_μ ≤ ‖θ − θ*‖ (docs/theory.md writes ω and the
-    averaged iterate; see proofs/README.md).  [est_err w] is ‖Q_θ_T − Q_θ*‖_μ on outcome w,
+    ‖θ_T − θ*‖², and ‖φ‖ ≤ 1 makes ‖Q_θ − Q_θ*‖_μ ≤ ‖θ − θ*‖ (conservative: ω² and τ_mix + 1;
+    see docs/errata.md item 2).  [est_err w] is ‖Q_θ_T − Q_θ*‖_μ on outcome w,
     [tmix] is τ_mix(α_T). *)
 Definition markov_noise_sa_bound {W : Type} (ws : list W) (p est_err : W -> R)
   (G kappa omega tmix T : R) : Prop :=

@@ -51,3 +51,12 @@ def test_control_learner_ignoring_durations_does_not_converge_to_the_ais_optimum
                            lambda m: tabular_convergence(m, handoffs=200_000,
                                                          ignore_durations=True))
     assert "ignores durations" in msg
+
+
+def test_control_frozen_learner_does_not_converge_to_the_ais_optimum():
+    """A learner that never moves (Q ≡ 0) is falsified by the convergence property; the
+    Theorem 1 property alone cannot catch it (its bound is 10⁹× the observed error)."""
+    knobs = dict(agents=st.integers(2, 3), max_successors=1, gamma=st.floats(0.8, 0.95))
+    msg = assert_falsified(epoch_models(**knobs),
+                           lambda m: tabular_convergence(m, handoffs=1, frozen=True))
+    assert "frozen learner" in msg

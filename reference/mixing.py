@@ -47,7 +47,7 @@ from .chain import BehaviourChain, Stationary, behaviour_chain, end_reachable, s
 from .model import EpochModel
 
 __all__ = ["Envelope", "MixingProfile", "TauMix", "METHODS", "mixing_profile", "mixing_time",
-           "restart_bound", "row_distances"]
+           "restart_bound", "row_distances", "start_distances"]
 
 #: floats per block of simultaneous starting states (2e6 floats = 16 MB, twice)
 BLOCK_FLOATS = 2_000_000
@@ -242,6 +242,32 @@ def restart_bound(ch: BehaviourChain, mu: np.ndarray, eps: float, t_limit: int,
         X, Y = Y, X
         g = float(dist[0])
     return np.array(out)
+
+
+def start_distances(model: EpochModel, mu: np.ndarray, *, tol: float = 1e-15,
+                    t_limit: int = 100_000) -> np.ndarray:
+    """``d_ν₀(t) = ½‖ν₀P_b^t − μ‖₁`` for ``t = 0, 1, …`` until it is ≤ ``tol`` (docs/theory.md
+    §6, the start-law correction of Theorem 1; the same sequence enters §9's restart bound).
+
+    Non-increasing in t (μ is stationary and P_b contracts total variation), so the last entry
+    bounds every later t. One compiled vector step per t (``O(nnz + n)``).
+    """
+    ch = behaviour_chain(model)
+    A = ch.A.tocsr()
+    A.sort_indices()
+    supp = np.flatnonzero(ch.nu0 > 0)
+    mu = np.ascontiguousarray(mu, dtype=float)
+    X = np.ascontiguousarray(ch.nu0, dtype=float).reshape(1, -1).copy()
+    Y = np.empty_like(X)
+    dist = np.empty(1)
+    out = [0.5 * float(np.abs(X[0] - mu).sum())]
+    e = np.ascontiguousarray(ch.e, dtype=float)
+    while out[-1] > tol and len(out) <= t_limit:
+        _step_rows(X, Y, A.indptr, A.indices, A.data, e, supp, ch.nu0[supp], mu, dist)
+        X, Y = Y, X
+        out.append(min(out[-1], float(dist[0])))
+    return np.array(out)
+
 
 def _envelope(d: np.ndarray) -> Envelope | None:
     """The envelope with ``d̄(t) ≤ min(1, 2 d̃(t))`` at the t minimising ``t / ln(1/d̄(t))``."""

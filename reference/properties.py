@@ -686,7 +686,8 @@ def _bounds_terms(model: EpochModel) -> tuple[float, float]:
 
 
 def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int = 0,
-                        tol: float = 0.05, ignore_durations: bool = False) -> Checked:
+                        tol: float = 0.05, ignore_durations: bool = False,
+                        frozen: bool = False) -> Checked:
     """Tabular IC-Q with the behaviour policy converges to ``Q̂*_μ`` of the AIS-induced SMDP
     under the stationary μ (docs/theory.md §2): after ``handoffs`` handoffs the μ-weighted RMS error
     ``‖Q − Q̂*_μ‖_μ`` over the support of μ ⊗ π_b is at most ``tol·(1 + ‖Q̂*_μ‖∞)``.
@@ -694,6 +695,7 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
     Needs a uniformly ergodic behaviour chain (raises ValueError otherwise).
     ``ignore_durations=True`` is a NEGATIVE CONTROL: a learner that discounts every handoff by
     γ instead of γ^τ (IC-Q run on the model with τ ≡ 1), compared with the true ``Q̂*_μ``.
+    ``frozen=True`` is a NEGATIVE CONTROL: a learner that never moves (Q ≡ Q₀ = 0).
     """
     name = "tabular_convergence"
     st = stationary(model)
@@ -701,7 +703,8 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
         raise ValueError(f"{name}: the behaviour chain is not uniformly ergodic ({st.reason})")
     hat = solve(ais_model(model).smdp).q
     learner_model = unit_durations(model) if ignore_durations else model
-    q = train_tabular(learner_model, TrainConfig(handoffs=handoffs, seed=seed)).q
+    q = (np.zeros(model.n_obs_pairs) if frozen
+         else train_tabular(learner_model, TrainConfig(handoffs=handoffs, seed=seed)).q)
     w = np.bincount(model.pair_obs_pair, st.mu[model.pair_state], minlength=model.n_obs_pairs)
     w = w * model.behavior
     w = w / w.sum()
@@ -709,7 +712,8 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
     bound = tol * (1.0 + float(np.abs(hat).max()))
     if err > bound:
         raise _fail(name, f"‖Q − Q̂*_μ‖_μ = {err:.4g} > {bound:.4g} after {handoffs} handoffs"
-                    + (" (learner ignores durations)" if ignore_durations else ""))
+                    + (" (learner ignores durations)" if ignore_durations else "")
+                    + (" (frozen learner)" if frozen else ""))
     return Checked(name, err, bound, f"{handoffs} handoffs, seed {seed}")
 
 
@@ -1080,8 +1084,8 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     (:func:`icq.bounds.audit` with that Φ) decides whether Theorem 1 applies and gives κ, ω,
     R_θ and the bound at T = ``handoffs``. Where it applies, projected SGD with the theorem's
     steps ``α_t = 1/((1−κ)ω(t+1))``, the joint projection onto ``‖θ‖ ≤ R_θ`` and the averaged
-    iterate θ_T runs for ``seeds`` seeds, and the mean over seeds of
-    ``‖Q_θ_T∘σ − Q*‖²_μ`` (over (y, j) ~ μ ⊗ π_b) must be at most the bound with every Δ of §3
+    iterate θ̄_T runs for ``seeds`` seeds, and the mean over seeds of
+    ``‖Q_θ̄_T∘σ − Q*‖²_μ`` (over (y, j) ~ μ ⊗ π_b) must be at most the bound with every Δ of §3
     (the tightest, Δ_exact, included) plus ``z`` standard errors of that mean.
 
     Where the theorem does not apply, returns ``applicable=False`` with the audit's reason.
@@ -1104,19 +1108,21 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
         return Theorem1Check(False, th.reason, handoffs, seeds)
     inp = th.inputs
     radius = max(float(inp["R_theta"]), 1e-9)
-    if radius != inp["R_theta"]:  # θ* = 0: any positive radius is admissible; re-evaluate
-        th = theorem1(handoffs, kappa=inp["kappa"], omega=inp["omega"],
-                      eps_approx=inp["eps_approx"], C_F=inp["C_F"], gaps=a.gaps(),
-                      R_bar=model.R_bar, R_theta=radius, tau=a.mixing.tau,
-                      applicable=True, reason=th.reason)
+    # θ* = 0: any positive radius is admissible. The learner below starts from ν₀ with no
+    # burn-in: re-evaluate at t_b = 0 with d(0) = ½‖ν₀ − μ‖₁ (docs/theory.md §6).
+    d0 = float(a.start_distances[0]) if a.start_distances is not None else 1.0
+    th = theorem1(handoffs, kappa=inp["kappa"], omega=inp["omega"],
+                  eps_approx=inp["eps_approx"], C_F=inp["C_F"], gaps=a.gaps(),
+                  R_bar=model.R_bar, R_theta=radius, tau=a.mixing.tau,
+                  applicable=True, reason=th.reason, burn_in=0, d_burn=min(d0, 1.0))
     cfg = NeuralConfig(handoffs=handoffs, width=1, depth=0, bias=False, optimizer="sgd",
                        schedule="theory", kappa=inp["kappa"], omega=inp["omega"],
                        radius=radius / tf.scale, projection="joint", average=True)
     res = train_neural_batch(model, cfg, seeds=range(seeds), encoding=encoding)
     mu = a.setting.stationary.mu
     w = mu[model.pair_state] * model.behavior[model.pair_obs_pair]
-    # Theorem 1 (as imported, docs/theory.md §6 corrected) is about the last iterate θ_T
-    err = ((res.q_last[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
+    # Theorem 1 (docs/theory.md §6, corrected) is about the averaged iterate θ̄_T
+    err = ((res.q[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
     mse = float(err.mean())
     se = float(err.std(ddof=1) / math.sqrt(len(err))) if len(err) > 1 else 0.0
     bound = min(b for b in th.bound_by_gap.values() if b is not None)
@@ -1125,7 +1131,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     if mse - z * se > claim * (1 + 1e-9) + 1e-12:
         what = ("3C_F²ε_approx² + 3Δ_exact² (no mixing residual)" if asymptote_only
                 else "the Theorem 1 bound (tightest Δ)")
-        raise _fail(name, f"mean over {seeds} seeds of ‖Q_θ_T∘σ − Q*‖²_μ = {mse:.6g} "
+        raise _fail(name, f"mean over {seeds} seeds of ‖Q_θ̄_T∘σ − Q*‖²_μ = {mse:.6g} "
                     f"(se {se:.3g}) > {what} = {claim:.6g} at T = {handoffs} "
                     f"(κ = {inp['kappa']:.4g}, ω = {inp['omega']:.4g}, R_θ = {radius:.4g})")
     return Theorem1Check(True, th.reason, handoffs, seeds, mse, se, bound, asym)

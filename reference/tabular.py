@@ -18,6 +18,7 @@ behaviour chain's stationary law (agent-state Q-learning; imported result, docs/
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -321,8 +322,13 @@ def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
 
 def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
                   checkpoint: str | Path | None = None, resume: bool = False,
-                  chunk: int = 2_000_000, progress: bool = False) -> TrainResult:
+                  chunk: int = 2_000_000, progress: bool = False,
+                  stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
     """Run tabular IC-Q for ``config.handoffs`` handoffs.
+
+    ``stop(q, handoffs)``, when given, is evaluated after each chunk on the current table and
+    the number of handoffs done; training ends early when it returns True (the command line
+    passes the Bellman-residual certificate of docs/theory.md §8 here).
 
     With ``checkpoint``, the state (table, visit counts, generator state, latent state) is
     written atomically after every ``chunk`` handoffs; ``resume=True`` continues from it and
@@ -364,6 +370,8 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
             _save(ckpt, st, model, config)
         if bar is not None:
             bar.update(n)
+        if stop is not None and stop(st.q, st.done):
+            break
     if bar is not None:
         bar.close()
     q_average = ((st.acc + st.q * (st.done - st.last)) / max(st.done, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def test_audit_json_has_every_documented_key(capsys):
     th = j["theorem1"]
     for key in ("applicable", "reason", "terms", "bound", "handoffs", "symbolic"):
         assert key in th, key
-    assert set(th["terms"]) == {"approximation", "ais", "mixing_residual"}
+    assert set(th["terms"]) == {"approximation", "ais", "mixing_residual", "burn_in"}
     assert "Bhandari" in th["symbolic"]["imported"] and "\\kappa" in th["symbolic"]["latex"]
     assert sum(j["stationary"].values()) == pytest.approx(1.0)
     for name, c in j["assumptions"].items():
@@ -70,7 +71,13 @@ def test_audit_applicable_instance_and_handoffs(capsys, loop_file):
     j = json.loads(out)
     assert code == 0 and j["theorem1"]["applicable"] and j["theorem1"]["handoffs"] == 5000
     t = j["theorem1"]["terms"]
-    assert j["theorem1"]["bound"] == pytest.approx(sum(t.values()))
+    assert j["theorem1"]["bound_three_term"] == pytest.approx(sum(t.values()))
+    # the Minkowski headline: (C_F ε_approx + Δ + √(residual))², residual = (mixing + burn-in)/3
+    delta = j["theorem1"]["inputs"]["Delta"]
+    c = ((t["mixing_residual"] + t["burn_in"]) / 3) ** 0.5
+    assert j["theorem1"]["bound"] == pytest.approx((math.sqrt(t["approximation"] / 3)
+                                                    + delta + c) ** 2)
+    assert j["theorem1"]["bound"] <= j["theorem1"]["bound_three_term"]
 
 
 def test_audit_text_mode_prints_a_verdict(capsys):

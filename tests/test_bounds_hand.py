@@ -10,6 +10,7 @@ from icq.bounds import audit, duration_discount, mixing_profile
 from icq.bounds.ais import delta_w1, policy_loss_bound
 from icq.bounds.setting import prepare
 from icq.bounds.validate import InputError, check_features, check_obs_metric
+from icq.reference.chain import behaviour_chain
 from icq.reference.model import example_path, from_dict, load
 
 
@@ -109,15 +110,24 @@ def test_loop_theorem_by_hand(loop):
     th = loop.theorem
     assert th.applicable
     T = 1000
-    assert th.alpha_T == pytest.approx(1 / (0.1 * (1 / 3) * (T + 1)))
+    Tc = T - th.burn_in  # noqa: N806 - the step clock starts after the burn-in
+    assert th.alpha_T == pytest.approx(1 / (0.1 * (1 / 3) * (Tc + 1)))
     G = 1.0 + 2 * 0.5
     tau = th.tau_mix_alpha_T
-    mix = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(T)) / (T * 0.01 * (1 / 3) ** 2)
+    mix = 3 * G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(Tc)) / (Tc * 0.01 * (1 / 3) ** 2)
+    # d(t_b) = ½‖ν₀P_b^{t_b} − μ‖₁ by dense matrix powers
+    ch = behaviour_chain(from_dict(loop_doc()))
+    nu = ch.nu0 @ np.linalg.matrix_power(ch.dense(), th.burn_in)
+    assert th.d_burn == pytest.approx(0.5 * np.abs(nu - loop.setting.mu).sum(), abs=1e-12)
+    burn = 8 * 0.5**2 * th.d_burn
     assert th.terms["ais"] == pytest.approx(3 * 100.0)
     assert th.terms["approximation"] == 0.0
     assert th.terms["mixing_residual"] == pytest.approx(mix, rel=1e-9)
-    assert th.bound == pytest.approx(300.0 + mix, rel=1e-9)
-    assert th.bound_by_gap["exact"] == pytest.approx(3.0 + mix, rel=1e-9)
+    assert th.terms["burn_in"] == pytest.approx(3 * burn, rel=1e-9, abs=1e-15)
+    assert th.bound_three == pytest.approx(300.0 + mix + 3 * burn, rel=1e-9)
+    assert th.bound == pytest.approx((10.0 + math.sqrt(mix / 3 + burn)) ** 2, rel=1e-9)
+    assert th.bound_by_gap["exact"] == pytest.approx((1.0 + math.sqrt(mix / 3 + burn)) ** 2,
+                                                     rel=1e-9)
     # τ_mix(α_T) exactly: least t with d(t) ≤ α_T
     p = mixing_profile(from_dict(loop_doc()), th.alpha_T)
     assert tau == int(np.flatnonzero(p.d <= th.alpha_T)[0] + 1)

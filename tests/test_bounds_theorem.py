@@ -17,7 +17,9 @@ from icq.reference.model import example_path, from_dict, load
 from .test_bounds_hand import loop_doc
 
 EXPRS = [S.DELTA_AIS, S.DELTA_VA, S.POLICY_LOSS, S.POLICY_LOSS_EXACT_GAP, S.C_F_EXPR, S.G_EXPR,
-         S.ALPHA_T, S.APPROX_TERM, S.AIS_TERM, S.MIX_TERM, S.BOUND, S.ENVELOPE, S.T0_EXPR]
+         S.ALPHA_T, S.APPROX_TERM, S.AIS_TERM, S.MIX_TERM, S.BOUND, S.ENVELOPE, S.T0_EXPR,
+         S.MIX_RATE, S.BURN_IN_TERM, S.RESIDUAL, S.BOUND_THREE, S.BOUND_MINKOWSKI,
+         S.RESIDUAL_ENVELOPE]
 
 
 def _values(rng: np.random.Generator) -> dict[str, float]:
@@ -27,7 +29,8 @@ def _values(rng: np.random.Generator) -> dict[str, float]:
             "eps_approx": rng.uniform(0, 1), "C_F": rng.uniform(1, 50), "G": rng.uniform(0.1, 9),
             "R_bar": rng.uniform(0, 3), "R_theta": rng.uniform(0, 3), "Delta": rng.uniform(0, 3),
             "tau": float(rng.integers(0, 40)), "T": float(rng.integers(1, 10**9)),
-            "t0": float(rng.integers(1, 9)), "dbar": rng.uniform(0.01, 0.99)}
+            "t0": float(rng.integers(1, 9)), "dbar": rng.uniform(0.01, 0.99),
+            "d_burn": rng.uniform(0, 1)}
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -47,8 +50,20 @@ def test_theorem1_is_the_sum_of_its_terms_and_prints_its_latex():
     mix = 3 * G**2 * (9 + 24 * 8) * (1 + math.log(12345)) / (12345 * 0.6**2 * 0.2**2)
     assert r.terms["mixing_residual"] == pytest.approx(mix, rel=1e-12)
     assert r.terms["approximation"] == pytest.approx(3 * 16 * 0.09)
-    assert r.bound == pytest.approx(sum(r.terms.values()), rel=1e-12)
-    assert r.bound_by_gap["exact"] == pytest.approx(r.bound - 3 * 1.5**2 + 3 * 0.5**2)
+    # no burn-in, unknown start law: d(0) = 1, the burn-in term is 3·8R_θ²
+    assert r.terms["burn_in"] == pytest.approx(3 * 8 * 2.0**2)
+    assert r.bound_three == pytest.approx(sum(r.terms.values()), rel=1e-12)
+    assert r.bound_three_by_gap["exact"] == pytest.approx(r.bound_three - 3 * 1.5**2
+                                                          + 3 * 0.5**2)
+    c = math.sqrt(mix / 3 + 8 * 2.0**2)
+    assert r.bound == pytest.approx((4.0 * 0.3 + 1.5 + c) ** 2, rel=1e-12)
+    assert r.bound <= r.bound_three and "θ̄_T" in r.iterate and "averaged" in r.covers
+    # a burn-in moves the step clock: T_clock = T − t_b
+    rb = theorem1(12345, kappa=0.4, omega=0.2, eps_approx=0.3, C_F=4.0, gaps={"paper": 1.5},
+                  R_bar=1.0, R_theta=2.0, tau=lambda a: 7, burn_in=345, d_burn=0.0)
+    assert rb.terms["mixing_residual"] == pytest.approx(
+        3 * G**2 * (9 + 24 * 8) * (1 + math.log(12000)) / (12000 * 0.6**2 * 0.2**2), rel=1e-12)
+    assert rb.terms["burn_in"] == 0.0
     latex = S.latex(S.BOUND)
     for piece in (r"\kappa", r"\omega", r"\log", "C_{F}", r"\tau_{\mathrm{mix}}"):
         assert piece in latex
@@ -79,7 +94,7 @@ def _applicable_audit():
 
 def test_budget_is_monotone_in_the_target_and_checked_exactly():
     a = _applicable_audit()
-    floor = math.sqrt(3 * a.gap_paper.value**2)
+    floor = a.gap_paper.value  # the Minkowski floor: C_F ε_approx + Δ, ε_approx = 0 here
     prev = None
     for target in floor * np.array([50.0, 10.0, 3.0, 1.5, 1.1, 1.01]):
         b = budget(a, float(target))
@@ -87,10 +102,13 @@ def test_budget_is_monotone_in_the_target_and_checked_exactly():
         assert b.exact_at_answer <= b.envelope_at_answer * (1 + 1e-12) <= target**2 * (1 + 1e-9)
         if b.handoffs > math.ceil(b.T0):  # least: one handoff fewer is above the target
             th, env = a.theorem.inputs, a.mixing.envelope
-            before = S.evaluate(S.ENVELOPE, T=b.handoffs - 1, C_F=th["C_F"],
-                                eps_approx=th["eps_approx"], Delta=th["Delta"], G=th["G"],
+            before = S.evaluate(S.RESIDUAL_ENVELOPE, T=b.clock_handoffs - 1, G=th["G"],
                                 kappa=th["kappa"], omega=th["omega"], t0=env.t0, dbar=env.dbar)
-            assert before > target**2
+            burn = S.evaluate(S.BURN_IN_TERM, R_theta=th["R_theta"], d_burn=b.d_burn)
+            room = (target - th["C_F"] * th["eps_approx"] - th["Delta"]) ** 2
+            assert before + burn > room
+        assert b.handoffs == b.burn_in + b.clock_handoffs
+        assert b.handoffs_three is None or b.handoffs_three >= b.handoffs
         assert b.primitive_steps_max == a.model.T_max * b.handoffs
         assert b.primitive_steps_expected == pytest.approx(a.durations.mean_duration * b.handoffs)
         if prev is not None:
@@ -100,12 +118,16 @@ def test_budget_is_monotone_in_the_target_and_checked_exactly():
 
 def test_budget_infeasible_names_the_blocking_term():
     a = _applicable_audit()
-    b = budget(a, math.sqrt(3 * a.gap_paper.value**2) * 0.99)
+    b = budget(a, a.gap_paper.value * 0.99)
     assert b.handoffs is None and b.blocked_by == "ais"
+    assert f"{a.gap_paper.value:.6g}" in b.reason  # the smallest reachable target
+    # between the Minkowski floor Δ and the three-term floor √3·Δ only Minkowski has a budget
+    b = budget(a, a.gap_paper.value * 1.5)
+    assert b.handoffs is not None and b.handoffs_three is None
     common = dict(Delta=0.0, G=2.0, kappa=0.5, omega=0.1, t0=2, dbar=0.5, mean_duration=1.0,
                   T_max=1)
     assert sample_budget(1.0, C_F=10.0, eps_approx=0.1, **common).blocked_by == "approximation"
-    both = sample_budget(1.0, C_F=1.0, eps_approx=0.45, **{**common, "Delta": 0.45})
+    both = sample_budget(1.0, C_F=1.0, eps_approx=0.55, **{**common, "Delta": 0.55})
     assert both.blocked_by == "approximation+ais"
     assert sample_budget(1.0, C_F=1.0, eps_approx=0.0, **common).handoffs is not None
     with pytest.raises(ValueError, match="target"):

@@ -270,8 +270,13 @@ def _print_text(a, out: dict, whatif=None) -> None:
     print(format_table(["name", "status", "detail"],
                        [[k, v["status"], v["detail"]] for k, v in out["assumptions"].items()]))
     print(f"\nTheorem 1 at T = {th['handoffs']:,}: "
-          + (f"bound {format_float(th['bound'])}" if th["applicable"] else "does not apply"))
-    print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual; §6):")
+          + (f"bound {format_float(th['bound'])} = (C_F ε_approx + Δ + √residual)² "
+             f"(three-term form {format_float(th['bound_three_term'])}); burn-in "
+             f"t_b = {th['burn_in']:,}, d(t_b) = {format_float(th['d_burn'])}"
+             if th["applicable"] else "does not apply"))
+    print(f"  covers: {th['covers']}")
+    print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual, "
+          "3·8R_θ²d(t_b); §6):")
     for k, v in th["terms"].items():
         print(f"    {k}: {'—' if v is None else format_float(v)}")
     print(f"  ({th['imported']})")

@@ -3,6 +3,10 @@
 ``max_abs_error_vs_q_ais`` = max over observation pairs of |Q − Q̂*_μ| (exact Q̂*_μ by policy
 iteration on the AIS-induced SMDP). With ``--traces TRACES`` (FILE the model ``icq fit`` wrote
 from them) IC-Q is run offline by replaying the logged handoffs (docs/traces.md).
+``certified_error`` is the Bellman-residual certificate of
+docs/theory.md §8, computed from the learned table and the model alone:
+‖Q − Q̂*_μ‖∞ ≤ min(‖ĤQ − Q‖∞/(1 − γ̂), max e), e the least fixed point of e = |ĤQ − Q| + K̂ max e.
+``--stop-when-certified ε`` (tabular) stops training once that certificate is ≤ ε.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_tabular_arguments(p)
     p.add_argument("--checkpoint", help="write an atomic checkpoint here every chunk")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--stop-when-certified", type=float, default=None, metavar="EPS",
+                   help="tabular: stop once the Bellman-residual certificate ‖Q − Q̂*_μ‖∞ ≤ EPS "
+                   "(checked every --certify-every handoffs)")
+    p.add_argument("--certify-every", type=int, default=100_000,
+                   help="handoffs between certificate checks with --stop-when-certified")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--traces", default=None,
                    help="offline IC-Q: replay the handoffs of this icq-trace/1 file (FILE is "
@@ -78,19 +87,39 @@ def run(args: argparse.Namespace) -> int:
     if args.learner == "neural":
         return _run_neural(m, args)
     config = tabular_config(args, handoffs=args.handoffs, seed=args.seed)
+    from icq.bounds.residual import residual_certificate
+
+    target = args.stop_when_certified
+    if target is not None and not (np.isfinite(target) and target > 0):
+        raise UsageError(f"--stop-when-certified: {target} must be a finite number > 0")
+    if args.certify_every < 1:
+        raise UsageError(f"--certify-every: {args.certify_every} must be >= 1")
+    ais = ais_model(m)
+    stop, chunk = None, 2_000_000
+    if target is not None:
+        def stop(q: np.ndarray, done: int) -> bool:
+            return residual_certificate(ais, q).certifies(target)
+        chunk = args.certify_every
     res = train_tabular(m, config, checkpoint=args.checkpoint, resume=args.resume,
-                        progress=show_progress(args))
-    hat = solve(ais_model(m).smdp)
+                        progress=show_progress(args), chunk=chunk, stop=stop)
+    hat = solve(ais.smdp)
     err = float(np.max(np.abs(res.q - hat.q)))
+    cert = residual_certificate(ais, res.q)
     q = _q_rows(m, res.q)
+    certificate = {**_certificate_json(cert), "stop_when_certified": target,
+                   "stopped_early": bool(target is not None and res.handoffs < config.handoffs)}
     if args.json:
         emit_json({"learner": "tabular", "handoffs": res.handoffs, "seconds": res.seconds,
                    "episodes": res.episodes, "q": q, "max_abs_error_vs_q_ais": err,
+                   "certificate": certificate,
                    "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method,
                    "config": vars(config)})
         return 0
     _print_run(res, q, hat.q)
     print(f"\nmax |Q − Q̂*_μ| = {err:.3g} (docs/theory.md §2; Q̂*_μ exact by policy iteration)")
+    _print_certificate(cert)
+    if certificate["stopped_early"]:
+        print(f"stopped after {res.handoffs:,} handoffs: certificate ≤ {target:g}")
     return 0
 
 
@@ -108,12 +137,17 @@ def _run_traces(m, args: argparse.Namespace) -> int:
         if type(exc) is not ValueError:
             raise
         raise UsageError(str(exc)) from None
-    hat = solve(ais_model(m).smdp)
+    from icq.bounds.residual import residual_certificate
+
+    ais = ais_model(m)
+    hat = solve(ais.smdp)
     err = float(np.max(np.abs(res.q - hat.q)))
+    cert = residual_certificate(ais, res.q)
     q = _q_rows(m, res.q)
     if args.json:
         emit_json({"learner": "tabular-offline", "lines": res.lines, "passes": res.passes,
                    "handoffs": res.lines * res.passes, "q": q, "max_abs_error_vs_q_ais": err,
+                   "certificate": _certificate_json(cert),
                    "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method})
         return 0
     print(f"{res.method}\n{res.lines:,} logged handoffs × {res.passes} passes")
@@ -122,7 +156,22 @@ def _run_traces(m, args: argparse.Namespace) -> int:
                         for r, h, n in zip(q, hat.q, res.visits, strict=True)]))
     print(f"\nmax |Q − Q̂*_μ| = {err:.3g} against the fitted model's Q̂*_μ (docs/theory.md §2; "
           "exact by policy iteration)")
+    _print_certificate(cert)
     return 0
+
+
+def _certificate_json(cert) -> dict:
+    """The Bellman-residual certificate's keys in ``icq train --json`` (docs/theory.md §8)."""
+    return {"certified_error": cert.bound, "bellman_residual": cert.residual,
+            "gamma_hat": cert.gamma_hat, "sup_bound": cert.sup_bound,
+            "pointwise_max": cert.pointwise_max, "method": cert.method,
+            "section": "docs/theory.md §8"}
+
+
+def _print_certificate(cert) -> None:
+    print(f"certified ‖Q − Q̂*_μ‖∞ ≤ {cert.bound:.3g} from the Bellman residual "
+          f"‖ĤQ − Q‖∞ = {cert.residual:.3g}, γ̂ = {cert.gamma_hat:.4g} (docs/theory.md §8; "
+          "holds for any table)")
 
 
 def _q_rows(m, values: np.ndarray) -> list[dict]:
