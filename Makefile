@@ -24,7 +24,8 @@ sysdeps:
 
 demo: setup
 	$(ICQ) audit icq/examples/synthetic-handoff.json
-	$(ICQ) budget icq/examples/synthetic-handoff.json --target 10
+	$(ICQ) budget icq/examples/synthetic-handoff.json --target 2 --error total --norm mu
+	$(ICQ) budget icq/examples/author-reviewer-editor.json --target 0.1
 	$(ICQ) audit icq/examples/author-reviewer-editor.json
 	$(ICQ) audit icq/examples/planner-coder-tester-reviewer.json --what-if --try-gamma 0.5
 

@@ -199,7 +199,9 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
     doc.append(whatif_figure(whatif))
     doc += [Heading("Theorem 1: its terms"),
             Para(f"T = {th.handoffs:,} handoffs; {th.reason}", tone="" if ok else "fail"),
-            Table(("term", "value"), tuple(th.terms.items()) + (("bound (their sum)", th.bound),)),
+            Table(("term", "value"), tuple(th.terms.items()) + (
+                ("bound: (C_F ε_approx + Δ + √residual)² (Minkowski)", th.bound),
+                ("three-term form 3(a² + b² + c²): the sum of the terms", th.bound_three))),
             Items(tuple((f"{k} = ", Math(sym["terms"][k], display=False))
                         for k in th.terms if k in sym["terms"])),
             bound_figure(a), learning_figure(certificate)]

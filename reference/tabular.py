@@ -243,7 +243,7 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
 
 
 def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
-    """The compiled loop's step mode and α (as :func:`train_tabular`)."""
+    """The compiled loop's step mode and α for ``config`` (one definition for every loop)."""
     mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
     alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
              else config.alpha)
@@ -353,9 +353,7 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
 
         bar = tqdm(total=config.handoffs, initial=st.done, unit="handoff", unit_scale=True)
     greedy = config.exploration == "epsilon-greedy"
-    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
-    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
-             else config.alpha)
+    mode, alpha = _mode_alpha(config)
     while st.done < config.handoffs:
         n = min(chunk, config.handoffs - st.done)
         t0 = time.perf_counter()

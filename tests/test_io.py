@@ -36,3 +36,14 @@ def test_json_convention_round_trips():
 def test_write_json(tmp_path):
     write_json(tmp_path / "x" / "y.json", {"k": np.arange(3)})
     assert json.loads((tmp_path / "x" / "y.json").read_text()) == {"k": [0, 1, 2]}
+
+
+def test_outputs_get_ordinary_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        write_json(tmp_path / "a.json", {"k": 1})
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
-from icq.cli import UsageError, format_table, show_progress
-from icq.commands.audit import parse_features
+from icq.cli import UsageError, emit_json, format_table, show_progress
+from icq.commands.audit import check_report_path, parse_features
 from icq.commands.train import add_tabular_arguments, tabular_config
-from icq.reference.io import dumps
 from icq.reference.model import load
 
 __all__ = ["add_parser", "run", "NO_BUDGET"]
@@ -65,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_tabular_arguments(p)
     p.add_argument("--features", default="tabular",
                    help="features of the theorem rows: 'tabular' (default) or a .npy/.json file")
+    p.add_argument("--report", default=None, metavar="PATH.md|PATH.html",
+                   help="also write the audit report with the certificate's learning curves")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from icq.reference.montecarlo import error_spec, run_seeds
 
     _check(args)
+    check_report_path(args.report)
     config = tabular_config(args, handoffs=args.horizon, seed=0)
     try:
         order_statistic_rank(args.seeds, args.quantile, args.confidence)
@@ -126,11 +127,19 @@ def run(args: argparse.Namespace) -> int:
                         mean_duration=a.durations.mean_duration, T_max=m.T_max)]
     rows += theorem_budgets(a, args.target, error=args.error, norm=args.norm)
     code = 0 if any(r.status == "ok" for r in rows) else NO_BUDGET
+    if args.report is not None:
+        from types import SimpleNamespace
+
+        from icq.bounds.report import write_report
+
+        curves = SimpleNamespace(grid=mc.grid, errors=mc.errors, target=args.target,
+                                 handoffs=rows[0].handoffs)
+        write_report(a, args.report, certificate=curves)
     if args.json:
-        sys.stdout.write(dumps({
+        emit_json({
             "target": args.target, "error": args.error, "norm": args.norm,
             "smallest_reachable_target": spec.floor, "exit": code,
-            "methods": [_row_json(r) for r in rows]}) + "\n")
+            "methods": [_row_json(r) for r in rows]})
         return code
     _print(rows, spec.floor, args)
     return code
