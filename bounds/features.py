@@ -311,8 +311,9 @@ def _kappa_one_hot(model: EpochModel, phi: np.ndarray, sup: Support, M: np.ndarr
     o, c, v = pair_obs[idx], col[idx], s2[idx]
     order = np.lexsort((c, o))
     o, c, v = o[order], c[order], v[order]
-    first = np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (c[1:] != c[:-1])])
-    vmax = np.maximum.reduceat(v, first) if len(first) else np.zeros(0)
+    first = (np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (c[1:] != c[:-1])]) if len(o)
+             else np.zeros(0, dtype=np.int64))
+    vmax = np.maximum.reduceat(v, first) if len(o) else np.zeros(0)
     num = np.bincount(c[first], M[o[first]] * vmax, minlength=d)
     null = sig <= EIG_TOL * top
     if np.any(null & (num > 0)):
