@@ -13,7 +13,8 @@ numerator is ``Σ_ô' M(ô') max_b (φ(ô',b)ᵀu)²`` with ``M(ô') = E[γ^{2τ
 ``κ² = max over assignments b(·) of λ_max(N_b, Σ)``, ``N_b = Σ_ô' M(ô') φ_bφ_bᵀ``:
 
 - exact by enumerating assignments when there are few (and in closed form for the tabular
-  features, ``κ² = max_{(ô',b)∈S} M(ô')/w(ô',b)``);
+  features, ``κ² = max_{(ô',b)∈S} M(ô')/w(ô',b)``, and for any features with at most one
+  nonzero entry per row, whose Σ and N_b are diagonal: :func:`_kappa_one_hot`);
 - a sound upper bound with ``max_b`` replaced by ``Σ_b``;
 - a lower bound from a local search, whose direction u is a witness: if its ratio is ≥ 1,
   A6 fails.
