@@ -12,8 +12,9 @@ one observation per state, 4 successors: 800 observation pairs at 200 states).
 the model, then ``examples`` perturbations). The comparison run (``--no-compare`` skips it)
 undoes, in the same process, (1) κ's top eigenpair from the smaller Gram matrix
 (:func:`icq.bounds.features.top_gram_eigenpair` replaced by the full ``numpy.linalg.eigh`` of
-``BᵀB``), (2) the per-model caches (every draw of the A6 property recomputes κ, ω and the
-coordinate-direction ratios; the Theorem 1 property prepares the setting once per encoding)
+``BᵀB``, and the closed-form κ of one-hot features, ``features._kappa_one_hot``, replaced by the
+general computation), (2) the per-model caches (every draw of the A6 property recomputes κ, ω
+and the coordinate-direction ratios; the Theorem 1 property prepares the setting once per encoding)
 and (3) the thread limit (``icq check --threads 1``, through threadpoolctl): the comparison run
 uses the BLAS library's default thread count. Both runs give the same verdicts (checked).
 Seconds are wall time per property; read the ratio, the machine's load average is printed.
@@ -45,13 +46,14 @@ def _full_eigh(B: np.ndarray) -> tuple[float, np.ndarray]:
 @contextmanager
 def undone():
     """Undo the Gram-matrix eigenpair and the per-model cache for the comparison run."""
-    saved = features.top_gram_eigenpair, props.per_model
+    saved = features.top_gram_eigenpair, props.per_model, features._kappa_one_hot
     features.top_gram_eigenpair = _full_eigh
     props.per_model = lambda model, key, compute: compute()
+    features._kappa_one_hot = lambda *a: None  # the general κ for one-hot features too
     try:
         yield
     finally:
-        features.top_gram_eigenpair, props.per_model = saved
+        features.top_gram_eigenpair, props.per_model, features._kappa_one_hot = saved
 
 
 def run(model, examples: int) -> tuple[float, dict]:

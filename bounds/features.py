@@ -13,7 +13,8 @@ numerator is ``Σ_ô' M(ô') max_b (φ(ô',b)ᵀu)²`` with ``M(ô') = E[γ^{2τ
 ``κ² = max over assignments b(·) of λ_max(N_b, Σ)``, ``N_b = Σ_ô' M(ô') φ_bφ_bᵀ``:
 
 - exact by enumerating assignments when there are few (and in closed form for the tabular
-  features, ``κ² = max_{(ô',b)∈S} M(ô')/w(ô',b)``);
+  features, ``κ² = max_{(ô',b)∈S} M(ô')/w(ô',b)``, and for any features with at most one
+  nonzero entry per row, whose Σ and N_b are diagonal: :func:`_kappa_one_hot`);
 - a sound upper bound with ``max_b`` replaced by ``Σ_b``;
 - a lower bound from a local search, whose direction u is a witness: if its ratio is ≥ 1,
   A6 fails.
@@ -273,7 +274,61 @@ def kappa(model: EpochModel, phi: np.ndarray, sup: Support, mu: np.ndarray, *,
         return Kappa(val, val, val, True, _verdict(val, val), None, int(idx[k]), n_assign,
                      "closed form κ² = max over support pairs of M(ô')/w(ô',b) (one-hot "
                      "features on the support)")
+    one_hot = _kappa_one_hot(model, np.asarray(phi, dtype=float), sup, M, n_assign)
+    if one_hot is not None:
+        return one_hot
     return _kappa_general(model, phi, sup, M, n_assign, max_assignments, restarts, seed)
+
+
+def _kappa_one_hot(model: EpochModel, phi: np.ndarray, sup: Support, M: np.ndarray,
+                   n_assign: int) -> Kappa | None:
+    """κ in closed form when every row of Φ has at most one nonzero entry (one-hot features up
+    to a per-row scale, columns shared between pairs allowed), else None (docs/theory.md §5).
+
+    Then Σ and every N_b are diagonal: ``Σ_cc = Σ_{pairs on the support in column c} w φ²`` and
+    ``N_b,cc = Σ_ô' M(ô') φ_{b(ô')}² [b(ô') in column c]``, so
+    ``κ² = max_b λ_max(N_b, Σ) = max_c Σ_ô' M(ô') max_{b ∈ ô', in column c} φ_b² / Σ_cc``: the
+    best assignment for column c picks, at every successor observation, its largest entry in c.
+    A column with ``Σ_cc = 0`` (to ``EIG_TOL``) that a successor pair sees gives κ = ∞, as in
+    the general computation; the witness is the coordinate direction of the maximising column.
+    """
+    if phi.ndim != 2 or phi.shape[0] != model.n_obs_pairs or phi.shape[1] == 0:
+        return None
+    nz = phi != 0
+    if int(nz.sum(1).max(initial=0)) > 1:
+        return None
+    d = phi.shape[1]
+    col = np.argmax(nz, axis=1)
+    s2 = np.where(nz.any(1), phi[np.arange(len(phi)), col], 0.0) ** 2
+    mask = sup.mask
+    sig = np.bincount(col[mask], s2[mask] * sup.w[mask], minlength=d)
+    top = float(sig.max(initial=0.0))
+    if top <= 0.0:
+        return Kappa(math.inf, math.inf, math.inf, True, False, None, None, n_assign,
+                     "undefined (reported as ∞): Φ vanishes on the support, Σ = 0")
+    # the successor side: per (successor observation ô', column c) the largest φ² in c
+    pair_obs = np.asarray(model.obs_pair_obs)
+    idx = np.flatnonzero((M[pair_obs] > 0) & (s2 > 0))
+    o, c, v = pair_obs[idx], col[idx], s2[idx]
+    order = np.lexsort((c, o))
+    o, c, v = o[order], c[order], v[order]
+    first = (np.flatnonzero(np.r_[True, (o[1:] != o[:-1]) | (c[1:] != c[:-1])]) if len(o)
+             else np.zeros(0, dtype=np.int64))
+    vmax = np.maximum.reduceat(v, first) if len(o) else np.zeros(0)
+    num = np.bincount(c[first], M[o[first]] * vmax, minlength=d)
+    null = sig <= EIG_TOL * top
+    if np.any(null & (num > 0)):
+        return Kappa(math.inf, math.inf, math.inf, True, False, None, None, n_assign,
+                     "κ = ∞: a direction u with uᵀΣu = 0 (never updated on the support) "
+                     "has φ(ô',b)ᵀu ≠ 0 at a successor observation")
+    ratio = np.where(null, 0.0, num / np.where(null, 1.0, sig))
+    k = int(np.argmax(ratio))
+    val = math.sqrt(float(ratio[k]))
+    witness = np.zeros(d)
+    witness[k] = 1.0
+    return Kappa(val, val, val, True, _verdict(val, val), witness, None, n_assign,
+                 "closed form κ² = max over columns c of Σ_ô' M(ô') max_b φ_b² / Σ_cc (features "
+                 "one-hot up to scale: Σ and every N_b diagonal)")
 
 
 def _kappa_general(model: EpochModel, phi: np.ndarray, sup: Support, M: np.ndarray,

@@ -811,9 +811,73 @@ def _rows(x: torch.Tensor, idx: torch.Tensor | None) -> torch.Tensor:
     return x if idx is None else x.index_select(0, idx)
 
 
+@njit(cache=True)
+def _rank_one_layer(w0, wd, wu, bd, bu, dv, h, a, b, dn, want_dn):
+    """One layer of a B = 1 SGD step in one pass over its matrices: ``dn = dᵀ(W₀ + W_δ)``
+    (the backprop, before the update) when ``want_dn``, then ``W_δ += a·d hᵀ``,
+    ``W_u += b·d hᵀ`` (and the biases by ``a·d``, ``b·d``); returns ``‖W_δ‖² + ‖b_δ‖²`` after
+    the update (the projection's norm, read in the same pass)."""
+    n_out, n_in = wd.shape
+    acc = np.zeros(n_in, dtype=wd.dtype)
+    for i in range(n_out):
+        di = dv[i]
+        ai = a * di
+        bi = b * di
+        if want_dn:
+            for j in range(n_in):
+                w = wd[i, j]
+                dn[j] += di * (w0[i, j] + w)
+                w += ai * h[j]
+                wd[i, j] = w
+                acc[j] += w * w
+                wu[i, j] += bi * h[j]
+        else:
+            for j in range(n_in):
+                w = wd[i, j] + ai * h[j]
+                wd[i, j] = w
+                acc[j] += w * w
+                wu[i, j] += bi * h[j]
+    sq = acc.sum()
+    for i in range(bd.shape[0]):
+        bd[i] += a * dv[i]
+        bu[i] += b * dv[i]
+        sq += bd[i] * bd[i]
+    return sq
+
+
+def _numpy_views(p: _Views) -> tuple[tuple[np.ndarray, ...], ...]:
+    """Per layer ``(W₀, W_δ, W_u, b_δ, b_u)`` of :class:`_Views` as numpy arrays sharing the
+    tensors' memory (CPU only; an absent bias is an empty array)."""
+    out = []
+    for li, wd in enumerate(p.wd):
+        empty = np.empty(0, dtype=wd.numpy().dtype)
+        out.append((p.w0[li].numpy(), wd.numpy(), p.wu[li].numpy(),
+                    empty if p.bd[li] is None else p.bd[li].numpy(),
+                    empty if p.bu[li] is None else p.bu[li].numpy()))
+    return tuple(out)
+
+
+def _fused_sgd(npv: tuple[tuple[np.ndarray, ...], ...], hs: list[torch.Tensor],
+               out_grad: torch.Tensor, act: str, alpha: float, t: float) -> float:
+    """The B = 1 SGD backprop and update of one agent, layer by layer with
+    :func:`_rank_one_layer` (the same update as :func:`_split_backward` followed by the rank-one
+    ``addmm_`` of :func:`_fast_step`, to rounding); returns ``‖δ_agent‖²`` after it."""
+    d = out_grad.reshape(-1).numpy()
+    sq = 0.0
+    for li in range(len(npv) - 1, -1, -1):
+        w0, wd, wu, bd, bu = npv[li]
+        h = hs[li].reshape(-1)
+        dn = np.zeros(wd.shape[1], dtype=wd.dtype)
+        sq += _rank_one_layer(w0, wd, wu, bd, bu, d, h.numpy(), -alpha, -alpha * t, dn, li > 0)
+        if li > 0:
+            hn = h.numpy()
+            d = dn * (hn > 0) if act == "relu" else dn * (1 - hn * hn)
+    return sq
+
+
 def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.Tensor,
                k: list[float], d: _Data, ags: list[int], nags: list[int], alpha: float,
-               t: float) -> None:
+               t: float, npv: list | None = None, cache: list | None = None) -> None:
     """One IC-Q update of one seed from B handoffs, in place (the same update as
     :func:`_step`, to rounding).
 
@@ -823,14 +887,28 @@ def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.T
     handoff; ``alpha`` the step in parameter units and ``t`` the update's index. SGD adds
     ``−α DᵀH`` to each layer of the predecessor's parameters (and ``−αt DᵀH`` to u) with
     ``addmm_``; Adam forms one summed gradient row per updated agent.
+
+    With ``npv`` (per agent :func:`_numpy_views`, CPU) a B = 1 SGD step without the joint
+    projection runs :func:`_fused_sgd` (one pass over each matrix for the backprop, the update
+    of δ and u and the projection's norm). ``cache`` (a one-element list) carries the
+    successor's forward pass to the next step, whose predecessor it usually is: when that
+    agent's parameters did not change and its input is the same, the forward pass is reused
+    (the same numbers, not recomputed).
     """
     B = len(ags)
     dev = delta.device
     # the successors: one float per handoff, from parameters before the update
     v_next = None
+    reuse = cache is not None and B == 1
+    prev = cache[0] if reuse else None
     for a, pos in _groups(nags):
         idx = None if pos is None else torch.as_tensor(pos, device=dev)
-        q_next = _split_forward(views[a], _rows(d.xn, idx), st.act) - _rows(d.f0n, idx)
+        if reuse:
+            fwd = _split_forward(views[a], d.xn, st.act, keep=True)
+            out_n = fwd[0]
+        else:
+            out_n = _split_forward(views[a], _rows(d.xn, idx), st.act)
+        q_next = out_n - _rows(d.f0n, idx)
         val = successor_value(q_next, _rows(d.maskn, idx))
         if idx is None:
             v_next = val
@@ -844,9 +922,19 @@ def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.T
         idx = None if pos is None else torch.as_tensor(pos, device=dev)
         p = views[a]
         slot = _rows(d.slot_1h, idx)
-        out, hs, Ws = _split_forward(p, _rows(d.x, idx), st.act, keep=True)
+        if prev is not None and prev[0] == a and torch.equal(prev[1], d.x):
+            out, hs, Ws = prev[2]  # this agent's forward pass of the previous step, unchanged
+        else:
+            out, hs, Ws = _split_forward(p, _rows(d.x, idx), st.act, keep=True)
         q = (out * slot).sum(-1) - _rows(d.f0_sel, idx)
         err = (q - _rows(target, idx)) / B
+        fused = (npv is not None and B == 1 and st.optimizer == "sgd"
+                 and (st.radius is None or st.projection == "agent"))
+        if fused:
+            sq = _fused_sgd(npv[a], hs, slot * err.unsqueeze(-1), st.act, alpha, t)
+            if st.radius is not None:
+                _shrink(p.delta, p.u, st.radius / math.sqrt(st.n_agents), t, math.sqrt(sq))
+            continue
         fac = _split_backward(Ws, hs, slot * err.unsqueeze(-1), st.act)
         if st.optimizer == "sgd":
             for li, (D, H) in enumerate(fac):
@@ -878,12 +966,17 @@ def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.T
             _shrink(p.delta, p.u, st.radius / math.sqrt(st.n_agents), t)
     if st.radius is not None and st.projection == "joint":
         _shrink(delta, u, st.radius, t)
+    if reuse:  # the successor's parameters are unchanged when it did not update or project
+        changed = nags[0] == ags[0] or (st.radius is not None and st.projection == "joint")
+        cache[0] = None if changed else (nags[0], d.xn, fwd)
 
 
-def _shrink(delta: torch.Tensor, u: torch.Tensor, r: float, t: float) -> None:
+def _shrink(delta: torch.Tensor, u: torch.Tensor, r: float, t: float,
+            nrm: float | None = None) -> None:
     """Project ``delta`` onto the ball of radius ``r`` in place, and add ``t`` times the change
-    to ``u`` (Π of A3; nothing changes inside the ball)."""
-    nrm = float(torch.linalg.vector_norm(delta))
+    to ``u`` (Π of A3; nothing changes inside the ball); ``nrm`` is ``‖delta‖`` when known."""
+    if nrm is None:
+        nrm = float(torch.linalg.vector_norm(delta))
     if nrm > r:
         c = r / nrm
         u.add_(delta, alpha=t * (c - 1.0))
@@ -1182,11 +1275,14 @@ def _fast_chunk(static: _Static, theta0: torch.Tensor, st: _TrainState, data: _D
     ts = data.t[:, 0].reshape(-1).tolist()
     k = st.k.tolist()
     per_seed = [[x[:, s].unbind(0) for x in data] for s in range(S)]
+    cpu = theta0.device.type == "cpu"
+    npv = [[_numpy_views(p) for p in vs] if cpu else None for vs in views]
+    caches: list[list] = [[None] for _ in range(S)]
     for i in range(len(ags)):
         for s in range(S):
             d = _Data(*(f[i] for f in per_seed[s]))
             _fast_step(static, views[s], st.delta[s], st.u[s], k[s], d, ags[i][s], nags[i][s],
-                       alphas[i][s], ts[i])
+                       alphas[i][s], ts[i], npv[s], caches[s])
     st.k.copy_(torch.as_tensor(k, dtype=st.k.dtype))
 
 

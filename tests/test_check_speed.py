@@ -76,3 +76,45 @@ def test_icq_check_writes_no_hypothesis_files_in_the_working_directory(tmp_path)
     subprocess.run([sys.executable, "-c", probe], cwd=work, env=_env(tmp_path), check=True,
                    timeout=300)
     assert (work / ".hypothesis").is_dir()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_hot_kappa_closed_form_equals_the_enumeration(seed):
+    """For features one-hot up to a per-row scale (columns shared between pairs, as the
+    constant and one-hot encodings give), the closed form κ equals the exact κ of the general
+    computation, the maximum of λ_max(N_b, Σ) over every assignment (docs/theory.md §5)."""
+    from icq.reference.chain import stationary
+
+    rng = np.random.default_rng(seed)
+    m = random_model(6 + seed, n_agents=2 + seed % 2, successors=2, seed=seed)
+    mu = stationary(m).mu
+    d = 2 + seed
+    col = rng.integers(0, d, m.n_obs_pairs)
+    phi = np.zeros((m.n_obs_pairs, d))
+    phi[np.arange(m.n_obs_pairs), col] = rng.uniform(0.5, 2.0, m.n_obs_pairs)
+    if seed % 3 == 0:
+        phi[rng.integers(0, m.n_obs_pairs)] = 0.0  # a zero row is one-hot up to scale 0
+    sup = features.support(m, mu)
+    M = features.next_obs_weights(m, mu)
+    n_assign = int(np.prod([m.obs_ptr[o + 1] - m.obs_ptr[o] for o in range(m.n_obs)
+                            if M[o] > 0]))
+    closed = features.kappa(m, phi, sup, mu)
+    general = features._kappa_general(m, phi, sup, M, n_assign, 10**6, 2, 0)
+    assert general.exact and closed.exact
+    assert closed.kappa == pytest.approx(general.kappa, rel=1e-9)
+    assert closed.a6_holds == general.a6_holds
+    # the witness direction attains κ²: max over assignments of its Rayleigh quotient
+    p = props.a6_parts(m, phi)
+    num, den = p.ratio(closed.witness)
+    assert num / den == pytest.approx(closed.kappa**2, rel=1e-9)
+
+
+def test_one_hot_kappa_declines_dense_features():
+    """A row with two nonzero entries is not one-hot: the closed form declines it."""
+    m = random_model(6, n_agents=2, successors=2, seed=0)
+    from icq.reference.chain import stationary
+
+    mu = stationary(m).mu
+    phi = np.ones((m.n_obs_pairs, 2))
+    assert features._kappa_one_hot(m, phi, features.support(m, mu),
+                                   features.next_obs_weights(m, mu), 1) is None
