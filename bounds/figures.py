@@ -88,12 +88,13 @@ def learning_figure(cert: Any | None) -> Figure | Omitted:
     if np.all(errors > 0):
         ax.set_yscale("log")
     ax.set_xlabel("handoffs")
-    ax.set_ylabel("sup error")
+    norm = "‖·‖_μ" if getattr(cert, "norm", "sup") == "mu" else "sup"
+    ax.set_ylabel(f"{norm} error")
     ax.set_title("Monte-Carlo learning curves")
     ax.legend(fontsize=7)
     return Figure("learning", _png(fig), "learning curves",
-                  "Sup error of each seed's table over handoffs: median and quantile bands, the "
-                  "target and the certified handoff count (docs/theory.md §8).")
+                  f"The {norm} error of each seed's table over handoffs: median and quantile "
+                  "bands, the target and the certified handoff count (docs/theory.md §8).")
 
 
 def bound_figure(a: Audit) -> Figure | Omitted:

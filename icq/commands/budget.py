@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         from icq.bounds.report import write_report
 
         curves = SimpleNamespace(grid=mc.grid, errors=mc.errors, target=args.target,
-                                 handoffs=rows[0].handoffs)
+                                 handoffs=rows[0].handoffs, norm=args.norm)
         write_report(a, args.report, certificate=curves)
     if args.json:
         emit_json({
