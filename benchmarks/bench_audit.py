@@ -3,17 +3,17 @@
 
 Run ``python benchmarks/bench_audit.py [--states 10000 ...] [--generator document|arrays]
 [--exact-mixing] [--seed 0] [--repeat 1] [--json]``. For each size it builds a random instance,
-times the end-to-end :func:`icq.bounds.audit` and then each phase separately, and prints one
-table per size (``--json``: one object, a list of sizes). ``--generator document`` builds an
+times the end-to-end :func:`icq.bounds.audit` and then each phase separately, and prints one table
+per size (``--json``: one object, a list of sizes). ``--generator document`` builds an
 ``icsmdp-epoch/1`` document (agents hand off to random states of their successor; each agent
 observes one of ``--obs`` labels per state, so the AIS aliases ~``states/obs`` latent states per
 observation) and loads it; ``arrays`` draws the same kind of model directly as arrays with
-:func:`icq.reference.generate.random_model` (4 agents, ``--obs`` labels per agent, 3 admissible
-successors, 3 outcomes, p_terminal 0.15, durations 1..5, γ = 0.95, ν₀ on agent 0), which is
-what makes 10⁶ states affordable to build. ``--exact-mixing`` also times the exact all-rows
-mixing computation on the same instance (side by side with the method the audit uses).
-Peak memory is the process's peak resident set (``resource.getrusage``), measured right after
-the audit of the first size (so run one size per process for a clean figure).
+:func:`icq.reference.model.generate.random_model` (4 agents, ``--obs`` labels per agent, 3
+admissible successors, 3 outcomes, p_terminal 0.15, durations 1..5, γ = 0.95, ν₀ on agent 0), which
+is what makes 10⁶ states affordable to build. ``--exact-mixing`` also times the exact all-rows
+mixing computation on the same instance (side by side with the method the audit uses). Peak memory
+is the process's peak resident set (``resource.getrusage``), measured right after the audit of the
+first size (so run one size per process for a clean figure).
 
 This is a script, not a timed test: figures depend on the machine.
 """
@@ -27,6 +27,7 @@ import sys
 import time
 
 import numpy as np
+
 from icq.bounds import ais as ais_terms
 from icq.bounds import audit
 from icq.bounds.features import (
@@ -36,12 +37,12 @@ from icq.bounds.features import (
     projected_fixed_point,
     support,
 )
-from icq.bounds.mixing import mixing_profile
 from icq.bounds.setting import exact_solve
-from icq.reference.ais import ais_model
-from icq.reference.chain import stationary
-from icq.reference.generate import random_model
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.mixing import mixing_profile
 from icq.reference.model import EpochModel, from_dict
+from icq.reference.model.generate import random_model
 
 
 def instance(n_states: int = 10_000, n_agents: int = 4, obs_per_agent: int = 25,

@@ -4,7 +4,7 @@ Run ``python benchmarks/bench_budget.py [--quick] [--json]``. A script, not a ti
 ``benchmarks/README.md`` records one run.
 
 Per model (the three bundled examples at ε = 0.1 and the learner defaults of ``icq budget``;
-three models drawn by :func:`icq.reference.generate.random_model` with seeds not used anywhere
+three models drawn by :func:`icq.reference.model.generate.random_model` with seeds not used anywhere
 else in the project, at ε = 5 % of max |Q̂*_μ|), all for the sup-norm learning error:
 
 - certified T = H_(k) of n = 200 calibration seeds (q = 0.95, confidence 0.95), and the wall
@@ -24,11 +24,12 @@ import math
 import time
 
 import numpy as np
+
 from icq.bounds.certificate import certificate
-from icq.reference.generate import random_model
+from icq.reference.learners.montecarlo import error_spec, run_seed, run_seeds
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import example_path, load
-from icq.reference.montecarlo import error_spec, run_seed, run_seeds
-from icq.reference.tabular import TrainConfig, train_tabular
+from icq.reference.model.generate import random_model
 
 Q, CONF = 0.95, 0.95
 

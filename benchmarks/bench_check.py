@@ -6,9 +6,9 @@ A script, not a test::
     .venv/bin/python benchmarks/bench_check.py                  # 200 states, 5 examples
     .venv/bin/python benchmarks/bench_check.py --states 100 --examples 3 --no-compare
 
-The model is ``icq.reference.generate.random_model(states, successors=4, seed=0)`` (4 agents,
+The model is ``icq.reference.model.generate.random_model(states, successors=4, seed=0)`` (4 agents,
 one observation per state, 4 successors: 800 observation pairs at 200 states).
-:func:`icq.reference.properties.check_model` runs every property on it (``examples`` draws on
+:func:`icq.property_tests.properties.check_model` runs every property on it (``examples`` draws on
 the model, then ``examples`` perturbations). The comparison run (``--no-compare`` skips it)
 undoes, in the same process, (1) κ's top eigenpair from the smaller Gram matrix
 (:func:`icq.bounds.features.top_gram_eigenpair` replaced by the full ``numpy.linalg.eigh`` of
@@ -28,11 +28,12 @@ import os
 import time
 from contextlib import contextmanager
 
-import icq.bounds.features as features
-import icq.reference.properties as props
 import numpy as np
-from icq.reference.generate import random_model
 from threadpoolctl import threadpool_limits
+
+import icq.bounds.features as features
+import icq.property_tests.properties as props
+from icq.reference.model.generate import random_model
 
 
 def _full_eigh(B: np.ndarray) -> tuple[float, np.ndarray]:

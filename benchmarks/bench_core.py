@@ -3,11 +3,12 @@
 Run ``python benchmarks/bench_core.py [--quick] [--repeat 3] [--json]``. Figures depend on the
 machine; ``benchmarks/README.md`` records one run. This is a script, not a timed test.
 
-**Exact solve.** Random epoch models from :func:`icq.reference.generate.random_model` (8 agents,
-4 admissible successors per observation, 4 outcomes per pair, durations uniform on 1..3,
-γ = 0.9, 5 % terminal outcomes, seed 0) are solved in this one process by
+**Exact solve.** Random epoch models from :func:`icq.reference.model.generate.random_model`
+(8 agents, 4 admissible successors per observation, 4 outcomes per pair, durations uniform on
+1..3, γ = 0.9, 5 % terminal outcomes, seed 0) are solved in this one process by
 
-- ours: :func:`icq.reference.solve.policy_iteration` (exact) and ``value_iteration(tol=1e-10)``;
+- ours: :func:`icq.reference.exact.solve.policy_iteration` (exact) and
+  ``value_iteration(tol=1e-10)``;
 - QuantEcon ``DiscreteDP`` in its state–action-pair sparse form: value iteration, modified
   policy iteration (k = 20) and policy iteration (sparse LU evaluations), ε = 1e-10;
 - pymdptoolbox ``ValueIteration`` (ε = 1e-10) and ``PolicyIteration`` (matrix evaluation).
@@ -25,7 +26,7 @@ Ours is also run alone in a fresh subprocess on the largest instance to measure 
 resident set size (``VmHWM``), which includes the interpreter, numpy/scipy and the generated
 model.
 
-**Tabular learning.** Handoffs per second of :func:`icq.reference.tabular.train_tabular`
+**Tabular learning.** Handoffs per second of :func:`icq.reference.learners.tabular.train_tabular`
 (numba, one core), of the same algorithm as a plain-Python loop, and steps per second of
 pymdptoolbox's ``QLearning`` on the embedded MDP (a different algorithm: an MDP Q-learner that
 recomputes V and the policy over all states after every step, so only its rate is reported).
@@ -57,10 +58,11 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
-from icq.reference.generate import random_model  # noqa: E402
+
+from icq.reference.exact.solve import policy_iteration, value_iteration  # noqa: E402
+from icq.reference.learners.tabular import TrainConfig, block_cdf, train_tabular  # noqa: E402
 from icq.reference.model import EpochModel  # noqa: E402
-from icq.reference.solve import policy_iteration, value_iteration  # noqa: E402
-from icq.reference.tabular import TrainConfig, block_cdf, train_tabular  # noqa: E402
+from icq.reference.model.generate import random_model  # noqa: E402
 
 EPS = 1e-10  # ε handed to every ε-optimal peer method (and our value iteration's tolerance)
 EPS_TIGHT = 1e-12  # quantecon's MPI once more, near the accuracy of our exact solve
@@ -249,8 +251,8 @@ def python_icq(model: EpochModel, handoffs: int, seed: int = 0, omega: float = 0
                ) -> list[float]:
     """Tabular IC-Q (behaviour exploration, harmonic steps) as a plain-Python loop.
 
-    The algorithm of :mod:`icq.reference.tabular`: sample j ~ π_b(·|ô), an outcome of (y, j),
-    update ``Q(ô,j) += n^{-ω}(R + γ^τ max_{j'} Q(ô',j') − Q(ô,j))`` (target R at an episode
+    The algorithm of :mod:`icq.reference.learners.tabular`: sample j ~ π_b(·|ô), an outcome of
+    (y, j), update ``Q(ô,j) += n^{-ω}(R + γ^τ max_{j'} Q(ô',j') − Q(ô,j))`` (target R at an episode
     end, which restarts from ν₀).
     """
     rnd = random.Random(seed)

@@ -7,14 +7,15 @@ timed test.
 
 On the bundled ``author-reviewer-editor`` model, in one process, side by side:
 
-- **local runtime**: :func:`icq.reference.runtime.run` over the objects of
-  :func:`icq.reference.ray_runtime.tabular_actors` (tabular IC-Q agents, one generator each);
-- **Ray runtime**: :func:`icq.reference.ray_runtime.run_ray` on the same objects, world and
+- **local runtime**: :func:`icq.reference.learners.runtime.run` over the objects of
+  :func:`icq.reference.learners.ray_runtime.tabular_actors` (tabular IC-Q agents, one generator
+  each);
+- **Ray runtime**: :func:`icq.reference.learners.ray_runtime.run_ray` on the same objects, world and
   agents in actors of a local ``ray.init(num_cpus=2)`` instance (actor start-up excluded: the
   clock covers the handoffs only). The final tables are checked to equal the local run's;
 - **env, random actions**: ``ICSMDPEnv.step`` with a successor drawn from the action mask;
 - **env, tabular IC-Q**: the ``train_icq`` loop of ``docs/env.md`` (env steps plus the updates);
-- **compiled learner** (reference point): :func:`icq.reference.tabular.train_tabular`.
+- **compiled learner** (reference point): :func:`icq.reference.learners.tabular.train_tabular`.
 
 Wall-clock seconds (``time.perf_counter``), best of ``--repeat`` runs for the local loops, one
 run for Ray.
@@ -34,12 +35,12 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import numpy as np  # noqa: E402
-from icq.reference.model import example_path, load  # noqa: E402
-from icq.reference.ray_runtime import run_ray, tabular_actors  # noqa: E402
-from icq.reference.runtime import run  # noqa: E402
-from icq.reference.tabular import TrainConfig, train_tabular  # noqa: E402
 
 from icq.env import ICSMDPEnv  # noqa: E402
+from icq.reference.learners.ray_runtime import run_ray, tabular_actors  # noqa: E402
+from icq.reference.learners.runtime import run  # noqa: E402
+from icq.reference.learners.tabular import TrainConfig, train_tabular  # noqa: E402
+from icq.reference.model import example_path, load  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "env.md"
 

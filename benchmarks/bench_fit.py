@@ -1,7 +1,7 @@
 """Benchmark: ``icq fit`` throughput (trace lines per minute; target ≥ 10⁶) and peak memory.
 
 Run ``python benchmarks/bench_fit.py [--lines 1000000] [--small 200000] [--model NAME]``. It
-simulates episodes of a bundled example (``icq.reference.traces.simulate_traces``), writes
+simulates episodes of a bundled example (``icq.reference.learners.traces.simulate_traces``), writes
 ``--lines`` lines by repeating them under fresh episode ids, and fits the file in a fresh
 process for each of two sizes, reporting wall seconds, lines per minute and the process's peak
 resident memory (``ru_maxrss``). The fit streams, so the peak must not grow with the number of
@@ -22,7 +22,7 @@ import tempfile
 
 CHILD = r"""
 import json, resource, sys, time
-from icq.reference.traces import fit_traces
+from icq.reference.learners.traces import fit_traces
 path, gamma, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 t = time.perf_counter()
 if mode == "fit":
@@ -41,8 +41,8 @@ print(json.dumps({"lines": n, "seconds": dt,
 
 
 def write_file(path: str, n_lines: int, model_name: str) -> float:
+    from icq.reference.learners.traces import simulate_traces
     from icq.reference.model import example_path, load
-    from icq.reference.traces import simulate_traces
 
     m = load(example_path(model_name))
     base = list(simulate_traces(m, 2000, seed=0))

@@ -10,13 +10,14 @@ A script, not a test::
 Three implementations of the same learner on the same handoffs (``author-reviewer-editor``,
 SGD, harmonic steps, projection radius 10):
 
-- ``stacked``: :func:`icq.reference.neural._step` driven directly (the project's update before
+- ``stacked``: :func:`icq.reference.learners.neural._step` driven directly (the project's update
+before
   the in-place one, and still its engine for many seeds with one handoff per update): each
   update gathers the predecessor's and successor's whole parameter rows, forms one gradient row
   per handoff and scatters the changed row back;
 - ``autograd``: a minimal loop with ``torch.nn.Linear`` layers and ``loss.backward()``: no
   centring, no averaged iterate, no projection (less work than the learner does);
-- ``in-place``: :func:`icq.reference.neural.train_neural` (rank-one ``addmm_`` updates into
+- ``in-place``: :func:`icq.reference.learners.neural.train_neural` (rank-one ``addmm_`` updates into
   views of the parameters, summed gradients for minibatches, averaged iterate and projection).
 
 Figures are handoffs per second of the update loop (sampling and tensor preparation included
@@ -37,7 +38,8 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from icq.reference import neural as nn
+
+from icq.reference.learners import neural as nn
 from icq.reference.model import example_path, load
 
 

@@ -2,7 +2,7 @@
 
 Run ``python benchmarks/fuzz_inputs.py [--mutants 1000] [--seed 0] [--backend local]``.
 It runs ``icq audit`` in-process on ``--mutants`` fuzzed files drawn from the bundled examples
-(:mod:`icq.reference.fuzz`: deleted keys, wrong types, NaN/Infinity, huge numbers, duplicates,
+(:mod:`icq.property_tests.fuzz`: deleted keys, wrong types, NaN/Infinity, huge numbers, duplicates,
 empty arrays, unknown keys, broken references, semantic rules, and valid variants with extreme
 values) plus the raw-byte cases, and ``icq train --resume`` on crafted tabular checkpoints, and
 prints: misclassified exits, tracebacks, writes on invalid input, lines not naming the field,
@@ -21,10 +21,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from icq.reference.fuzz import mutant, raw_cases
-from icq.reference.io import dumps
+
+from icq.property_tests.fuzz import mutant, raw_cases
+from icq.reference.common.io import dumps
+from icq.reference.common.parallel import map_tasks
 from icq.reference.model import example_path
-from icq.reference.parallel import map_tasks
 
 NAMES = ("ring-exact", "author-reviewer-editor", "synthetic-handoff")
 

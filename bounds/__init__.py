@@ -13,7 +13,7 @@ Theorem 1 (:mod:`.theorem`, one sympy source in :mod:`.symbolic`) and the sample
 True
 """
 
-from .ais import (
+from icq.bounds.ais import (
     AisGap,
     ais_gap_exact,
     ais_gap_paper,
@@ -25,10 +25,10 @@ from .ais import (
     policy_loss_exact,
     reward_sufficiency,
 )
-from .assumptions import Check, check_assumptions
-from .auditor import Audit, audit, budget
-from .budget import Budget, MethodBudget, sample_budget
-from .features import (
+from icq.bounds.assumptions import Check, check_assumptions
+from icq.bounds.auditor import Audit, audit, budget
+from icq.bounds.budget import Budget, MethodBudget, sample_budget
+from icq.bounds.features import (
     approximation_constant,
     epsilon_approx,
     kappa,
@@ -37,12 +37,12 @@ from .features import (
     support,
     tabular_features,
 )
-from .mixing import MixingProfile, TauMix, mixing_profile
-from .report import render_report, write_report
-from .setting import Setting, prepare
-from .terms import duration_discount, model_constants
-from .theorem import Theorem1, theorem1
-from .validate import InputError, load_features, load_obs_metric
+from icq.bounds.report import render_report, write_report
+from icq.bounds.setting import Setting, prepare
+from icq.bounds.terms import duration_discount, model_constants
+from icq.bounds.theorem import Theorem1, theorem1
+from icq.bounds.validate import InputError, load_features, load_obs_metric
+from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile
 
 __all__ = [
     "AisGap", "Audit", "Budget", "Check", "InputError", "MixingProfile", "Setting", "TauMix",

@@ -33,12 +33,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from icq.reference.ais import ais_model
-from icq.reference.chain import stationary
-from icq.reference.model import EpochModel
 
-from . import symbolic as S
-from .terms import pair_weights
+from icq.bounds import symbolic as S
+from icq.bounds.terms import pair_weights
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.model import EpochModel
 
 __all__ = ["A6FreeTerms", "BETA", "BLOCKED_REASON", "a6free_terms"]
 

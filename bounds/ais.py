@@ -38,12 +38,12 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-from icq.reference.model import SMDP
-from icq.reference.solve import deterministic_policy, evaluate
 
-from . import symbolic as S
-from .setting import Setting, exact_solve
-from .validate import InputError
+from icq.bounds import symbolic as S
+from icq.bounds.setting import Setting, exact_solve
+from icq.bounds.validate import InputError
+from icq.reference.exact.solve import deterministic_policy, evaluate
+from icq.reference.model import SMDP
 
 __all__ = [
     "AisGap", "Ipm", "PairGap", "PolicyLoss", "PolicyLossBound",
@@ -414,11 +414,11 @@ class PolicyLoss:
 
 def policy_loss_exact(s: Setting) -> PolicyLoss:
     """Exact ``V* − V^π̂``: π̂ lifted to latent states and evaluated exactly in the latent model
-    (:func:`icq.reference.solve.evaluate` on ``m.latent`` with ``m.lift(π̂)``)."""
+    (:func:`icq.reference.exact.solve.evaluate` on ``m.latent`` with ``m.lift(π̂)``)."""
     m = s.model
     pi_obs = deterministic_policy(s.ais.smdp, s.hat.policy)
     _, v = evaluate(m.latent, m.lift(pi_obs))
     per = s.latent.v - v
     return PolicyLoss(float(per.max(initial=0.0)), float(m.initial @ per), per, s.hat.policy,
                       "exact evaluation of the lifted greedy policy in the latent model "
-                      "(icq.reference.solve.evaluate)")
+                      "(icq.reference.exact.solve.evaluate)")

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from icq.reference.io import plain
-from icq.reference.model import EpochModel
 
-from . import symbolic as S
-from .ais import (
+from icq.bounds import symbolic as S
+from icq.bounds.ais import (
     AisGap,
     Ipm,
     PairGap,
@@ -39,9 +37,9 @@ from .ais import (
     policy_loss_exact,
     reward_sufficiency,
 )
-from .assumptions import Check, applicability, check_assumptions
-from .budget import Budget, burn_in_candidates, sample_budget
-from .features import (
+from icq.bounds.assumptions import Check, applicability, check_assumptions
+from icq.bounds.budget import Budget, burn_in_candidates, sample_budget
+from icq.bounds.features import (
     Approximation,
     FixedPoint,
     Kappa,
@@ -55,12 +53,14 @@ from .features import (
     support,
     tabular_features,
 )
-from .mixing import MixingProfile, TauMix, mixing_profile, start_distances
-from .setting import Setting, prepare
-from .terms import DurationDiscount, Term, duration_discount
-from .theorem import Theorem1, symbolic_summary, theorem1
-from .validate import InputError, check_features, check_obs_metric
-from .whatif import Witness, a6_witness
+from icq.bounds.setting import Setting, prepare
+from icq.bounds.terms import DurationDiscount, Term, duration_discount
+from icq.bounds.theorem import Theorem1, symbolic_summary, theorem1
+from icq.bounds.validate import InputError, check_features, check_obs_metric
+from icq.bounds.whatif import Witness, a6_witness
+from icq.reference.common.io import plain
+from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile, start_distances
+from icq.reference.model import EpochModel
 
 __all__ = ["Audit", "FeatureAudit", "audit", "budget"]
 
@@ -113,7 +113,7 @@ class Audit:
     start_distances: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
-        from .report import audit_html
+        from icq.bounds.report import audit_html
 
         return audit_html(self)
 
@@ -128,7 +128,7 @@ class Audit:
 
     def to_json(self) -> dict[str, Any]:
         """The ``icq audit --json`` object (plain Python values; printed by
-        :func:`icq.reference.io.dumps`, which writes ±∞ as ±1e999 and NaN as null)."""
+        :func:`icq.reference.common.io.dumps`, which writes ±∞ as ±1e999 and NaN as null)."""
         m, th = self.model, self.theorem
         st = self.setting.stationary
         plb = self.policy_loss_bound
@@ -220,7 +220,8 @@ class Audit:
 
 
 def _finite(obj: Any) -> Any:
-    """Plain Python values (:func:`icq.reference.io.plain`); non-finite floats stay floats and
+    """Plain Python values (:func:`icq.reference.common.io.plain`); non-finite floats stay floats
+    and
     are written by the project's one JSON convention when printed (``emit_json``)."""
     return plain(obj)
 

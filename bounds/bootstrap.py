@@ -1,17 +1,16 @@
 """Confidence intervals on the audit of a model fitted from traces: the episode bootstrap.
 
-The fitted model (:mod:`icq.reference.traces`) is a plug-in estimate; every audit quantity is a
-function of it. The nonparametric bootstrap resamples whole episodes with replacement (episodes
+The fitted model (:mod:`icq.reference.learners.traces`) is a plug-in estimate; every audit quantity
+is a function of it. The nonparametric bootstrap resamples whole episodes with replacement (episodes
 are independent: each restarts from ν₀, docs/theory.md §4), refits the model from the resampled
-counts with the same index sets, and recomputes the quantity θ*. The interval at level ``1 − a``
-is the basic (reverse-percentile) bootstrap interval ``[2θ̂ − q_{1−a/2}, 2θ̂ − q_{a/2}]``, with
-``q`` the quantiles of the replicates (Davison & Hinkley 1997, §5.2): it corrects the first-order
-bias that the plain percentile interval inherits. That matters here: κ² is a maximum of ratios
+counts with the same index sets, and recomputes the quantity θ*. The interval at level ``1 − a`` is
+the basic (reverse-percentile) bootstrap interval ``[2θ̂ − q_{1−a/2}, 2θ̂ − q_{a/2}]``, with ``q``
+the quantiles of the replicates (Davison & Hinkley 1997, §5.2): it corrects the first-order bias
+that the plain percentile interval inherits. That matters here: κ² is a maximum of ratios
 (docs/theory.md §5), biased upwards under resampling when several ratios tie, and on the bundled
 ``ring-exact`` example the percentile interval missed the true κ in 40 of 40 simulated data sets
-while the basic interval covered it. Coverage is asymptotically ``1 − a`` for smooth
-functionals of the counts; ``tests/test_traces_coverage.py`` measures it on simulated traces
-with known truth.
+while the basic interval covered it. Coverage is asymptotically ``1 − a`` for smooth functionals of
+the counts; ``tests/test_traces_coverage.py`` measures it on simulated traces with known truth.
 
 Quantities (``QUANTITIES``): κ of A6 with one-hot features (§5), t_mix = τ_mix(1/4) (§4), the
 four Δ terms of §3, the exact policy loss and its tightest bound (Lemma P), and the Theorem 1
@@ -27,7 +26,7 @@ changes in more than 10% of the replicates: a maximum near a tie is not differen
 bootstrap interval is consistent there (under uniform behaviour the tie is exact).
 
 >>> from icq.reference.model import load, example_path
->>> from icq.reference.traces import simulate_traces
+>>> from icq.reference.learners.traces import simulate_traces
 >>> truth = load(example_path("ring-exact"))
 >>> r = bootstrap_from_lines(simulate_traces(truth, 100, seed=0), truth.gamma, replicates=20,
 ...                          quantities=("kappa",), backend="serial")
@@ -44,13 +43,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from icq.reference.model import EpochModel
-from icq.reference.parallel import map_tasks
-from icq.reference.traces import TraceData, trace_data_from_lines
 
-from .auditor import audit, budget
-from .features import kappa, support, tabular_features
-from .setting import prepare
+from icq.bounds.auditor import audit, budget
+from icq.bounds.features import kappa, support, tabular_features
+from icq.bounds.setting import prepare
+from icq.reference.common.parallel import map_tasks
+from icq.reference.learners.traces import TraceData, trace_data_from_lines
+from icq.reference.model import EpochModel
 
 __all__ = ["QUANTITIES", "BootstrapResult", "Coverage", "Interval", "basic_interval",
            "bootstrap", "bootstrap_from_lines", "coverage", "measure"]
@@ -239,7 +238,7 @@ def bootstrap(data: TraceData, *, replicates: int, quantities: Sequence[str] = Q
 
     Replicate ``b`` draws its episode weights from ``numpy.random.default_rng([seed, b])``, so
     the result does not depend on the backend or the number of workers; the replicates run in
-    parallel with :func:`icq.reference.parallel.map_tasks`.
+    parallel with :func:`icq.reference.common.parallel.map_tasks`.
     """
     unknown = [q for q in quantities if q not in QUANTITIES and q != "q_hat"]
     if unknown:
@@ -265,7 +264,8 @@ def bootstrap(data: TraceData, *, replicates: int, quantities: Sequence[str] = Q
 
 def bootstrap_from_lines(lines: Iterable[dict[str, Any]], gamma: float, **kw: Any
                          ) -> BootstrapResult:
-    """:func:`bootstrap` on decoded lines (e.g. :func:`icq.reference.traces.simulate_traces`)."""
+    """:func:`bootstrap` on decoded lines (e.g.
+    :func:`icq.reference.learners.traces.simulate_traces`)."""
     return bootstrap(trace_data_from_lines(lines, gamma), **kw)
 
 
@@ -288,7 +288,7 @@ class Coverage:
 
 def _coverage_one(task: tuple[EpochModel, int, int, int, tuple[str, ...], float, dict]
                   ) -> dict[str, tuple[int, int]]:
-    from icq.reference.traces import obs_pair_names, simulate_traces
+    from icq.reference.learners.traces import obs_pair_names, simulate_traces
 
     truth, episodes, seed, replicates, names, level, true_vals = task
     data = trace_data_from_lines(simulate_traces(truth, episodes, seed=seed), truth.gamma)

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from . import symbolic as S
+from icq.bounds import symbolic as S
 
 __all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "sample_budget",
            "theorem_budgets"]
@@ -106,7 +106,7 @@ class Budget:
                    "‖·‖_μ over μ ⊗ π_b, total error to Q* on latent pairs")
 
     def _repr_html_(self) -> str:
-        from icq.reference.tables import fields_html
+        from icq.reference.common.tables import fields_html
 
         return fields_html("Theorem 1 sample budget (docs/theory.md §6)", vars(self))
 
@@ -155,7 +155,7 @@ class MethodBudget:
     details: dict = field(default_factory=dict)
 
     def _repr_html_(self) -> str:
-        from icq.reference.tables import fields_html
+        from icq.reference.common.tables import fields_html
 
         return fields_html(f"{self.method} budget (docs/theory.md {self.section})",
                            {k: v for k, v in vars(self).items() if k != "details"}
@@ -182,7 +182,7 @@ def burn_in_candidates(distances: np.ndarray | None, t0: int | None = None,
                        dbar: float | None = None) -> list[tuple[int, float]]:
     """``(t_b, d(t_b))`` pairs to try: t_b = 0 and the first t with ``d(t) ≤ 10⁻ᵏ``, k = 1..16.
 
-    ``distances``: ``d_ν₀(t)``, t = 0, 1, … (:func:`icq.bounds.mixing.start_distances`,
+    ``distances``: ``d_ν₀(t)``, t = 0, 1, … (:func:`icq.reference.exact.mixing.start_distances`,
     non-increasing). Without it the start law is treated as unknown: ``d(0) = 1`` bounds any
     total-variation distance and ``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (docs/theory.md §4) any later one.
 
@@ -252,7 +252,7 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         default: the envelope itself
     applicable, reason : the verdict of the assumption checks
     R_theta : the projection radius (default G/2 ≥ R_θ, since G = R̄ + 2R_θ)
-    start_distances : ``d_ν₀(t)``, t = 0, 1, … (:func:`icq.bounds.mixing.start_distances`);
+    start_distances : ``d_ν₀(t)``, t = 0, 1, … (:func:`icq.reference.exact.mixing.start_distances`);
         None: any start law, d(t_b) from the mixing envelope
     """
     if not (isinstance(target, int | float) and math.isfinite(target) and target > 0):
@@ -351,8 +351,8 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
     error : ``"learning"`` or ``"total"``
     norm : ``"sup"`` or ``"mu"``
     """
-    from .a6free import BLOCKED_REASON, a6free_terms
-    from .terms import pair_weights
+    from icq.bounds.a6free import BLOCKED_REASON, a6free_terms
+    from icq.bounds.terms import pair_weights
 
     if error not in ("learning", "total"):
         raise ValueError(f"error: {error!r} is not 'learning' or 'total'")

@@ -1,8 +1,8 @@
 r"""The Monte-Carlo certificate (docs/theory.md §8): a distribution-free upper confidence bound
 on the q-quantile of the handoffs IC-Q needs.
 
-Let ``H_1, …, H_n`` be i.i.d. copies of ``H`` (the first handoff count after which the error
-stays ``≤ ε`` through the horizon, :mod:`icq.reference.montecarlo`), ``x_q = inf{x : F(x) ≥ q}``
+Let ``H_1, …, H_n`` be i.i.d. copies of ``H`` (the first handoff count after which the error stays
+``≤ ε`` through the horizon, :mod:`icq.reference.learners.montecarlo`), ``x_q = inf{x : F(x) ≥ q}``
 the q-quantile of its law F, and
 
     k = min{k : P(Bin(n, q) ≤ k − 1) ≥ 1 − β}.
@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from icq.reference.montecarlo import MonteCarloResult
 from scipy.stats import binom
 
-from .budget import MethodBudget
+from icq.bounds.budget import MethodBudget
+from icq.reference.learners.montecarlo import MonteCarloResult
 
 __all__ = ["SeedsTooFew", "certificate", "claim_text", "order_statistic_rank", "seeds_needed"]
 
@@ -110,7 +110,7 @@ def certificate(mc: MonteCarloResult, *, quantile: float = 0.95, confidence: flo
 
     Parameters
     ----------
-    mc : tracked runs of the learner (:func:`icq.reference.montecarlo.run_seeds`)
+    mc : tracked runs of the learner (:func:`icq.reference.learners.montecarlo.run_seeds`)
     quantile, confidence : q and 1 − β
     model_name, learner : for the claim text (the learner: its configuration in words)
     mean_duration, T_max : E[τ] under μ ⊗ π_b and the largest duration, for primitive steps

@@ -18,7 +18,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from icq.reference.tables import fmt, html_table
+from icq.reference.common.tables import fmt, html_table
 
 __all__ = ["Figure", "Heading", "Items", "Math", "Omitted", "Para", "Table", "fmt", "render",
            "html_table"]

@@ -48,11 +48,11 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.optimize as so
 import scipy.sparse as sp
-from icq.reference.model import SMDP, EpochModel
 
-from . import symbolic as S
-from .setting import exact_solve
-from .terms import Term, pair_weights
+from icq.bounds import symbolic as S
+from icq.bounds.setting import exact_solve
+from icq.bounds.terms import Term, pair_weights
+from icq.reference.model import SMDP, EpochModel
 
 __all__ = [
     "Approximation", "FixedPoint", "Kappa", "Omega", "Support", "approximation_constant",

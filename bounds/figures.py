@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from . import symbolic as S
-from .auditor import MIX_EXACT_MAX, Audit
-from .document import Figure, Omitted
-from .mixing import mixing_profile
+from icq.bounds import symbolic as S
+from icq.bounds.auditor import MIX_EXACT_MAX, Audit
+from icq.bounds.document import Figure, Omitted
+from icq.reference.exact.mixing import mixing_profile
 
 __all__ = ["bound_figure", "certificate_curves", "gaps_figure", "kappa_figure",
            "learning_figure", "policy_loss_figure", "whatif_figure"]

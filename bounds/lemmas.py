@@ -40,7 +40,7 @@ class Lemma:
 LEMMAS: tuple[Lemma, ...] = (
     Lemma(
         term='Lemma C (§1): the SMDP Bellman operator T is a γ̄-contraction in sup norm',
-        python='icq.reference.solve.solve',
+        python='icq.reference.exact.solve.solve',
         coq_file='Contraction.v',
         coq_name='bellman_contraction',
         statement=r"""
@@ -225,7 +225,7 @@ LEMMAS: tuple[Lemma, ...] = (
     ),
     Lemma(
         term='m = 1/d̄(t₀), ρ = d̄(t₀)^{1/t₀}: d(t) ≤ m ρ^t (§4)',
-        python='icq.reference.mixing.mixing_time',
+        python='icq.reference.exact.mixing.mixing_time',
         coq_file='Mixing.v',
         coq_name='mixing_envelope',
         statement=r"""
@@ -310,7 +310,7 @@ LEMMAS: tuple[Lemma, ...] = (
     Lemma(
         term=('d(t) ≤ max_y [P_y(T > t) + Σ_{s≤t} P_y(T = s) d_ν₀(t − s)], T the first END '
               'restart: the restart decomposition of the behaviour chain (§9)'),
-        python='icq.reference.mixing.restart_bound',
+        python='icq.reference.exact.mixing.restart_bound',
         coq_file='Mixing.v',
         coq_name='restart_decomposition',
         statement=r"""

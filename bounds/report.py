@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from icq.reference.io import atomic_write
-from icq.reference.tables import frame
-
-from .auditor import Audit
-from .document import Figure, Heading, Items, Math, Omitted, Para, Table, fmt, render
-from .figures import (
+from icq.bounds.auditor import Audit
+from icq.bounds.document import Figure, Heading, Items, Math, Omitted, Para, Table, fmt, render
+from icq.bounds.figures import (
     bound_figure,
     gaps_figure,
     kappa_figure,
@@ -30,7 +27,9 @@ from .figures import (
     policy_loss_figure,
     whatif_figure,
 )
-from .theorem import IMPORTED, symbolic_summary
+from icq.bounds.theorem import IMPORTED, symbolic_summary
+from icq.reference.common.io import atomic_write
+from icq.reference.common.tables import frame
 
 __all__ = ["PolicyComparison", "greedy_policies", "render_report", "report_document",
            "verdict", "write_report"]

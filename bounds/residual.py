@@ -18,8 +18,8 @@ beyond the model file: the certificate holds for *any* table, however it was lea
 
 >>> import numpy as np
 >>> from icq.reference.model import load, example_path
->>> from icq.reference.ais import ais_model
->>> from icq.reference.solve import solve
+>>> from icq.reference.exact.ais import ais_model
+>>> from icq.reference.exact.solve import solve
 >>> m = load(example_path("ring-exact"))
 >>> q = solve(ais_model(m).smdp).q
 >>> residual_certificate(m, q).sup_bound < 1e-9
@@ -31,7 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from icq.reference.ais import AISModel, ais_model
+
+from icq.reference.exact.ais import AISModel, ais_model
 from icq.reference.model import SMDP, EpochModel
 
 __all__ = ["ResidualCertificate", "residual_certificate"]
@@ -89,7 +90,7 @@ def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarr
     Parameters
     ----------
     model_or_ais : an epoch model (its AIS model under the stationary μ is built), an
-        :class:`icq.reference.ais.AISModel`, or the AIS SMDP itself
+        :class:`icq.reference.exact.ais.AISModel`, or the AIS SMDP itself
     q : (n_obs_pairs,) the table to certify
     rtol : relative slack at which the pointwise iteration stops
     """

@@ -21,16 +21,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from icq.reference.ais import AISModel, ais_model
-from icq.reference.chain import Stationary, stationary
+
+from icq.reference.exact.ais import AISModel, ais_model
+from icq.reference.exact.chain import Stationary, stationary
+from icq.reference.exact.solve import Solution, policy_iteration
 from icq.reference.model import SMDP, EpochModel
-from icq.reference.solve import Solution, policy_iteration
 
 __all__ = ["Setting", "prepare", "exact_solve"]
 
 def exact_solve(smdp: SMDP) -> Solution:
     """``Q*`` of ``smdp`` by policy iteration with exact evaluations (Lemma C):
-    :func:`icq.reference.solve.policy_iteration`, whose result records its method and the
+    :func:`icq.reference.exact.solve.policy_iteration`, whose result records its method and the
     computed residual ``‖TQ − Q‖∞``."""
     return policy_iteration(smdp)
 
@@ -76,7 +77,7 @@ def prepare(model: EpochModel, *, weights: np.ndarray | None = None) -> Setting:
     model : the epoch model
     weights : optional latent weighting μ for the AIS model (default: the stationary law of the
         behaviour chain; uniform μ(y|ô) when the chain is not uniformly ergodic, as in
-        :func:`icq.reference.ais.ais_model`)
+        :func:`icq.reference.exact.ais.ais_model`)
     """
     st = stationary(model)
     if weights is None and st.ergodic:

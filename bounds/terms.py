@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from icq.reference.model import EpochModel
 
 __all__ = ["DurationDiscount", "Term", "duration_discount", "model_constants"]

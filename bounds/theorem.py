@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import symbolic as S
+from icq.bounds import symbolic as S
 
 __all__ = ["IMPORTED", "Theorem1", "symbolic_summary", "theorem1"]
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from icq.reference.model import EpochModel
 
 __all__ = ["InputError", "check_features", "check_obs_metric", "load_features",

@@ -32,16 +32,16 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize as so
-from icq.reference.chain import stationary
-from icq.reference.model import EpochModel, from_dict
-from icq.reference.solve import deterministic_policy, evaluate
-from icq.reference.tables import frame
 
-from .ais import ais_gap_exact
-from .features import Kappa, kappa, next_obs_weights, support, tabular_features
-from .setting import Setting, prepare
-from .terms import pair_weights
-from .validate import InputError
+from icq.bounds.ais import ais_gap_exact
+from icq.bounds.features import Kappa, kappa, next_obs_weights, support, tabular_features
+from icq.bounds.setting import Setting, prepare
+from icq.bounds.terms import pair_weights
+from icq.bounds.validate import InputError
+from icq.reference.common.tables import frame
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.solve import deterministic_policy, evaluate
+from icq.reference.model import EpochModel, from_dict
 
 __all__ = ["Scenario", "WhatIf", "Witness", "WitnessPair", "a6_witness", "kappa_of_behaviour",
            "minimise_kappa", "remove_successor", "what_if"]
@@ -350,7 +350,7 @@ class WhatIf:
         return frame(recs, ["knob", "behaviour"])
 
     def _repr_html_(self) -> str:
-        from icq.reference.tables import fields_html, html_table
+        from icq.reference.common.tables import fields_html, html_table
 
         return (fields_html("What-if (docs/theory.md §5)", {"verdict": self.verdict(),
                                                            "family": self.family})

@@ -18,9 +18,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from .common.io import write_text_atomic
-from .findings import fill, intro_facts
-from .findings import findings as FINDINGS
+from icq.experiments.common.io import write_text_atomic
+from icq.experiments.findings import fill, intro_facts
+from icq.experiments.findings import findings as FINDINGS
 
 ORDER = ("t1", "t2", "routing", "llm", "cpu")
 
@@ -45,8 +45,8 @@ introductions are in `experiments/docs.py`, and every figure in the findings is 
 run's `results.json` by `experiments/findings.py`.
 
 Quantities from the theory (ε, δ, Δ_AIS, Δ_va, the state-wise bound, Δ_exact, κ, ω, τ_mix and
-Theorem 1) come from `icq.bounds.audit` with one-hot (tabular) features and the total-variation
-IPM. Learners are the library's tabular IC-Q (`icq.reference.tabular.train_tabular`) unless a
+Theorem 1) come from `icq.bounds.audit` with one-hot (tabular) features and the total-variation IPM.
+Learners are the library's tabular IC-Q (`icq.reference.learners.tabular.train_tabular`) unless a
 section says otherwise.
 """
 
@@ -54,7 +54,7 @@ INTRO: dict[str, str] = {
     "t1": """
 **Family** (`experiments/synthetic/family.py`, settings in `experiments/t1/settings.py`): a
 primitive-level IC-SMDP compiled exactly to decision epochs by
-`icq.reference.primitive.reduce_to_epoch`. N = {n_agents} pre-configured agents, an artifact z
+`icq.reference.model.primitive.reduce_to_epoch`. N = {n_agents} pre-configured agents, an artifact z
 of d = {d} binary features, per-step handoff probability p = {p} with durations truncated at
 T_max = {T_max}, γ = {gamma}. The private state of each agent is its progress counter inside an
 invocation (it realises the geometric handoff and returns to 0 at every handoff, so ρ = 1 is
@@ -146,21 +146,21 @@ correctness of the answer is not in the 4 bits, and γ̄ ≈ 1 inflates 1/(1−�
 the decision is that the greedy AIS optimum coincides with the best workflow.
 """,
     "cpu": """
-**Adaptable regime: outside Theorem 1.** Six agents (starter, loader A, loader B, ALU,
-selector, writer) must write a {bits}-bit target t into memory (`experiments/cpu/machine.py`):
-each learns its local action (what to load, which ALU operation, advance the pointer or not,
-what to write) and its successor along the datapath's wiring (two choices each; the writer
-ends). A correct program is bit-serial shift-and-add. The learner is the library's adaptable
-IC-Q (`icq.reference.adaptable.train_adaptable`): per agent a local-action table regressed on
-its own successor table at the post-action observation, and a successor table regressed on the
-value the successor sends back (one number), ε-greedy from optimistic values ({optimism}),
-constant step {alpha}, ε decayed from {eps_hi} to {eps_lo} over {phases} phases of training on
-the same agents. The environment (`experiments/cpu/env.py`) adds potential-based shaping (the
-fraction of target bits correctly accumulated; it does not change which programs are optimal)
-and lists each agent's options in a random order fixed per seed, because the learner breaks
-ties to the first option and the natural order would favour untrained entries. Training uses
-the lowest {train_pct} of the integer range (t < {n_train}); accuracy is the fraction of the
-other {n_test} targets whose greedy program writes them exactly.
+**Adaptable regime: outside Theorem 1.** Six agents (starter, loader A, loader B, ALU, selector,
+writer) must write a {bits}-bit target t into memory (`experiments/cpu/machine.py`): each learns its
+local action (what to load, which ALU operation, advance the pointer or not, what to write) and its
+successor along the datapath's wiring (two choices each; the writer ends). A correct program is
+bit-serial shift-and-add. The learner is the library's adaptable IC-Q
+(`icq.reference.learners.adaptable.train_adaptable`): per agent a local-action table regressed on
+its own successor table at the post-action observation, and a successor table regressed on the value
+the successor sends back (one number), ε-greedy from optimistic values ({optimism}), constant step
+{alpha}, ε decayed from {eps_hi} to {eps_lo} over {phases} phases of training on the same agents.
+The environment (`experiments/cpu/env.py`) adds potential-based shaping (the fraction of target bits
+correctly accumulated; it does not change which programs are optimal) and lists each agent's options
+in a random order fixed per seed, because the learner breaks ties to the first option and the
+natural order would favour untrained entries. Training uses the lowest {train_pct} of the integer
+range (t < {n_train}); accuracy is the fraction of the other {n_test} targets whose greedy program
+writes them exactly.
 
 Two observations: the **register block** (the AIS: pointer exhausted, register valid bits and
 comparator flags of each register against its part of the target; booleans, no values) and the

@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .llm.analysis import EVIDENCE, NAMES
-from .t1.analysis import TARGET
+from icq.experiments.llm.analysis import EVIDENCE, NAMES
+from icq.experiments.t1.analysis import TARGET
 
 __all__ = ["FACTS", "QUICK", "TEMPLATES", "fill", "findings", "intro_facts", "literal_figures",
            "num", "placeholders"]
@@ -275,7 +275,7 @@ def intro_facts(res: dict) -> dict[str, str]:
     """The settings (and the few measured figures) an experiment's introduction quotes."""
     st, s, name = res["settings"], res["summary"], res["experiment"]
     if name == "t1":
-        from .t1.settings import EXPLORED
+        from icq.experiments.t1.settings import EXPLORED
 
         fam = st["family"]
         return {**{k: num(fam[k]) for k in ("n_agents", "d", "p", "T_max", "gamma")},

@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from icq.reference.io import atomic_write
+from icq.reference.common.io import atomic_write
 
 NAME = "planner-coder-tester-reviewer"
 GAMMA = 0.95

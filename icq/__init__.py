@@ -13,25 +13,25 @@ property checks (``icq.check_model``) are imported on first use, so that ``impor
 light (no sympy, Hypothesis, torch or Ray).
 """
 
-from icq.reference.ais import AISModel, ais_model
-from icq.reference.chain import stationary
-from icq.reference.mixing import mixing_time
+from icq.reference.exact.ais import AISModel, ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.mixing import mixing_time
+from icq.reference.exact.solve import Solution, evaluate, solve
+from icq.reference.learners.tabular import TrainConfig, TrainResult, train_tabular
+from icq.reference.learners.worlds import check_world
 from icq.reference.model import END, SMDP, EpochModel, ModelError, example_path, from_dict, load
-from icq.reference.solve import Solution, evaluate, solve
-from icq.reference.tabular import TrainConfig, TrainResult, train_tabular
-from icq.reference.worlds import check_world
 
 #: names imported on first use (module, attribute): the heavy floors above the reference
 _LAZY = {
-    "AdaptableConfig": ("icq.reference.adaptable", "AdaptableConfig"),
+    "AdaptableConfig": ("icq.reference.learners.adaptable", "AdaptableConfig"),
     "Audit": ("icq.bounds", "Audit"),
     "Theorem1": ("icq.bounds", "Theorem1"),
     "audit": ("icq.bounds", "audit"),
     "check_assumptions": ("icq.bounds", "check_assumptions"),
-    "check_model": ("icq.reference.properties", "check_model"),
+    "check_model": ("icq.property_tests.properties", "check_model"),
     "render_report": ("icq.bounds.report", "render_report"),
     "theorem1": ("icq.bounds", "theorem1"),
-    "train_adaptable": ("icq.reference.adaptable", "train_adaptable"),
+    "train_adaptable": ("icq.reference.learners.adaptable", "train_adaptable"),
     "write_report": ("icq.bounds.report", "write_report"),
 }
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.io import dumps, format_float
+from icq.reference.common.io import dumps, format_float
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def emit_json(obj: dict[str, Any]) -> None:
     """Print one JSON object (numpy values converted; ±∞ as ±1e999 and NaN as null, the one
-    convention of :mod:`icq.reference.io`)."""
+    convention of :mod:`icq.reference.common.io`)."""
     sys.stdout.write(dumps(obj) + "\n")
 
 

@@ -9,10 +9,11 @@ import json
 
 import numpy as np
 import pytest
+
 from icq.experiments.common.io import to_jsonable
 from icq.experiments.cpu import analysis as cpu_analysis
 from icq.experiments.routing import analysis as routing_analysis
-from icq.reference.adaptable import (
+from icq.reference.learners.adaptable import (
     NOT_COVERED,
     AdaptableAgent,
     AdaptableConfig,

@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import icq.bounds
-import icq.bounds.report
 import numpy as np
 import pytest
-from icq.reference import adaptable
-from icq.reference.model import SMDP
 
 import icq
+import icq.bounds
+import icq.bounds.report
+from icq.reference.learners import adaptable
+from icq.reference.model import SMDP
 
 
 def _imported_after(code: str, modules: tuple[str, ...]) -> dict[str, bool]:
@@ -37,7 +37,7 @@ def test_import_icq_stays_light():
 
 def test_the_lightness_probe_sees_heavy_imports():
     # negative control: the same probe reports the modules the lazy names pull in
-    got = _imported_after("import icq\nicq.audit\nimport icq.reference.strategies", HEAVY)
+    got = _imported_after("import icq\nicq.audit\nimport icq.property_tests.strategies", HEAVY)
     assert got["sympy"] and got["hypothesis"], got
 
 
@@ -120,7 +120,7 @@ def test_no_private_imports_from_other_packages():
 
 
 def test_the_private_import_scan_finds_one():
-    # negative control: the import this issue removed from reference/strategies.py
+    # negative control: the import this issue removed from property_tests/strategies.py
     assert private_imports("from hypothesis._settings import is_in_ci") == [
         "hypothesis._settings"]
     assert private_imports("from numpy import _private") == ["numpy"]

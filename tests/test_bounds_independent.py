@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import scipy.linalg as sla
 import scipy.optimize as so
+
 from icq.bounds import audit
 from icq.bounds.auditor import budget
 from icq.reference.model import from_dict

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+
 from icq.bounds import audit, sample_budget, theorem1
 from icq.bounds import symbolic as S
 from icq.bounds.auditor import budget

@@ -9,13 +9,13 @@ import math
 
 import numpy as np
 import pytest
-from icq.bounds.certificate import SeedsTooFew, certificate, order_statistic_rank, seeds_needed
-from icq.reference.generate import random_model
-from icq.reference.model import example_path, load
-from icq.reference.montecarlo import error_spec, full_error, run_seed, run_seeds
-from icq.reference.tabular import TrainConfig, train_tabular
 
+from icq.bounds.certificate import SeedsTooFew, certificate, order_statistic_rank, seeds_needed
 from icq.cli import main
+from icq.reference.learners.montecarlo import error_spec, full_error, run_seed, run_seeds
+from icq.reference.learners.tabular import TrainConfig, train_tabular
+from icq.reference.model import example_path, load
+from icq.reference.model.generate import random_model
 
 ARE = str(example_path("author-reviewer-editor"))
 SYN = str(example_path("synthetic-handoff"))

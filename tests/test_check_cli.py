@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 
-import icq.reference.properties as props
 import numpy as np
 import pytest
-from icq.reference.generate import random_model
-from icq.reference.model import example_path, load
 
+import icq.property_tests.properties as props
 from icq.cli import main
+from icq.reference.model import example_path, load
+from icq.reference.model.generate import random_model
 
 ARE = example_path("author-reviewer-editor")
 

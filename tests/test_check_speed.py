@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 
-import icq.bounds.features as features
-import icq.reference.properties as props
 import numpy as np
 import pytest
-from icq.reference.generate import random_model
+
+import icq.bounds.features as features
+import icq.property_tests.properties as props
 from icq.reference.model import example_path
+from icq.reference.model.generate import random_model
 
 
 @pytest.mark.parametrize("m, r, rank", [(3, 40, 3), (40, 3, 3), (30, 50, 7), (50, 30, 30),
@@ -70,7 +71,7 @@ def test_icq_check_writes_no_hypothesis_files_in_the_working_directory(tmp_path)
     assert (tmp_path / "cache" / "icq" / "hypothesis").is_dir()  # Hypothesis wrote there
     # control: the same search through the library, where Hypothesis keeps its own default
     probe = ("from icq.reference.model import load, example_path\n"
-             "from icq.reference.properties import check_model\n"
+             "from icq.property_tests.properties import check_model\n"
              "check_model(load(example_path('ring-exact')), examples=2,\n"
              "            properties=('bellman_contraction',))\n")
     subprocess.run([sys.executable, "-c", probe], cwd=work, env=_env(tmp_path), check=True,
@@ -83,7 +84,7 @@ def test_one_hot_kappa_closed_form_equals_the_enumeration(seed):
     """For features one-hot up to a per-row scale (columns shared between pairs, as the
     constant and one-hot encodings give), the closed form κ equals the exact κ of the general
     computation, the maximum of λ_max(N_b, Σ) over every assignment (docs/theory.md §5)."""
-    from icq.reference.chain import stationary
+    from icq.reference.exact.chain import stationary
 
     rng = np.random.default_rng(seed)
     m = random_model(6 + seed, n_agents=2 + seed % 2, successors=2, seed=seed)
@@ -112,7 +113,7 @@ def test_one_hot_kappa_closed_form_equals_the_enumeration(seed):
 def test_one_hot_kappa_declines_dense_features():
     """A row with two nonzero entries is not one-hot: the closed form declines it."""
     m = random_model(6, n_agents=2, successors=2, seed=0)
-    from icq.reference.chain import stationary
+    from icq.reference.exact.chain import stationary
 
     mu = stationary(m).mu
     phi = np.ones((m.n_obs_pairs, 2))

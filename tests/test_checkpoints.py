@@ -12,10 +12,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from icq.reference.checkpoint import model_fingerprint
-from icq.reference.model import example_path, from_dict, load
 
 from icq.cli import main
+from icq.reference.learners.checkpoint import model_fingerprint
+from icq.reference.model import example_path, from_dict, load
 
 RING = str(example_path("ring-exact"))
 TAB = ["train", RING, "--json", "--seed", "3"]

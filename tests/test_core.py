@@ -8,21 +8,21 @@ import json
 
 import numpy as np
 import pytest
-from icq.reference.ais import ais_model
-from icq.reference.chain import stationary
-from icq.reference.mixing import mixing_profile, mixing_time
-from icq.reference.model import EpochModel, example_path, from_dict, load
-from icq.reference.runtime import (
+
+from icq.cli import main
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.mixing import mixing_profile, mixing_time
+from icq.reference.exact.solve import evaluate, solve
+from icq.reference.learners.runtime import (
     Handoff,
     World,
     evaluate_decentralized,
     run,
     tabular_agents,
 )
-from icq.reference.solve import evaluate, solve
-from icq.reference.tabular import TrainConfig, train_tabular
-
-from icq.cli import main
+from icq.reference.learners.tabular import TrainConfig, train_tabular
+from icq.reference.model import EpochModel, example_path, from_dict, load
 
 ARE = example_path("author-reviewer-editor")
 RING = example_path("ring-exact")
@@ -119,7 +119,7 @@ def test_ais_model_aggregates_with_stationary_weights():
 def test_stationary_law_is_invariant():
     m = load(ARE)
     st = stationary(m)
-    from icq.reference.chain import behaviour_chain
+    from icq.reference.exact.chain import behaviour_chain
 
     P = behaviour_chain(m).dense()
     np.testing.assert_allclose(st.mu @ P, st.mu, atol=1e-13)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from icq.reference.model import example_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import icq
 
 def _modules() -> list[str]:
     names = ["icq"]
-    for pkg in ("icq.reference", "icq.bounds", "icq.commands"):
+    for pkg in ("icq.reference", "icq.bounds", "icq.property_tests", "icq.commands"):
         mod = importlib.import_module(pkg)
-        names += [f"{pkg}.{m.name}" for m in pkgutil.iter_modules(mod.__path__)]
+        names += [pkg] + [m.name for m in pkgutil.walk_packages(mod.__path__, f"{pkg}.")]
     return names
 
 

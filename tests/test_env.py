@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from icq.reference.ais import ais_model
-from icq.reference.model import END, example_path, from_dict, load
-from icq.reference.primitive import geometric_handoff, reduce_to_epoch
-from icq.reference.rng import Xoshiro
-from icq.reference.solve import solve
 from pettingzoo.test import api_test, seed_test
 
 from icq.env import ICSMDPEnv, PrimitiveWorld
+from icq.reference.common.rng import Xoshiro
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.solve import solve
+from icq.reference.model import END, example_path, from_dict, load
+from icq.reference.model.primitive import geometric_handoff, reduce_to_epoch
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "env.md"
 
@@ -43,7 +43,8 @@ UNAVOIDABLE = {
 
 
 def writer_reviewer():
-    """The primitive model of icq.reference.primitive's docstring (writer → reviewer → END)."""
+    """The primitive model of icq.reference.model.primitive's docstring (writer → reviewer →
+    END)."""
     improve = np.array([[0.5, 0.5], [0.0, 1.0]]).reshape(1, 2, 1, 1, 1, 1, 2, 1)
     keep = np.eye(2).reshape(1, 2, 1, 1, 1, 1, 2, 1)
     z_obs = np.array([[0], [1]])
@@ -119,7 +120,7 @@ def test_reward_and_infos_are_the_invocation_outcome():
     m = load(example_path("author-reviewer-editor"))
     env = ICSMDPEnv(m)
     env.reset(seed=11)
-    from icq.reference.runtime import World
+    from icq.reference.learners.runtime import World
 
     world = World(m, Xoshiro(11))
     assert world.reset() == (env.agent_selection, env.observation_labels(env.agent_selection)[

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from icq.bounds import audit
-from icq.reference.chain import stationary
-from icq.reference.mixing import mixing_time
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.mixing import mixing_time
 from icq.reference.model import from_dict, load
 
 DATA = Path(__file__).parent / "data"

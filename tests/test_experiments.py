@@ -12,6 +12,7 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
+
 from icq.experiments.common.io import markdown_table, to_jsonable, write_json_atomic
 from icq.experiments.common.policy import greedy_obs_policy, latent_value, undiscounted_smdp
 from icq.experiments.common.stats import loglog_fit, mean_se, pearson, wilson_interval
@@ -43,8 +44,8 @@ from icq.experiments.routing import env as routing_env
 from icq.experiments.synthetic.family import retained, synthetic_model, with_retention
 from icq.experiments.t1 import analysis as t1_analysis
 from icq.experiments.t2 import analysis as t2_analysis
+from icq.reference.exact.solve import solve
 from icq.reference.model import example_path, load
-from icq.reference.solve import solve
 
 # --- statistics ------------------------------------------------------------------------------
 
@@ -94,7 +95,8 @@ def test_mean_se_and_wilson():
 def test_io_jsonable_and_atomic_write(tmp_path):
     obj = {"a": np.float64(1.5), "b": np.arange(3), "c": float("inf"), "d": np.bool_(True)}
     p = write_json_atomic(tmp_path / "x" / "r.json", obj)
-    # the project's one convention (icq.reference.io): +∞ is written 1e999 and reads back as ∞
+    # the project's one convention (icq.reference.common.io): +∞ is written 1e999 and reads back as
+    # ∞
     assert json.loads(p.read_text()) == {"a": 1.5, "b": [0, 1, 2], "c": math.inf, "d": True}
     assert "1e999" in p.read_text() and to_jsonable(obj)["b"] == [0, 1, 2]
     assert [f.name for f in p.parent.iterdir()] == ["r.json"]  # no temporary file left
@@ -407,7 +409,7 @@ def test_cpu_summary_means_over_seeds():
 
 def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
     from icq.experiments.cpu.env import CPUEnv
-    from icq.reference.adaptable import check_environment
+    from icq.reference.learners.adaptable import check_environment
 
     env = CPUEnv(Machine(4), targets=(3, 11), kind="register_block", cap=20, gamma=0.99)
     check_environment(env)

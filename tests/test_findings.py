@@ -11,6 +11,7 @@ import json
 import math
 
 import pytest
+
 from icq.experiments import docs as docs_mod
 from icq.experiments import findings as F
 from icq.experiments.common.io import to_jsonable

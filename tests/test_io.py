@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from icq.reference.io import atomic_write, dumps, write_json
+
+from icq.reference.common.io import atomic_write, dumps, write_json
 
 
 def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path):

@@ -10,11 +10,12 @@ from functools import reduce
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from icq.reference import mixing
-from icq.reference.chain import _period, behaviour_chain, end_reachable, stationary
-from icq.reference.generate import random_model
-from icq.reference.mixing import mixing_profile, mixing_time, restart_bound
+
+from icq.reference.exact import mixing
+from icq.reference.exact.chain import _period, behaviour_chain, end_reachable, stationary
+from icq.reference.exact.mixing import mixing_profile, mixing_time, restart_bound
 from icq.reference.model import from_dict
+from icq.reference.model.generate import random_model
 
 
 def _period_python(G: sp.csr_matrix, nodes: np.ndarray, zero_src: int) -> int:

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
-from icq.reference.model import ModelError, example_path, from_dict, load
 
 from icq.cli import main
+from icq.reference.model import ModelError, example_path, from_dict, load
 
 BASE = json.loads(example_path("author-reviewer-editor").read_text())
 

@@ -11,13 +11,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from icq.reference import neural as nn
-from icq.reference.ais import ais_model
-from icq.reference.model import example_path, load
-from icq.reference.solve import solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
 from icq.cli import main
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.solve import solve
+from icq.reference.learners import neural as nn
+from icq.reference.learners.tabular import TrainConfig, train_tabular
+from icq.reference.model import example_path, load
 
 ARE = load(example_path("author-reviewer-editor"))
 RING = load(example_path("ring-exact"))

@@ -1,7 +1,8 @@
 """The three backends of ``map_tasks`` give the same results in input order."""
 
 import pytest
-from icq.reference.parallel import map_tasks
+
+from icq.reference.common.parallel import map_tasks
 
 
 def _square_minus(x):

@@ -23,8 +23,10 @@ import re
 
 import numpy as np
 import pytest
+
+from icq.reference.exact.solve import solve
 from icq.reference.model import ModelError, from_dict
-from icq.reference.primitive import (
+from icq.reference.model.primitive import (
     PrimitiveICSMDP,
     geometric_handoff,
     invocation_law,
@@ -32,7 +34,6 @@ from icq.reference.primitive import (
     simulate,
     to_epoch_dict,
 )
-from icq.reference.solve import solve
 
 Z_TOL = 5.0  # standard errors
 

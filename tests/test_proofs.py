@@ -60,7 +60,7 @@ def test_python_name_resolves_and_docstring_names_the_lemma(entry):
 def test_python_check_reports_missing_names_and_docstring_mismatches():
     entry = BY_NAME["bellman_contraction"]
     wrong_lemma = dataclasses.replace(entry, coq_name="no_such_lemma_named_here")
-    missing_attr = dataclasses.replace(entry, python="icq.reference.solve.no_such_function")
+    missing_attr = dataclasses.replace(entry, python="icq.reference.exact.solve.no_such_function")
     missing_module = dataclasses.replace(entry, python="icq_no_such_package.solve.solve")
     (p1,) = check.python_problems([wrong_lemma])
     assert "docstring does not name the lemma no_such_lemma_named_here" in p1

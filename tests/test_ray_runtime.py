@@ -14,15 +14,15 @@ from dataclasses import fields
 
 import pytest
 import ray
-from icq.reference.model import END, example_path, load
-from icq.reference.properties import LatentLeakWorld
-from icq.reference.ray_runtime import Message, run_ray, tabular_actors
-from icq.reference.rng import Xoshiro
-from icq.reference.runtime import Handoff, run
-from icq.reference.tabular import TrainConfig
-from icq.reference.worlds import admissible_successors
 
 from icq.cli import main
+from icq.property_tests.properties import LatentLeakWorld
+from icq.reference.common.rng import Xoshiro
+from icq.reference.learners.ray_runtime import Message, run_ray, tabular_actors
+from icq.reference.learners.runtime import Handoff, run
+from icq.reference.learners.tabular import TrainConfig
+from icq.reference.learners.worlds import admissible_successors
+from icq.reference.model import END, example_path, load
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,17 +12,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
 from icq.bounds.auditor import audit, budget
 from icq.bounds.budget import MethodBudget
 from icq.bounds.document import Omitted
 from icq.bounds.figures import certificate_curves, policy_loss_figure
 from icq.bounds.report import greedy_policies, write_report
 from icq.bounds.whatif import what_if
-from icq.reference.model import example_path, load
-from icq.reference.solve import solve
-from icq.reference.tables import solution_frame
-
 from icq.cli import main
+from icq.reference.common.tables import solution_frame
+from icq.reference.exact.solve import solve
+from icq.reference.model import example_path, load
 
 PIPE = example_path("planner-coder-tester-reviewer")
 RING = str(example_path("ring-exact"))
@@ -155,8 +155,8 @@ def test_notebook_views(pipe):
 
 
 def test_feature_map_names_do_not_leak():
-    import icq.reference.properties as props
-    from icq.reference.neural import one_hot_encoding
+    import icq.property_tests.properties as props
+    from icq.reference.learners.neural import one_hot_encoding
 
     assert set(props._ENCODING_NAMES) == {props.constant_encoding.__name__,
                                           one_hot_encoding.__name__}

@@ -8,14 +8,15 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sps
+
 from icq.bounds import audit
 from icq.bounds import symbolic as S
 from icq.bounds.a6free import a6free_terms
 from icq.bounds.budget import MethodBudget, theorem_budgets
 from icq.bounds.residual import residual_certificate
-from icq.reference.ais import ais_model
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.solve import solve
 from icq.reference.model import SMDP, example_path, load
-from icq.reference.solve import solve
 
 
 def test_residual_certificate_hand_computed_one_state():

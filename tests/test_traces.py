@@ -8,10 +8,11 @@ import json
 import jsonschema
 import numpy as np
 import pytest
+
 from icq.bounds.bootstrap import QUANTITIES, bootstrap
 from icq.bounds.setting import prepare
-from icq.reference.model import ModelError, example_path, load
-from icq.reference.traces import (
+from icq.cli import main
+from icq.reference.learners.traces import (
     FIT_KEY,
     check_line,
     fit_lines,
@@ -24,8 +25,7 @@ from icq.reference.traces import (
     trace_data_from_lines,
     write_traces,
 )
-
-from icq.cli import main
+from icq.reference.model import ModelError, example_path, load
 
 LINE = {"episode": "e1", "t": 0, "agent": "a", "obs": "x", "successor": "b", "duration": 2,
         "reward": 0.5, "next_agent": "b", "next_obs": "y", "latent": "a0", "next_latent": "b0",

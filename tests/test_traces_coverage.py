@@ -17,10 +17,11 @@ Guarantees tested (docs/traces.md):
 from __future__ import annotations
 
 import numpy as np
+
 from icq.bounds.bootstrap import coverage, measure
+from icq.reference.common.parallel import map_tasks
+from icq.reference.learners.traces import fit_lines, obs_pair_names, simulate_traces
 from icq.reference.model import example_path, load
-from icq.reference.parallel import map_tasks
-from icq.reference.traces import fit_lines, obs_pair_names, simulate_traces
 
 TRUTH = "author-reviewer-editor"
 

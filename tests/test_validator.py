@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+
+from icq.cli import main
 from icq.reference.model import (
     MAX_DURATION,
     ModelError,
@@ -20,8 +22,6 @@ from icq.reference.model import (
     parse,
     schema_path,
 )
-
-from icq.cli import main
 
 ARE = load(example_path("author-reviewer-editor"))
 

@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 import pytest
+
 from icq.bounds.auditor import audit
 from icq.bounds.setting import prepare
 from icq.bounds.validate import InputError
 from icq.bounds.whatif import kappa_of_behaviour, minimise_kappa, remove_successor, what_if
+from icq.reference.exact.solve import deterministic_policy, evaluate
 from icq.reference.model import example_path, from_dict, load
-from icq.reference.solve import deterministic_policy, evaluate
 
 from .test_check_cli import slow_handoffs_doc
 

@@ -9,15 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
-from icq.reference.model import END, example_path, from_dict, load
-from icq.reference.primitive import reduce_to_epoch
-from icq.reference.properties import LatentLeakWorld
-from icq.reference.rng import Xoshiro
-from icq.reference.runtime import World
-from icq.reference.worlds import RULES, admissible_successors, check_world
 
 import icq
 from icq.env import PrimitiveWorld
+from icq.property_tests.properties import LatentLeakWorld
+from icq.reference.common.rng import Xoshiro
+from icq.reference.learners.runtime import World
+from icq.reference.learners.worlds import RULES, admissible_successors, check_world
+from icq.reference.model import END, example_path, from_dict, load
+from icq.reference.model.primitive import reduce_to_epoch
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "worlds.md"
 ARE = example_path("author-reviewer-editor")
@@ -42,7 +42,7 @@ def test_simulators_of_the_library_conform():
                                                   Path(__file__).parent / "test_env.py")
     env_tests = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(env_tests)
-    p = env_tests.writer_reviewer()  # the primitive model of icq.reference.primitive's docstring
+    p = env_tests.writer_reviewer()  # the primitive model of the primitive module's docstring
     rep = check_world(PrimitiveWorld(p, Xoshiro(1)), admissible_successors(reduce_to_epoch(p)))
     assert rep.holds and rep.episodes == 20
     assert icq.check_world is check_world

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from icq.reference.io import atomic_write, dumps, format_float, jsonable
+
+from icq.reference.common.io import atomic_write, dumps, format_float, jsonable
 
 __all__ = ["write_text_atomic", "write_json_atomic", "markdown_table", "progress", "to_jsonable",
            "fmt"]
@@ -31,7 +32,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 #: numpy scalars and arrays to plain Python, non-finite floats marked for the project's one
-#: JSON convention (±∞ → ±1e999, NaN → null; :mod:`icq.reference.io`)
+#: JSON convention (±∞ → ±1e999, NaN → null; :mod:`icq.reference.common.io`)
 to_jsonable = jsonable
 
 

@@ -9,7 +9,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from icq.reference.io import atomic_write  # noqa: E402
+
+from icq.reference.common.io import atomic_write  # noqa: E402
 
 __all__ = ["plt", "save"]
 

@@ -2,12 +2,12 @@
 
 A table ``q`` over the model's observation pairs (what IC-Q learns) defines the greedy
 decentralized policy ``π̂(ô) = argmax_j q(ô, j)``; lifted through σ it is a policy of the latent
-SMDP, evaluated exactly there by :func:`icq.reference.solve.evaluate`.
+SMDP, evaluated exactly there by :func:`icq.reference.exact.solve.evaluate`.
 
 >>> from icq.reference.model import load, example_path
 >>> m = load(example_path("ring-exact"))
->>> from icq.reference.solve import solve
->>> from icq.reference.ais import ais_model
+>>> from icq.reference.exact.solve import solve
+>>> from icq.reference.exact.ais import ais_model
 >>> q_hat = solve(ais_model(m).smdp).q
 >>> v = latent_value(m, greedy_obs_policy(m, q_hat))
 >>> bool(abs(v - initial_value(m, solve(m.latent).v)) < 1e-9)
@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+
+from icq.reference.exact.solve import evaluate
 from icq.reference.model import SMDP, EpochModel
-from icq.reference.solve import evaluate
 
 __all__ = ["greedy_obs_policy", "lift_policy", "latent_value", "initial_value",
            "undiscounted_smdp", "greedy_successors"]

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import numpy as np
-from icq.reference.adaptable import NOT_COVERED
 
-from ..common.io import markdown_table
+from icq.experiments.common.io import markdown_table
+from icq.reference.learners.adaptable import NOT_COVERED
 
 __all__ = ["summarize", "tables"]
 
@@ -33,7 +33,7 @@ def summarize(raw: dict) -> dict:
         out["seeds"][k] = len(rows)
     out["paper_test_accuracy"] = PAPER
     out["regime"] = ("adaptable (local actions and successors learned), learner "
-                     f"icq.reference.adaptable.train_adaptable. {NOT_COVERED}")
+                     f"icq.reference.learners.adaptable.train_adaptable. {NOT_COVERED}")
     return out
 
 

@@ -1,4 +1,4 @@
-"""The CPU machine as an :class:`icq.reference.adaptable.AdaptableEnv` (one local step per
+"""The CPU machine as an :class:`icq.reference.learners.adaptable.AdaptableEnv` (one local step per
 invocation; a handoff takes no time).
 
 Each invocation: the active agent observes the machine (:meth:`Machine.observe`), takes one
@@ -20,13 +20,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .machine import AGENTS, END, LOCAL_ACTIONS, OUT, TARGET, WIRING, Machine
+from icq.experiments.cpu.machine import AGENTS, END, LOCAL_ACTIONS, OUT, TARGET, WIRING, Machine
 
 __all__ = ["CPUEnv"]
 
 
 class CPUEnv:
-    """The six agents' CPU task for :func:`icq.reference.adaptable.train_adaptable`."""
+    """The six agents' CPU task for :func:`icq.reference.learners.adaptable.train_adaptable`."""
 
     agents = AGENTS
 

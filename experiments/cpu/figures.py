@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.plotting import plt, save
+from icq.experiments.common.plotting import plt, save
 
 
 def make(raw: dict, summary: dict, out: Path) -> list[Path]:

@@ -1,5 +1,5 @@
 """Run the CPU experiment with the library's adaptable IC-Q
-(:func:`icq.reference.adaptable.train_adaptable`): train on the lowest 20% of the integer
+(:func:`icq.reference.learners.adaptable.train_adaptable`): train on the lowest 20% of the integer
 range, then run every agent's greedy choices on every target."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from icq.reference.adaptable import AdaptableConfig, make_agents, train_adaptable
-from icq.reference.parallel import map_tasks
 
-from .env import CPUEnv
-from .machine import AGENTS, LOCAL_ACTIONS, Machine
+from icq.experiments.cpu.env import CPUEnv
+from icq.experiments.cpu.machine import AGENTS, LOCAL_ACTIONS, Machine
+from icq.reference.common.parallel import map_tasks
+from icq.reference.learners.adaptable import AdaptableConfig, make_agents, train_adaptable
 
 
 def rollout(env: CPUEnv, agents, target: int) -> tuple[bool, list[str]]:

@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..common.io import markdown_table
+from icq.experiments.common.io import markdown_table
 
 __all__ = ["identify", "best_workflow", "paper_icq_workflow", "summarize", "tables", "NAMES",
            "PAPER_ICQ_LABEL", "EVIDENCE"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.plotting import plt, save
-from .analysis import NAMES
+from icq.experiments.common.plotting import plt, save
+from icq.experiments.llm.analysis import NAMES
 
 
 def make(raw: dict, summary: dict, out: Path) -> list[Path]:

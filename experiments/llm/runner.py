@@ -8,19 +8,14 @@ score the greedy routing policy exactly and by Monte Carlo through the :class:`A
 from __future__ import annotations
 
 import numpy as np
-from icq.reference.ais import ais_model
-from icq.reference.model import END
-from icq.reference.parallel import map_tasks
-from icq.reference.solve import solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
-from ..common.gaps import GAP_KEYS, audit_numbers
-from ..common.io import progress
-from ..common.policy import greedy_obs_policy
-from . import analysis
-from .agents import Agent, Conversation, calibrate, observe, simulated_agents
-from .settings import FREE, TABLE1
-from .system import (
+from icq.experiments.common.gaps import GAP_KEYS, audit_numbers
+from icq.experiments.common.io import progress
+from icq.experiments.common.policy import greedy_obs_policy
+from icq.experiments.llm import analysis
+from icq.experiments.llm.agents import Agent, Conversation, calibrate, observe, simulated_agents
+from icq.experiments.llm.settings import FREE, TABLE1
+from icq.experiments.llm.system import (
     WORKFLOWS,
     build_model,
     reachable_sequences,
@@ -28,6 +23,11 @@ from .system import (
     success_probability,
     workflow_accuracy,
 )
+from icq.reference.common.parallel import map_tasks
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.solve import solve
+from icq.reference.learners.tabular import TrainConfig, train_tabular
+from icq.reference.model import END
 
 
 def routing_table(model, obs_policy) -> dict[tuple[str, str], str]:

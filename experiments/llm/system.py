@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from icq.reference.model import END, EpochModel, from_dict
 
-from .agents import ROLES, SimParams, SimulatedAgent, Status
+from icq.experiments.llm.agents import ROLES, SimParams, SimulatedAgent, Status
+from icq.reference.model import END, EpochModel, from_dict
 
 __all__ = ["WORKFLOWS", "SUCCESSORS", "workflow_accuracy", "build_model", "success_probability",
            "script_policy", "reachable_sequences", "state_id"]

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..common.io import markdown_table
+from icq.experiments.common.io import markdown_table
 
 __all__ = ["decision_accuracy", "packet_accuracy", "summarize", "tables"]
 

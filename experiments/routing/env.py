@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+
 from icq.reference.model import EpochModel, from_dict
 
 __all__ = ["make_graph", "routing_model", "state_id", "obs_label", "detained_durations"]

@@ -4,13 +4,13 @@ tabular IC-Q under the uniform behaviour policy, and score the greedy decentrali
 from __future__ import annotations
 
 import numpy as np
-from icq.reference.parallel import map_tasks
-from icq.reference.solve import solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
-from ..common.gaps import GAP_KEYS, audit_numbers
-from ..common.policy import greedy_obs_policy
-from . import analysis, env
+from icq.experiments.common.gaps import GAP_KEYS, audit_numbers
+from icq.experiments.common.policy import greedy_obs_policy
+from icq.experiments.routing import analysis, env
+from icq.reference.common.parallel import map_tasks
+from icq.reference.exact.solve import solve
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 
 
 def _oracle_agreement(model, q, tol=1e-9) -> float:

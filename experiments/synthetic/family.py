@@ -8,7 +8,7 @@ The family (all sizes are settings):
   Each primitive step it returns to 0 and the agent hands off with probability ``p``, else it
   advances; from ``T_max − 1`` it returns to 0 surely. With ``β_i(x') = 1{x' = 0}`` this is the
   per-step handoff probability ``p`` with geometric durations truncated at ``T_max``
-  (the law of :func:`icq.reference.primitive.geometric_handoff`), and every invocation starts
+  (the law of :func:`icq.reference.model.primitive.geometric_handoff`), and every invocation starts
   at ``x_i = 0``. A private state that persisted across invocations would be hidden from the
   predecessor that picks the successor, so even ρ = 1 would not be exact; the counter keeps
   private states while making ρ = 1 exact (Δ_AIS = 0).
@@ -42,8 +42,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from icq.reference.model import EpochModel
-from icq.reference.primitive import PrimitiveICSMDP, reduce_to_epoch
+from icq.reference.model.primitive import PrimitiveICSMDP, reduce_to_epoch
 
 __all__ = ["retained", "synthetic_primitive", "synthetic_model", "with_retention"]
 

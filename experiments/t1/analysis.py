@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.io import markdown_table
-from ..common.stats import pearson
+from icq.experiments.common.io import markdown_table
+from icq.experiments.common.stats import pearson
 
 __all__ = ["TARGET", "HEADLINE", "correlations", "by_rho", "summarize", "tables", "GAP_NAMES"]
 

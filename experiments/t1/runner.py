@@ -7,13 +7,13 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from icq.reference.parallel import map_tasks
-from icq.reference.solve import evaluate, solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
-from ..common.gaps import GAP_KEYS, audit_numbers
-from ..common.policy import greedy_obs_policy, lift_policy
-from ..synthetic.family import synthetic_model, with_retention
+from icq.experiments.common.gaps import GAP_KEYS, audit_numbers
+from icq.experiments.common.policy import greedy_obs_policy, lift_policy
+from icq.experiments.synthetic.family import synthetic_model, with_retention
+from icq.reference.common.parallel import map_tasks
+from icq.reference.exact.solve import evaluate, solve
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 
 
 def run_seed(seed: int, s: dict) -> list[dict]:

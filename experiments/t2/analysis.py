@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..common.io import markdown_table
-from ..common.stats import loglog_fit
+from icq.experiments.common.io import markdown_table
+from icq.experiments.common.stats import loglog_fit
 
 __all__ = ["mu_sq_error", "below", "floor_order", "summarize", "tables"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.plotting import plt, save
-from ..common.stats import loglog_fit
+from icq.experiments.common.plotting import plt, save
+from icq.experiments.common.stats import loglog_fit
 
 
 def make(raw: dict, summary: dict, out: Path) -> list[Path]:

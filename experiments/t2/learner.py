@@ -6,7 +6,7 @@ docs/theory.md §6 analyses this learner:
 averaged iterate ``θ̄_T`` (docs/theory.md §6) or the last iterate ``θ_T`` (what the cited theorem
 bounds, and what :mod:`icq.bounds` implements). With one-hot features ``θ`` is the table over
 observation pairs, so this is the library's compiled learner
-(:func:`icq.reference.tabular.train_tabular`) with ``step="theory"``, ``radius`` and
+(:func:`icq.reference.learners.tabular.train_tabular`) with ``step="theory"``, ``radius`` and
 ``average``.
 
 >>> from icq.reference.model import load, example_path
@@ -19,8 +19,9 @@ True
 from __future__ import annotations
 
 import numpy as np
+
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import EpochModel
-from icq.reference.tabular import TrainConfig, train_tabular
 
 __all__ = ["projected_icq"]
 

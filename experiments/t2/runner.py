@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from icq.bounds import audit, theorem1
-from icq.reference.ais import ais_model
-from icq.reference.chain import stationary
-from icq.reference.parallel import map_tasks
-from icq.reference.solve import solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
-from ..common.gaps import audit_numbers
-from ..common.io import progress
-from ..synthetic.family import synthetic_model, with_retention
-from .analysis import mu_sq_error
-from .learner import projected_icq
+from icq.bounds import audit, theorem1
+from icq.experiments.common.gaps import audit_numbers
+from icq.experiments.common.io import progress
+from icq.experiments.synthetic.family import synthetic_model, with_retention
+from icq.experiments.t2.analysis import mu_sq_error
+from icq.experiments.t2.learner import projected_icq
+from icq.reference.common.parallel import map_tasks
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.solve import solve
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 
 
 def _pair_weight(m) -> np.ndarray:

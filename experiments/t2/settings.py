@@ -5,7 +5,7 @@
 (c) error against ρ at large T: the floor set by the interface gap.
 """
 
-from ..t1.settings import FAMILY
+from icq.experiments.t1.settings import FAMILY
 
 COMMON = {
     "family": FAMILY,

@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, format_table
-from icq.reference.io import format_float
+from icq.reference.common.io import format_float
 from icq.reference.model import load
 
 __all__ = ["add_parser", "add_bootstrap_args", "run", "parse_features", "check_report_path",
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         metric = load_obs_metric(args.obs_metric, m) if args.metric == "w1" else None
         if isinstance(features, str) and features == "neural":
-            from icq.reference.neural import neural_feature_terms
+            from icq.reference.learners.neural import neural_feature_terms
 
             neural = neural_feature_terms(m, width=args.width, depth=args.depth, seed=args.seed,
                                           handoffs=args.handoffs, metric=args.metric,
@@ -214,7 +214,7 @@ def _trace_data(args: argparse.Namespace, m):
         raise UsageError(f"--level: {args.level} is not in (0, 1)")
     if not args.target > 0:
         raise UsageError(f"--target: {args.target} must be > 0")
-    from icq.reference.traces import FIT_KEY, fit_record, load_trace_data
+    from icq.reference.learners.traces import FIT_KEY, fit_record, load_trace_data
 
     ext = fit_record(m)
     if ext is None:

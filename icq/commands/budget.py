@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from icq.bounds.auditor import audit
     from icq.bounds.budget import theorem_budgets
     from icq.bounds.certificate import SeedsTooFew, certificate, order_statistic_rank
-    from icq.reference.montecarlo import error_spec, run_seeds
+    from icq.reference.learners.montecarlo import error_spec, run_seeds
 
     _check(args)
     check_report_path(args.report)

@@ -1,6 +1,6 @@
 """``icq check FILE``: property-based checks of the theory on your IC-SMDP and on perturbations.
 
-Each property of :mod:`icq.reference.properties` (Lemma C's contraction, A6, policy
+Each property of :mod:`icq.property_tests.properties` (Lemma C's contraction, A6, policy
 correspondence, the AIS gaps and policy loss, Theorem 1 against the learner, tabular
 convergence, the τ ≡ 1 and exact-observation reductions, the runtime's interface) is searched
 by Hypothesis on the model itself (random Q pairs, θ pairs, decentralized policies) and on
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from icq.reference.properties import check_model, model_properties
+    from icq.property_tests.properties import check_model, model_properties
 
     if args.examples < 1:
         raise UsageError(f"--examples: {args.examples} must be >= 1")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 
 from icq.cli import UsageError, emit_json, format_table
-from icq.reference.io import write_json
-from icq.reference.traces import FIT_KEY, MIN_COUNT, fit_traces
+from icq.reference.common.io import write_json
+from icq.reference.learners.traces import FIT_KEY, MIN_COUNT, fit_traces
 
 __all__ = ["add_parser", "run"]
 

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, show_progress
-from icq.reference.parallel import BACKENDS
+from icq.reference.common.parallel import BACKENDS
 
 #: experiment name → package under icq.experiments
 EXPERIMENTS = {"t1": "t1", "t2": "t2", "routing": "routing", "llm": "llm", "cpu": "cpu"}

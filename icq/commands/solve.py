@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 
 from icq.cli import UsageError, emit_json, format_table
-from icq.reference.ais import ais_model
-from icq.reference.chain import stationary
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import stationary
+from icq.reference.exact.solve import solve
 from icq.reference.model import load
-from icq.reference.solve import solve
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

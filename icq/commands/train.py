@@ -16,10 +16,10 @@ import argparse
 import numpy as np
 
 from icq.cli import UsageError, emit_json, format_table, show_progress
-from icq.reference.ais import ais_model
+from icq.reference.exact.ais import ais_model
+from icq.reference.exact.solve import solve
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import load
-from icq.reference.solve import solve
-from icq.reference.tabular import TrainConfig, train_tabular
 
 LEARNERS = ("tabular", "neural")
 
@@ -71,7 +71,7 @@ def tabular_config(args: argparse.Namespace, *, handoffs: int, seed: int) -> Tra
 
 
 def _add_neural_args(p: argparse.ArgumentParser) -> None:
-    from icq.reference.neural_options import add_train_arguments  # torch-free
+    from icq.reference.learners.neural_options import add_train_arguments  # torch-free
 
     add_train_arguments(p)
 
@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_traces(m, args: argparse.Namespace) -> int:
     """``icq train MODEL --traces TRACES``: offline IC-Q, error against the model's Q̂*_μ."""
-    from icq.reference.traces import offline_icq, read_traces
+    from icq.reference.learners.traces import offline_icq, read_traces
 
     if args.learner != "tabular":
         raise UsageError("--traces: offline replay is a tabular learner")
@@ -190,7 +190,7 @@ def _print_run(res, q: list[dict], q_hat: np.ndarray) -> None:
 
 
 def _neural_config(args: argparse.Namespace):
-    from icq.reference.neural import NeuralConfig
+    from icq.reference.learners.neural import NeuralConfig
 
     return NeuralConfig(
         handoffs=args.handoffs, seed=args.seed, width=args.width, depth=args.depth,
@@ -205,7 +205,7 @@ def _run_neural(m, args: argparse.Namespace) -> int:
     """``icq train FILE --learner neural``: train and compare with the exact ``Q̂*_μ``."""
     from dataclasses import asdict
 
-    from icq.reference.neural import train_neural
+    from icq.reference.learners.neural import train_neural
 
     if args.exploration != "behavior":
         raise UsageError("--exploration: the neural learner samples handoffs from the file's "

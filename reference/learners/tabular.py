@@ -1,0 +1,379 @@
+"""Tabular IC-Q (paper §3, eq. (4)–(5); docs/theory.md §2), compiled with numba.
+
+One update per handoff, by the predecessor, on its own table entry ``(ô, j)``:
+
+    target = R + γ^τ · V_j(ô'),   V_j(ô') = max_{j'} Q(ô', j')   (computed by the successor)
+    Q(ô, j) ← Q(ô, j) + α_n (target − Q(ô, j))
+
+with ``target = R`` when the episode ends (then it restarts from ν₀). This is rlax's
+``q_learning`` with ``discount_t = γ^τ``: see :func:`smdp_q_update`. The successor's value, the
+duration and the reward are the only numbers that cross an agent boundary; the loop below fuses
+all agents' tables into one array for speed, and :mod:`icq.reference.learners.runtime` runs the same
+algorithm through separate agent objects on the same random stream (tested to agree bit for bit).
+
+With a fixed behaviour policy the iterates converge to ``Q̂*_μ`` of the AIS-induced SMDP under the
+behaviour chain's stationary law (agent-state Q-learning; imported result, docs/theory.md §2).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from icq.reference.common.rng import next_double, seed_state
+from icq.reference.learners.checkpoint import (
+    ArraySpec,
+    CheckpointError,
+    check_target,
+    load_checkpoint,
+    model_fingerprint,
+    save_checkpoint,
+)
+from icq.reference.model import EpochModel
+
+__all__ = ["TrainConfig", "TrainResult", "smdp_q_update", "train_tabular", "block_cdf"]
+
+
+def smdp_q_update(q_tm1: float, r_t: float, discount_t: float, v_t: float, alpha: float
+                  ) -> float:
+    """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end).
+
+    >>> smdp_q_update(0.0, 1.0, 0.81, 2.0, 0.5)
+    1.31
+    """
+    return q_tm1 + alpha * (r_t + discount_t * v_t - q_tm1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How tabular IC-Q is run.
+
+    step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry), ``"constant"`` (``alpha``) or
+        ``"theory"``: Theorem 1's ``α_t = 1/((1−κ)ω(t+1))`` on the global handoff clock, with
+        ``kappa`` (A6) and ``feature_omega`` (A5) (docs/theory.md §6)
+    exploration : ``"behavior"`` (the file's π_b, default) or ``"epsilon-greedy"`` (``epsilon``)
+    radius : if set, project the table onto the Euclidean ball ``‖Q‖₂ ≤ radius`` after every
+        update (Theorem 1's projection with one-hot features, where θ is the table)
+    average : also return the averaged iterate ``θ̄_T = (1/T) Σ_{t=1..T} θ_t`` (θ_t: the table
+        after t updates), accumulated lazily in O(1) per handoff
+
+    The clock, the joint projection and the average need the whole table, so they are
+    centralized conveniences for checking Theorem 1; the decentralized runtime refuses them.
+    """
+
+    handoffs: int = 1_000_000
+    seed: int = 0
+    step: str = "harmonic"
+    omega: float = 0.7
+    alpha: float = 0.05
+    exploration: str = "behavior"
+    epsilon: float = 0.1
+    kappa: float | None = None
+    feature_omega: float | None = None
+    radius: float | None = None
+    average: bool = False
+
+    def __post_init__(self) -> None:
+        if self.step not in ("harmonic", "constant", "theory"):
+            raise ValueError(f"step: {self.step!r} is not 'harmonic', 'constant' or 'theory'")
+        if self.step == "theory" and not (
+                self.kappa is not None and 0.0 <= self.kappa < 1.0
+                and self.feature_omega is not None and self.feature_omega > 0):
+            raise ValueError(f"step 'theory' needs 0 <= kappa < 1 and feature_omega > 0 "
+                             f"(got kappa={self.kappa}, feature_omega={self.feature_omega})")
+        if self.radius is not None and not self.radius > 0:
+            raise ValueError(f"radius: {self.radius} must be > 0")
+        if self.exploration not in ("behavior", "epsilon-greedy"):
+            raise ValueError(f"exploration: {self.exploration!r} is not 'behavior' or "
+                             "'epsilon-greedy'")
+        if not 0.5 < self.omega <= 1.0:
+            raise ValueError(f"omega: {self.omega} outside (0.5, 1] (Robbins–Monro)")
+        if self.handoffs < 0:
+            raise ValueError("handoffs: must be >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainResult:
+    """The learned table over observation pairs and how it was obtained."""
+
+    q: np.ndarray
+    visits: np.ndarray
+    handoffs: int
+    episodes: int
+    seconds: float
+    config: TrainConfig
+    method: str = "tabular IC-Q (numba-compiled asynchronous SMDP Q-learning)"
+    q_average: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def block_cdf(probs: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``probs`` within each block ``ptr[b]:ptr[b+1]``, last entry 1."""
+    c = np.cumsum(probs)
+    starts = ptr[:-1]
+    offs = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 0.0)
+    out = c - np.repeat(offs, np.diff(ptr))
+    ends = ptr[1:] - 1
+    out[ends[np.diff(ptr) > 0]] = 1.0
+    return out
+
+
+@njit(cache=True, inline="always")
+def _pick(cdf, lo, hi, u):
+    """First ``i`` in ``[lo, hi)`` with ``u < cdf[i]`` (the last one if none): a linear scan,
+    fastest for the few successors or outcomes of one pair."""
+    for i in range(lo, hi):
+        if u < cdf[i]:
+            return i
+    return hi - 1
+
+
+@njit(cache=True, inline="always")
+def _bisect(cdf, u):
+    """The same index as ``_pick(cdf, 0, len(cdf), u)``, by binary search (for ν₀)."""
+    lo, hi = 0, cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon):
+    """The successor the predecessor at latent state ``y`` hands to: the table index ``a`` of
+    the observation pair ``(σ(y), j)``, drawn from π_b or ε-greedily (ties to the first)."""
+    o = state_obs[y]
+    lo = obs_ptr[o]
+    hi = obs_ptr[o + 1]
+    if greedy:
+        if next_double(rs) < epsilon:
+            a = lo + int(next_double(rs) * (hi - lo))
+        else:
+            a = lo
+            for b in range(lo + 1, hi):
+                if q[b] > q[a]:
+                    a = b
+    else:
+        a = _pick(beh_cdf, lo, hi, next_double(rs))
+    return a, lo
+
+
+@njit(cache=True, inline="always")
+def _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf):
+    """Sample the outcome ``(τ, R, y')`` of latent pair ``k`` and form the SMDP target
+    ``R + γ^τ max_{j'} Q(σ(y'), j')`` (``R`` at an episode end, then restart from ν₀).
+    Returns ``(target, next latent state, 1 if the episode ended else 0)``."""
+    # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
+    u = next_double(rs)
+    x = out_ptr[k + 1] - 1
+    for r in range(out_ptr[k], out_ptr[k + 1]):
+        if u < out_pack[r, 0]:
+            x = r
+            break
+    nxt = int(out_pack[x, 3])
+    if nxt < 0:
+        return out_pack[x, 2], _bisect(init_cdf, next_double(rs)), 1
+    o2 = state_obs[nxt]
+    v = q[obs_ptr[o2]]
+    for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
+        if q[b] > v:
+            v = q[b]
+    return out_pack[x, 2] + out_pack[x, 1] * v, nxt, 0
+
+
+@njit(cache=True, inline="always")
+def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average, acc, last):
+    """One SMDP Q-learning step on entry ``a`` at global handoff ``t`` (:func:`smdp_q_update`),
+    then the projection onto ``‖q‖₂ ≤ radius`` if set. Returns ``(norm2, projected)``."""
+    visits[a] += 1
+    if mode == 0:
+        step = 1.0 / visits[a] ** omega
+    elif mode == 1:
+        step = alpha
+    else:
+        step = alpha / (t + 1.0)
+    if average:
+        acc[a] += q[a] * (t - last[a])
+        last[a] = t
+    new = q[a] + step * (target - q[a])
+    if radius > 0.0:
+        norm2 += new * new - q[a] * q[a]
+    q[a] = new
+    projected = False
+    if radius > 0.0 and norm2 > radius * radius:
+        scale = radius / np.sqrt(norm2)
+        for b in range(q.shape[0]):
+            if average:
+                acc[b] += q[b] * (t - last[b])
+                last[b] = t
+            q[b] *= scale
+        norm2 = radius * radius
+        projected = True
+    return norm2, projected
+
+
+@njit(cache=True)
+def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
+         init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
+    """Advance IC-Q by ``n`` handoffs (global clock ``t0`` on entry) from latent state ``y``.
+
+    ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
+    1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
+    carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
+    One handoff is :func:`_choose`, :func:`_outcome`, :func:`_update` (shared with the tracked
+    runs of :mod:`icq.reference.learners.montecarlo`). Returns (y, episodes, norm2).
+    """
+    episodes = 0
+    for step_i in range(n):
+        a, lo = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
+        k = pair_ptr[y] + (a - lo)
+        target, y, ended = _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf)
+        episodes += ended
+        norm2, _ = _update(q, visits, a, target, t0 + step_i, mode, omega, alpha, radius, norm2,
+                           average, acc, last)
+    return y, episodes, norm2
+
+
+def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
+    """The compiled loop's step mode and α for ``config`` (one definition for every loop)."""
+    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
+    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
+             else config.alpha)
+    return mode, alpha
+
+
+@dataclass
+class _State:
+    q: np.ndarray
+    visits: np.ndarray
+    rng: np.ndarray
+    y: int
+    done: int
+    episodes: int
+    seconds: float
+    norm2: float
+    acc: np.ndarray
+    last: np.ndarray
+
+
+def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
+    arr = {
+        "state_obs": np.ascontiguousarray(model.state_obs),
+        "obs_ptr": np.ascontiguousarray(model.obs_ptr),
+        "beh_cdf": block_cdf(model.behavior, model.obs_ptr),
+        "pair_ptr": np.ascontiguousarray(model.pair_ptr),
+        "out_ptr": np.ascontiguousarray(model.out_ptr),
+        "out_cdf": block_cdf(model.out_prob, model.out_ptr),
+        "out_disc": model.gamma ** model.out_dur.astype(float),
+        "out_rew": np.ascontiguousarray(model.out_rew),
+        "out_next": np.ascontiguousarray(model.out_next),
+        "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
+    }
+    arr["out_pack"] = np.ascontiguousarray(np.stack(
+        [arr["out_cdf"], arr["out_disc"], arr["out_rew"], arr["out_next"].astype(float)], axis=1))
+    return arr
+
+
+_KIND = "tabular-icq/2"
+_SCALARS = ("y", "done", "episodes", "seconds", "norm2")
+
+
+def _meta(model: EpochModel, config: TrainConfig) -> dict:
+    cfg = asdict(config)
+    cfg.pop("handoffs")
+    return {"model": model_fingerprint(model), "config": cfg}
+
+
+def _save(path: Path, st: _State, model: EpochModel, config: TrainConfig) -> None:
+    """Atomic checkpoint (:mod:`icq.reference.learners.checkpoint`): state, model fingerprint,
+    config."""
+    arrays = {k: getattr(st, k) for k in ("q", "visits", "rng", "acc", "last")}
+    arrays.update(y=np.int64(st.y), done=np.int64(st.done), episodes=np.int64(st.episodes),
+                  seconds=np.float64(st.seconds), norm2=np.float64(st.norm2))
+    save_checkpoint(path, _KIND, arrays, _meta(model, config))
+
+
+def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
+    """Read and check a checkpoint completely before the compiled loop sees it."""
+    P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
+    spec = {"q": ArraySpec(f, P), "visits": ArraySpec(f, P, 0), "acc": ArraySpec(f, P),
+            "rng": ArraySpec("<u8", (4,), rng=True), "y": ArraySpec(i, (), 0, model.n_states - 1),
+            "done": ArraySpec(i, (), 0), "episodes": ArraySpec(i, (), 0),
+            "seconds": ArraySpec(f, (), 0), "norm2": ArraySpec(f, (), 0)}
+    z = load_checkpoint(path, _KIND, _meta(model, config), spec)
+    done = int(z["done"])
+    problem = ArraySpec(f, P, 0, done).problem(z["last"]) if "last" in z else "missing"
+    if problem:
+        raise CheckpointError(path, f"entry 'last': {problem}")
+    if done > config.handoffs:
+        raise CheckpointError(path, f"already has {done} handoffs, more than the "
+                              f"{config.handoffs} requested (--handoffs must be at least that)")
+    return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
+                  acc=z["acc"].copy(), last=z["last"].copy(),
+                  **{k: z[k].item() for k in _SCALARS})
+
+
+def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
+                  checkpoint: str | Path | None = None, resume: bool = False,
+                  chunk: int = 2_000_000, progress: bool = False,
+                  stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
+    """Run tabular IC-Q for ``config.handoffs`` handoffs.
+
+    ``stop(q, handoffs)``, when given, is evaluated after each chunk on the current table and
+    the number of handoffs done; training ends early when it returns True (the command line
+    passes the Bellman-residual certificate of docs/theory.md §8 here).
+
+    With ``checkpoint``, the state (table, visit counts, generator state, latent state) is
+    written atomically after every ``chunk`` handoffs; ``resume=True`` continues from it and
+    gives exactly the table an uninterrupted run would have.
+    """
+    arr = _arrays(model)
+    ckpt = check_target(checkpoint)
+    if resume and ckpt is None:
+        raise ValueError("resume: needs a checkpoint path")
+    if resume:
+        st = _load(ckpt, model, config)
+    else:
+        rs = seed_state(config.seed)
+        y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
+        zeros = np.zeros(model.n_obs_pairs)
+        st = _State(q=zeros.copy(), visits=zeros.copy(), rng=rs,
+                    y=min(y0, model.n_states - 1), done=0, episodes=0, seconds=0.0, norm2=0.0,
+                    acc=zeros.copy(), last=zeros.copy())
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=config.handoffs, initial=st.done, unit="handoff", unit_scale=True)
+    greedy = config.exploration == "epsilon-greedy"
+    mode, alpha = _mode_alpha(config)
+    while st.done < config.handoffs:
+        n = min(chunk, config.handoffs - st.done)
+        t0 = time.perf_counter()
+        y, eps, st.norm2 = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"],
+                                arr["obs_ptr"], arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"],
+                                arr["out_pack"], arr["init_cdf"], mode, config.omega, alpha,
+                                greedy, config.epsilon, st.done, config.radius or 0.0,
+                                st.norm2, config.average, st.acc, st.last)
+        st.seconds += time.perf_counter() - t0
+        st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
+        if ckpt is not None:
+            _save(ckpt, st, model, config)
+        if bar is not None:
+            bar.update(n)
+        if stop is not None and stop(st.q, st.done):
+            break
+    if bar is not None:
+        bar.close()
+    q_average = ((st.acc + st.q * (st.done - st.last)) / max(st.done, 1)
+                 if config.average else None)
+    return TrainResult(q=st.q, visits=st.visits, handoffs=st.done, episodes=st.episodes,
+                       seconds=st.seconds, config=config, q_average=q_average)
