@@ -63,7 +63,8 @@ from icq.reference.learners.runtime import (
     run,
     tabular_agents,
 )
-from icq.reference.learners.tabular import TrainConfig, block_cdf, train_tabular
+from icq.reference.learners.smdp import block_cdf
+from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import SMDP, EpochModel, from_arrays
 
 __all__ = [

@@ -43,6 +43,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from icq.reference.learners.smdp import q_step, smdp_target
+
 __all__ = [
     "NOT_COVERED",
     "AdaptableAgent",
@@ -331,15 +333,13 @@ class AdaptableAgent:
     # the two coupled updates -----------------------------------------------------------
     def learn_local(self, obs, a: int, target: float, alpha: float) -> None:
         """``Q^loc(o,a) ← Q^loc(o,a) + α (target − Q^loc(o,a))``."""
-        q = self.q_loc.get((obs, a), self.q_init)
-        self.q_loc[(obs, a)] = q + alpha * (target - q)
+        self.q_loc[(obs, a)] = q_step(self.q_loc.get((obs, a), self.q_init), target, alpha)
 
     def learn_successor(self, obs, j: int, reward: float, discount: float, value: float | None,
                         alpha: float) -> None:
         """``Q^succ(o,j) ← Q^succ + α (R + γ^τ V_j − Q^succ)``; ``value`` None at END."""
-        target = reward if value is None else reward + discount * value
-        q = self.q_succ.get((obs, j), self.q_init)
-        self.q_succ[(obs, j)] = q + alpha * (target - q)
+        target = reward if value is None else smdp_target(reward, discount, value)
+        self.q_succ[(obs, j)] = q_step(self.q_succ.get((obs, j), self.q_init), target, alpha)
 
 
 def make_agents(env: AdaptableEnv, q_init: float = 0.0) -> list[AdaptableAgent]:
@@ -416,7 +416,7 @@ def _episode(env: AdaptableEnv, agents: list[AdaptableAgent], rng: np.random.Gen
                 acts = list(env.local_actions())
                 boot = me.value(o2, acts)
             if config is not None:
-                me.learn_local(o, a, r + gamma * boot, config.alpha)
+                me.learn_local(o, a, smdp_target(r, gamma, boot), config.alpha)
             o = o2
             if steps >= max_steps:
                 return ret, steps, handoffs, True

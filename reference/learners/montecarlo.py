@@ -2,10 +2,9 @@ r"""Monte-Carlo runs of tabular IC-Q with the error tracked exactly at every han
 (docs/theory.md §8, the Monte-Carlo certificate).
 
 One seed runs the learner of :func:`icq.reference.learners.tabular.train_tabular` — the same
-compiled handoff (:func:`~icq.reference.learners.tabular._choose`,
-:func:`~icq.reference.learners.tabular._outcome`,
-:func:`~icq.reference.learners.tabular._update`) on the same random stream, so the final table
-equals ``train_tabular``'s bit for bit — and follows the error of the table after every handoff.
+compiled handoff (:func:`~icq.reference.learners.smdp._handoff`) on the same random stream, so the
+final table equals ``train_tabular``'s bit for bit — and follows the error of the table after every
+handoff.
 
 The error. Every observation pair ``p = (ô, j)`` carries an interval ``[lo_p, hi_p]`` and its
 error is ``e_p(Q) = max(Q_p − lo_p, hi_p − Q_p)``:
@@ -49,18 +48,10 @@ import numpy as np
 from numba import njit, prange
 
 from icq.reference.common.parallel import map_tasks
-from icq.reference.common.rng import next_double, seed_state
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.solve import solve
-from icq.reference.learners.tabular import (
-    TrainConfig,
-    _arrays,
-    _bisect,
-    _choose,
-    _mode_alpha,
-    _outcome,
-    _update,
-)
+from icq.reference.learners.smdp import _handoff, handoff_arrays, start_stream
+from icq.reference.learners.tabular import TrainConfig, _mode_alpha
 from icq.reference.model import EpochModel
 
 __all__ = ["BACKENDS", "ERRORS", "NORMS", "ErrorSpec", "MonteCarloResult", "SeedRun",
@@ -185,10 +176,10 @@ def _is_bad(sup, above, s, eps, i):
 def _run_tracked(horizon, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,
                  out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
                  S2, sup, eps, grid, grid_err, last_bad):
-    """``horizon`` handoffs of :func:`icq.reference.learners.tabular._run` from a fresh table, with
-    the error tracked in O(1) per handoff; ``last_bad[i]`` receives the last handoff count ``t``
-    with
-    ``e_t > eps[i]`` (−1 if none), ``grid_err[g]`` the error after ``grid[g]`` handoffs."""
+    """``horizon`` handoffs of :func:`icq.reference.learners.tabular._run` from a fresh table,
+    with the error tracked in O(1) per handoff; ``last_bad[i]`` receives the last handoff count
+    ``t`` with ``e_t > eps[i]`` (−1 if none), ``grid_err[g]`` the error after ``grid[g]``
+    handoffs."""
     n_eps = eps.shape[0]
     above = np.zeros(n_eps, dtype=np.int64)
     s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
@@ -203,13 +194,10 @@ def _run_tracked(horizon, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_pt
     norm2 = 0.0
     episodes = 0
     for t in range(horizon):
-        a, first = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
-        k = pair_ptr[y] + (a - first)
-        target, y, ended = _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf)
+        a, old, y, ended, norm2, projected = _handoff(
+            rs, q, visits, y, t, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
+            init_cdf, mode, omega, alpha, greedy, epsilon, radius, norm2, False, acc, last)
         episodes += ended
-        old = q[a]
-        norm2, projected = _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2,
-                                   False, acc, last)
         new = q[a]
         if projected:
             s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
@@ -269,11 +257,10 @@ def run_seed(model: EpochModel, config: TrainConfig, spec: ErrorSpec, targets: n
     if config.average:
         raise ValueError("average: the certificate tracks the last iterate; run with "
                          "average=False")
-    arr = arrays if arrays is not None else _arrays(model)
+    arr = arrays if arrays is not None else handoff_arrays(model)
     grid = log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
     eps = np.ascontiguousarray(targets, dtype=float)
-    rs = seed_state(seed)
-    y = int(_bisect(arr["init_cdf"], next_double(rs)))  # train_tabular's start
+    rs, y = start_stream(arr, seed)  # train_tabular's start
     q = np.zeros(model.n_obs_pairs)
     visits = np.zeros(model.n_obs_pairs)
     grid_err = np.full(grid.shape[0], np.nan)
@@ -307,7 +294,7 @@ def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Worker: the seeds of one chunk (module-level for processes and Ray), one numba thread
     per seed with ``threads``, else one after the other through :func:`run_seed`."""
     model, config, spec, targets, horizon, grid, seeds, threads = task
-    arr = _arrays(model)
+    arr = handoff_arrays(model)
     if not threads:
         runs = [run_seed(model, config, spec, targets, horizon=horizon, seed=s, grid=grid,
                          arrays=arr) for s in seeds]
@@ -316,9 +303,9 @@ def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("average: the certificate tracks the last iterate; run with "
                          "average=False")
     n = len(seeds)
-    rss = np.array([seed_state(s) for s in seeds], dtype=np.uint64).reshape(n, 4)
-    ys = np.array([_bisect(arr["init_cdf"], next_double(rss[i])) for i in range(n)],
-                  dtype=np.int64)  # train_tabular's start
+    starts = [start_stream(arr, s) for s in seeds]  # train_tabular's start
+    rss = np.array([rs for rs, _ in starts], dtype=np.uint64).reshape(n, 4)
+    ys = np.array([y for _, y in starts], dtype=np.int64)
     eps = np.ascontiguousarray(targets, dtype=float)
     grid_err = np.full((n, grid.shape[0]), np.nan)
     last_bad = np.empty((n, eps.shape[0]), dtype=np.int64)

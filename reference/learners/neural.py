@@ -87,7 +87,6 @@ import torch
 from numba import njit
 from torch.func import jacrev, vmap
 
-from icq.reference.common.rng import next_double, seed_state
 from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
@@ -104,7 +103,7 @@ from icq.reference.learners.neural_options import (  # noqa: F401 - re-exported
     SCHEDULES,
     add_train_arguments,
 )
-from icq.reference.learners.tabular import _arrays, _pick
+from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream
 from icq.reference.model import EpochModel
 
 __all__ = [
@@ -998,34 +997,6 @@ def _base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
-def _sample(n, rs, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_cdf, out_disc,
-            out_rew, out_next, init_cdf, pair, rew, disc, nobs):
-    """Draw ``n`` handoffs from latent state ``y`` (same draws as tabular IC-Q's behaviour
-    branch); fills the output arrays and returns (y, episodes)."""
-    episodes = 0
-    n_states = init_cdf.shape[0]
-    for i in range(n):
-        o = state_obs[y]
-        lo = obs_ptr[o]
-        a = _pick(beh_cdf, lo, obs_ptr[o + 1], next_double(rs))
-        k = pair_ptr[y] + (a - lo)
-        x = _pick(out_cdf, out_ptr[k], out_ptr[k + 1], next_double(rs))
-        nxt = out_next[x]
-        pair[i] = a
-        rew[i] = out_rew[x]
-        if nxt < 0:
-            disc[i] = 0.0
-            nobs[i] = -1
-            y = _pick(init_cdf, 0, n_states, next_double(rs))
-            episodes += 1
-        else:
-            disc[i] = out_disc[x]
-            nobs[i] = state_obs[nxt]
-            y = nxt
-    return y, episodes
-
-
 @dataclass
 class _Stream:
     """The sampler's state: generator words, latent state, episodes so far."""
@@ -1036,9 +1007,8 @@ class _Stream:
 
     @classmethod
     def start(cls, arr: dict[str, np.ndarray], seed: int) -> _Stream:
-        rs = seed_state(seed)
-        y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
-        return cls(rng=rs, y=min(y0, len(arr["init_cdf"]) - 1))
+        rs, y = start_stream(arr, seed)
+        return cls(rng=rs, y=y)
 
 
 def sample_handoffs(model: EpochModel, n: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -1053,17 +1023,17 @@ def sample_handoffs(model: EpochModel, n: int, seed: int = 0) -> dict[str, np.nd
     >>> s["pair"].tolist(), s["next_obs"][:2].tolist()
     ([0, 3, 0, 3, 1], [2, 0])
     """
-    arr = _arrays(model)
+    arr = handoff_arrays(model)
     return _draw(arr, _Stream.start(arr, seed), n)
 
 
 def _draw(arr: dict[str, np.ndarray], stream: _Stream, n: int) -> dict[str, np.ndarray]:
     out = {"pair": np.empty(n, np.int64), "reward": np.empty(n), "discount": np.empty(n),
            "next_obs": np.empty(n, np.int64)}
-    y, eps = _sample(n, stream.rng, stream.y, arr["state_obs"], arr["obs_ptr"], arr["beh_cdf"],
-                     arr["pair_ptr"], arr["out_ptr"], arr["out_cdf"], arr["out_disc"],
-                     arr["out_rew"], arr["out_next"], arr["init_cdf"], out["pair"],
-                     out["reward"], out["discount"], out["next_obs"])
+    y, eps = sample_behaviour(n, stream.rng, stream.y, arr["state_obs"], arr["obs_ptr"],
+                              arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"], arr["out_pack"],
+                              arr["init_cdf"], out["pair"], out["reward"], out["discount"],
+                              out["next_obs"])
     stream.y, stream.episodes = int(y), stream.episodes + int(eps)
     return out
 
@@ -1322,7 +1292,7 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
     if chunk < 1:
         raise ValueError(f"chunk: {chunk} must be >= 1")
     nets = [_networks_for(model, config, encoding, seed=s) for s in seeds]
-    arr = _arrays(model)
+    arr = handoff_arrays(model)
     theta0 = torch.stack([n.theta0 for n in nets])
     f0 = torch.stack([n.f0 for n in nets])
     scales = [_tangent_raw(n)[1] for n in nets]

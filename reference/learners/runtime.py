@@ -29,7 +29,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from icq.reference.common.rng import Xoshiro
-from icq.reference.learners.tabular import TrainConfig, block_cdf
+from icq.reference.learners.smdp import STEP_MODES, block_cdf, q_step, smdp_target, step_size
+from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import END, EpochModel
 
 __all__ = ["Handoff", "Agent", "World", "TabularICQAgent", "PolicyAgent", "RunStats", "run",
@@ -177,9 +178,9 @@ class TabularICQAgent:
         a = self._succ[obs].index(successor)
         self._n[obs][a] += 1.0
         c = self._config
-        alpha = 1.0 / self._n[obs][a] ** c.omega if c.step == "harmonic" else c.alpha
-        target = message.reward + self._gamma ** message.duration * message.value
-        self._q[obs][a] += alpha * (target - self._q[obs][a])
+        alpha = step_size(self._n[obs][a], 0, STEP_MODES[c.step], c.omega, c.alpha)
+        target = smdp_target(message.reward, self._gamma ** message.duration, message.value)
+        self._q[obs][a] = q_step(self._q[obs][a], target, alpha)
 
     def table(self) -> dict[str, dict[str, float]]:
         """This agent's own table (for reporting; never passed to another agent)."""

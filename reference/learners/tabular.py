@@ -6,7 +6,8 @@ One update per handoff, by the predecessor, on its own table entry ``(ô, j)``:
     Q(ô, j) ← Q(ô, j) + α_n (target − Q(ô, j))
 
 with ``target = R`` when the episode ends (then it restarts from ν₀). This is rlax's
-``q_learning`` with ``discount_t = γ^τ``: see :func:`smdp_q_update`. The successor's value, the
+``q_learning`` with ``discount_t = γ^τ``: the step and the sampler are those of
+:mod:`icq.reference.learners.smdp`, shared with every learner. The successor's value, the
 duration and the reward are the only numbers that cross an agent boundary; the loop below fuses
 all agents' tables into one array for speed, and :mod:`icq.reference.learners.runtime` runs the same
 algorithm through separate agent objects on the same random stream (tested to agree bit for bit).
@@ -25,7 +26,6 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from icq.reference.common.rng import next_double, seed_state
 from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
@@ -34,19 +34,10 @@ from icq.reference.learners.checkpoint import (
     model_fingerprint,
     save_checkpoint,
 )
+from icq.reference.learners.smdp import STEP_MODES, _handoff, handoff_arrays, start_stream
 from icq.reference.model import EpochModel
 
-__all__ = ["TrainConfig", "TrainResult", "smdp_q_update", "train_tabular", "block_cdf"]
-
-
-def smdp_q_update(q_tm1: float, r_t: float, discount_t: float, v_t: float, alpha: float
-                  ) -> float:
-    """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end).
-
-    >>> smdp_q_update(0.0, 1.0, 0.81, 2.0, 0.5)
-    1.31
-    """
-    return q_tm1 + alpha * (r_t + discount_t * v_t - q_tm1)
+__all__ = ["TrainConfig", "TrainResult", "train_tabular"]
 
 
 @dataclass(frozen=True)
@@ -112,114 +103,6 @@ class TrainResult:
     extra: dict = field(default_factory=dict)
 
 
-def block_cdf(probs: np.ndarray, ptr: np.ndarray) -> np.ndarray:
-    """Cumulative sums of ``probs`` within each block ``ptr[b]:ptr[b+1]``, last entry 1."""
-    c = np.cumsum(probs)
-    starts = ptr[:-1]
-    offs = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 0.0)
-    out = c - np.repeat(offs, np.diff(ptr))
-    ends = ptr[1:] - 1
-    out[ends[np.diff(ptr) > 0]] = 1.0
-    return out
-
-
-@njit(cache=True, inline="always")
-def _pick(cdf, lo, hi, u):
-    """First ``i`` in ``[lo, hi)`` with ``u < cdf[i]`` (the last one if none): a linear scan,
-    fastest for the few successors or outcomes of one pair."""
-    for i in range(lo, hi):
-        if u < cdf[i]:
-            return i
-    return hi - 1
-
-
-@njit(cache=True, inline="always")
-def _bisect(cdf, u):
-    """The same index as ``_pick(cdf, 0, len(cdf), u)``, by binary search (for ν₀)."""
-    lo, hi = 0, cdf.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if u < cdf[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(cache=True, inline="always")
-def _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon):
-    """The successor the predecessor at latent state ``y`` hands to: the table index ``a`` of
-    the observation pair ``(σ(y), j)``, drawn from π_b or ε-greedily (ties to the first)."""
-    o = state_obs[y]
-    lo = obs_ptr[o]
-    hi = obs_ptr[o + 1]
-    if greedy:
-        if next_double(rs) < epsilon:
-            a = lo + int(next_double(rs) * (hi - lo))
-        else:
-            a = lo
-            for b in range(lo + 1, hi):
-                if q[b] > q[a]:
-                    a = b
-    else:
-        a = _pick(beh_cdf, lo, hi, next_double(rs))
-    return a, lo
-
-
-@njit(cache=True, inline="always")
-def _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf):
-    """Sample the outcome ``(τ, R, y')`` of latent pair ``k`` and form the SMDP target
-    ``R + γ^τ max_{j'} Q(σ(y'), j')`` (``R`` at an episode end, then restart from ν₀).
-    Returns ``(target, next latent state, 1 if the episode ended else 0)``."""
-    # outcome rows [cdf, γ^τ, R, next] are contiguous: one or two cache lines per pair
-    u = next_double(rs)
-    x = out_ptr[k + 1] - 1
-    for r in range(out_ptr[k], out_ptr[k + 1]):
-        if u < out_pack[r, 0]:
-            x = r
-            break
-    nxt = int(out_pack[x, 3])
-    if nxt < 0:
-        return out_pack[x, 2], _bisect(init_cdf, next_double(rs)), 1
-    o2 = state_obs[nxt]
-    v = q[obs_ptr[o2]]
-    for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
-        if q[b] > v:
-            v = q[b]
-    return out_pack[x, 2] + out_pack[x, 1] * v, nxt, 0
-
-
-@njit(cache=True, inline="always")
-def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average, acc, last):
-    """One SMDP Q-learning step on entry ``a`` at global handoff ``t`` (:func:`smdp_q_update`),
-    then the projection onto ``‖q‖₂ ≤ radius`` if set. Returns ``(norm2, projected)``."""
-    visits[a] += 1
-    if mode == 0:
-        step = 1.0 / visits[a] ** omega
-    elif mode == 1:
-        step = alpha
-    else:
-        step = alpha / (t + 1.0)
-    if average:
-        acc[a] += q[a] * (t - last[a])
-        last[a] = t
-    new = q[a] + step * (target - q[a])
-    if radius > 0.0:
-        norm2 += new * new - q[a] * q[a]
-    q[a] = new
-    projected = False
-    if radius > 0.0 and norm2 > radius * radius:
-        scale = radius / np.sqrt(norm2)
-        for b in range(q.shape[0]):
-            if average:
-                acc[b] += q[b] * (t - last[b])
-                last[b] = t
-            q[b] *= scale
-        norm2 = radius * radius
-        projected = True
-    return norm2, projected
-
-
 @njit(cache=True)
 def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
          init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
@@ -228,23 +111,22 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
     ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
     1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
     carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
-    One handoff is :func:`_choose`, :func:`_outcome`, :func:`_update` (shared with the tracked
-    runs of :mod:`icq.reference.learners.montecarlo`). Returns (y, episodes, norm2).
+    One handoff is :func:`icq.reference.learners.smdp._handoff` (shared with the tracked runs of
+    :mod:`icq.reference.learners.montecarlo`). Returns (y, episodes, norm2).
     """
     episodes = 0
     for step_i in range(n):
-        a, lo = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
-        k = pair_ptr[y] + (a - lo)
-        target, y, ended = _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf)
+        _, _, y, ended, norm2, _ = _handoff(rs, q, visits, y, t0 + step_i, state_obs, obs_ptr,
+                                            beh_cdf, pair_ptr, out_ptr, out_pack, init_cdf, mode,
+                                            omega, alpha, greedy, epsilon, radius, norm2,
+                                            average, acc, last)
         episodes += ended
-        norm2, _ = _update(q, visits, a, target, t0 + step_i, mode, omega, alpha, radius, norm2,
-                           average, acc, last)
     return y, episodes, norm2
 
 
 def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
     """The compiled loop's step mode and α for ``config`` (one definition for every loop)."""
-    mode = {"harmonic": 0, "constant": 1, "theory": 2}[config.step]
+    mode = STEP_MODES[config.step]
     alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
              else config.alpha)
     return mode, alpha
@@ -262,24 +144,6 @@ class _State:
     norm2: float
     acc: np.ndarray
     last: np.ndarray
-
-
-def _arrays(model: EpochModel) -> dict[str, np.ndarray]:
-    arr = {
-        "state_obs": np.ascontiguousarray(model.state_obs),
-        "obs_ptr": np.ascontiguousarray(model.obs_ptr),
-        "beh_cdf": block_cdf(model.behavior, model.obs_ptr),
-        "pair_ptr": np.ascontiguousarray(model.pair_ptr),
-        "out_ptr": np.ascontiguousarray(model.out_ptr),
-        "out_cdf": block_cdf(model.out_prob, model.out_ptr),
-        "out_disc": model.gamma ** model.out_dur.astype(float),
-        "out_rew": np.ascontiguousarray(model.out_rew),
-        "out_next": np.ascontiguousarray(model.out_next),
-        "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
-    }
-    arr["out_pack"] = np.ascontiguousarray(np.stack(
-        [arr["out_cdf"], arr["out_disc"], arr["out_rew"], arr["out_next"].astype(float)], axis=1))
-    return arr
 
 
 _KIND = "tabular-icq/2"
@@ -335,19 +199,17 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
     written atomically after every ``chunk`` handoffs; ``resume=True`` continues from it and
     gives exactly the table an uninterrupted run would have.
     """
-    arr = _arrays(model)
+    arr = handoff_arrays(model)
     ckpt = check_target(checkpoint)
     if resume and ckpt is None:
         raise ValueError("resume: needs a checkpoint path")
     if resume:
         st = _load(ckpt, model, config)
     else:
-        rs = seed_state(config.seed)
-        y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
+        rs, y0 = start_stream(arr, config.seed)
         zeros = np.zeros(model.n_obs_pairs)
-        st = _State(q=zeros.copy(), visits=zeros.copy(), rng=rs,
-                    y=min(y0, model.n_states - 1), done=0, episodes=0, seconds=0.0, norm2=0.0,
-                    acc=zeros.copy(), last=zeros.copy())
+        st = _State(q=zeros.copy(), visits=zeros.copy(), rng=rs, y=y0, done=0, episodes=0,
+                    seconds=0.0, norm2=0.0, acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:
         from tqdm import tqdm

@@ -1,0 +1,251 @@
+"""The SMDP Q-learning step and the behaviour sampler that every learner shares (paper §3,
+eq. (4)–(5); docs/theory.md §2).
+
+One handoff from latent state ``y``: the active agent sees ``ô = σ(y)`` and picks a successor
+``j`` (from π_b, or ε-greedily); the invocation's outcome ``(τ, R, y')`` is drawn from the
+pair's law; the predecessor moves its own entry toward the SMDP target
+
+    target = R + γ^τ · V_j(ô'),   V_j(ô') = max_{j'} Q(ô', j')   (``R`` when the episode ends)
+    Q(ô, j) ← Q(ô, j) + α (target − Q(ô, j))
+
+and an ended episode restarts from ν₀. :func:`smdp_target` and :func:`smdp_q_update` are the
+formulas, written once for floats, numpy arrays and torch tensors alike; the compiled learners
+inline their numba versions, the decentralized runtime and the adaptable agents call them from
+Python, and the neural learner forms its targets with :func:`smdp_target`. The compiled pieces
+(:func:`_choose`, :func:`_outcome`, :func:`_update`, :func:`sample_behaviour`) consume the random
+stream of :mod:`icq.reference.common.rng` in one fixed order — successor, outcome, restart — so
+tabular IC-Q, its Monte-Carlo certificate runs and the neural learner's handoff stream see the
+same handoffs for the same seed (tested).
+
+>>> smdp_q_update(0.0, 1.0, 0.81, 2.0, 0.5)   # target 1 + 0.81·2 = 2.62, half-way from 0
+1.31
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from icq.reference.common.rng import next_double, seed_state
+from icq.reference.model import EpochModel
+
+__all__ = ["STEP_MODES", "block_cdf", "handoff_arrays", "q_step", "sample_behaviour",
+           "smdp_q_update", "smdp_target", "start_stream", "step_size"]
+
+
+def smdp_target(reward, discount, value):
+    """``R + γ^τ V`` with ``discount = γ^τ`` (0 at an episode end)."""
+    return reward + discount * value
+
+
+def q_step(q, target, alpha):
+    """``q + α (target − q)``: the Q-learning move of one entry toward its target."""
+    return q + alpha * (target - q)
+
+
+def smdp_q_update(q_tm1, r_t, discount_t, v_t, alpha):
+    """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end)."""
+    return q_step(q_tm1, smdp_target(r_t, discount_t, v_t), alpha)
+
+
+#: the compiled loops' step-size modes (:func:`step_size`)
+STEP_MODES = {"harmonic": 0, "constant": 1, "theory": 2}
+
+
+def step_size(visits, t, mode, omega, alpha):
+    """α for an entry updated for the ``visits``-th time at global handoff ``t``: mode 0
+    (harmonic) ``1/visits^ω``, 1 (constant) ``alpha``, 2 (theory clock) ``alpha/(t+1)``."""
+    if mode == 0:
+        return 1.0 / visits ** omega
+    if mode == 1:
+        return alpha
+    return alpha / (t + 1.0)
+
+
+_target = njit(inline="always")(smdp_target)
+_q_step = njit(inline="always")(q_step)
+_step_size = njit(inline="always")(step_size)
+
+
+def block_cdf(probs: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Cumulative sums of ``probs`` within each block ``ptr[b]:ptr[b+1]``, last entry 1."""
+    c = np.cumsum(probs)
+    starts = ptr[:-1]
+    offs = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 0.0)
+    out = c - np.repeat(offs, np.diff(ptr))
+    ends = ptr[1:] - 1
+    out[ends[np.diff(ptr) > 0]] = 1.0
+    return out
+
+
+def handoff_arrays(model: EpochModel) -> dict[str, np.ndarray]:
+    """The arrays the compiled handoff reads: ``state_obs``, ``obs_ptr``, ``pair_ptr``,
+    ``out_ptr``, the behaviour and restart CDFs, and ``out_pack``, one row ``[cdf, γ^τ, R,
+    next]`` per outcome (contiguous: one or two cache lines per pair)."""
+    pack = np.stack([block_cdf(model.out_prob, model.out_ptr),
+                     model.gamma ** model.out_dur.astype(float),
+                     model.out_rew, model.out_next.astype(float)], axis=1)
+    return {
+        "state_obs": np.ascontiguousarray(model.state_obs),
+        "obs_ptr": np.ascontiguousarray(model.obs_ptr),
+        "beh_cdf": block_cdf(model.behavior, model.obs_ptr),
+        "pair_ptr": np.ascontiguousarray(model.pair_ptr),
+        "out_ptr": np.ascontiguousarray(model.out_ptr),
+        "out_pack": np.ascontiguousarray(pack),
+        "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
+    }
+
+
+def start_stream(arr: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, int]:
+    """The generator state for ``seed`` and the first latent state, drawn from ν₀."""
+    rs = seed_state(seed)
+    y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
+    return rs, min(y0, len(arr["init_cdf"]) - 1)
+
+
+@njit(cache=True, inline="always")
+def _pick(cdf, lo, hi, u):
+    """First ``i`` in ``[lo, hi)`` with ``u < cdf[i]`` (the last one if none): a linear scan,
+    fastest for the few successors of one observation."""
+    for i in range(lo, hi):
+        if u < cdf[i]:
+            return i
+    return hi - 1
+
+
+@njit(cache=True, inline="always")
+def _bisect(cdf, u):
+    """The same index as ``_pick(cdf, 0, len(cdf), u)``, by binary search (for ν₀)."""
+    lo, hi = 0, cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, inline="always")
+def _behaviour(rs, y, state_obs, obs_ptr, beh_cdf):
+    """A successor drawn from π_b(·|σ(y)): ``(a, first index of σ(y)'s pairs)``."""
+    o = state_obs[y]
+    lo = obs_ptr[o]
+    return _pick(beh_cdf, lo, obs_ptr[o + 1], next_double(rs)), lo
+
+
+@njit(cache=True, inline="always")
+def _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon):
+    """The successor the predecessor at latent state ``y`` hands to: the table index ``a`` of
+    the observation pair ``(σ(y), j)``, drawn from π_b or ε-greedily (ties to the first).
+    Returns ``(a, first index of σ(y)'s pairs)``."""
+    if greedy:
+        o = state_obs[y]
+        lo = obs_ptr[o]
+        hi = obs_ptr[o + 1]
+        if next_double(rs) < epsilon:
+            a = lo + int(next_double(rs) * (hi - lo))
+        else:
+            a = lo
+            for b in range(lo + 1, hi):
+                if q[b] > q[a]:
+                    a = b
+        return a, lo
+    return _behaviour(rs, y, state_obs, obs_ptr, beh_cdf)
+
+
+@njit(cache=True, inline="always")
+def _draw(rs, k, out_ptr, out_pack, init_cdf):
+    """Draw the outcome row ``x`` of latent pair ``k``; on an episode end also the restart
+    state from ν₀. Returns ``(x, next latent state, 1 if the episode ended else 0)``."""
+    u = next_double(rs)
+    x = out_ptr[k + 1] - 1
+    for r in range(out_ptr[k], out_ptr[k + 1]):
+        if u < out_pack[r, 0]:
+            x = r
+            break
+    nxt = int(out_pack[x, 3])
+    if nxt < 0:
+        return x, _bisect(init_cdf, next_double(rs)), 1
+    return x, nxt, 0
+
+
+@njit(cache=True, inline="always")
+def _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf):
+    """Sample the outcome ``(τ, R, y')`` of latent pair ``k`` and form the SMDP target
+    (:func:`smdp_target`; ``R`` at an episode end, then restart from ν₀).
+    Returns ``(target, next latent state, 1 if the episode ended else 0)``."""
+    x, y, ended = _draw(rs, k, out_ptr, out_pack, init_cdf)
+    if ended:
+        return out_pack[x, 2], y, 1
+    o2 = state_obs[y]
+    v = q[obs_ptr[o2]]
+    for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
+        if q[b] > v:
+            v = q[b]
+    return _target(out_pack[x, 2], out_pack[x, 1], v), y, 0
+
+
+@njit(cache=True, inline="always")
+def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average, acc, last):
+    """One SMDP Q-learning step on entry ``a`` at global handoff ``t`` (:func:`q_step`), then
+    the projection onto ``‖q‖₂ ≤ radius`` if set. ``mode`` 0: α = 1/n^ω per entry, 1:
+    constant α, 2: α_t = alpha/(t+1). Returns ``(norm2, projected)``."""
+    visits[a] += 1
+    step = _step_size(visits[a], t, mode, omega, alpha)
+    if average:
+        acc[a] += q[a] * (t - last[a])
+        last[a] = t
+    new = _q_step(q[a], target, step)
+    if radius > 0.0:
+        norm2 += new * new - q[a] * q[a]
+    q[a] = new
+    projected = False
+    if radius > 0.0 and norm2 > radius * radius:
+        scale = radius / np.sqrt(norm2)
+        for b in range(q.shape[0]):
+            if average:
+                acc[b] += q[b] * (t - last[b])
+                last[b] = t
+            q[b] *= scale
+        norm2 = radius * radius
+        projected = True
+    return norm2, projected
+
+
+@njit(cache=True, inline="always")
+def _handoff(rs, q, visits, y, t, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
+             init_cdf, mode, omega, alpha, greedy, epsilon, radius, norm2, average, acc, last):
+    """One handoff of IC-Q at global handoff ``t``: :func:`_choose`, :func:`_outcome`,
+    :func:`_update`. Returns ``(a, Q(a) before the update, next latent state, ended, norm2,
+    projected)``."""
+    a, lo = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
+    k = pair_ptr[y] + (a - lo)
+    target, y, ended = _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf)
+    old = q[a]
+    norm2, projected = _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2,
+                               average, acc, last)
+    return a, old, y, ended, norm2, projected
+
+
+@njit(cache=True)
+def sample_behaviour(n, rs, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
+                     init_cdf, pair, rew, disc, nobs):
+    """Draw ``n`` handoffs of the behaviour chain from latent state ``y`` — the draws of
+    :func:`_handoff` with π_b — into ``pair`` (observation-pair index of ``(ô, j)``), ``rew``
+    (R), ``disc`` (γ^τ, 0 at an episode end) and ``nobs`` (ô', −1 at an episode end).
+    Returns ``(y, episodes)``."""
+    episodes = 0
+    for i in range(n):
+        a, lo = _behaviour(rs, y, state_obs, obs_ptr, beh_cdf)
+        x, y, ended = _draw(rs, pair_ptr[y] + (a - lo), out_ptr, out_pack, init_cdf)
+        pair[i] = a
+        rew[i] = out_pack[x, 2]
+        if ended:
+            disc[i] = 0.0
+            nobs[i] = -1
+            episodes += 1
+        else:
+            disc[i] = out_pack[x, 1]
+            nobs[i] = state_obs[y]
+    return y, episodes
