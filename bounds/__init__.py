@@ -37,7 +37,6 @@ from icq.bounds.features import (
     support,
     tabular_features,
 )
-from icq.bounds.report import render_report, write_report
 from icq.bounds.setting import Setting, prepare
 from icq.bounds.terms import duration_discount, model_constants
 from icq.bounds.theorem import Theorem1, theorem1
@@ -51,6 +50,6 @@ __all__ = [
     "approximation_constant", "audit", "budget", "check_assumptions", "delta_tv", "delta_w1",
     "duration_discount", "epsilon_approx", "kappa", "load_features", "load_obs_metric",
     "mixing_profile", "model_constants", "omega", "policy_loss_bound", "policy_loss_exact",
-    "prepare", "projected_fixed_point", "render_report", "reward_sufficiency", "sample_budget",
-    "support", "tabular_features", "theorem1", "write_report",
+    "prepare", "projected_fixed_point", "reward_sufficiency", "sample_budget", "support",
+    "tabular_features", "theorem1",
 ]

@@ -113,7 +113,7 @@ class Audit:
     start_distances: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
-        from icq.bounds.report import audit_html
+        from icq.bounds.summary import audit_html
 
         return audit_html(self)
 

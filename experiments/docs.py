@@ -18,9 +18,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from icq.experiments.common.io import write_text_atomic
 from icq.experiments.findings import fill, intro_facts
 from icq.experiments.findings import findings as FINDINGS
+from icq.reference.common.io import write_text
 
 ORDER = ("t1", "t2", "routing", "llm", "cpu")
 
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     prose = json.loads(Path(a.intro).read_text()) if a.intro else {}
     intro = {**INTRO, **prose}
     text = render(Path(a.out_root), Path(a.docs), intro, prose.get("_preamble", PREAMBLE))
-    write_text_atomic(Path(a.docs) / "results.md", text)
+    write_text(Path(a.docs) / "results.md", text)
     print(f"wrote {Path(a.docs) / 'results.md'}")
     return 0
 

@@ -29,10 +29,10 @@ _LAZY = {
     "audit": ("icq.bounds", "audit"),
     "check_assumptions": ("icq.bounds", "check_assumptions"),
     "check_model": ("icq.property_tests.properties", "check_model"),
-    "render_report": ("icq.bounds.report", "render_report"),
+    "render_report": ("icq.report", "render_report"),
     "theorem1": ("icq.bounds", "theorem1"),
     "train_adaptable": ("icq.reference.learners.adaptable", "train_adaptable"),
-    "write_report": ("icq.bounds.report", "write_report"),
+    "write_report": ("icq.report", "write_report"),
 }
 
 __all__ = [

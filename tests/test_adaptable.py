@@ -10,9 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from icq.experiments.common.io import to_jsonable
 from icq.experiments.cpu import analysis as cpu_analysis
 from icq.experiments.routing import analysis as routing_analysis
+from icq.reference.common.io import jsonable
 from icq.reference.learners.adaptable import (
     NOT_COVERED,
     AdaptableAgent,
@@ -130,7 +130,7 @@ def _cpu_outputs() -> list[str]:
              "table_entries": 10, "seconds": 0.1} for s, a in enumerate((0.5, 1.0))]
     summary = cpu_analysis.summarize({"runs": runs})
     return [str(res), json.dumps(res.to_json()), cpu_analysis.tables({"runs": runs}, summary),
-            json.dumps(to_jsonable(summary))]
+            json.dumps(jsonable(summary))]
 
 
 def test_every_user_facing_output_says_theorem1_does_not_cover_it():
@@ -155,7 +155,7 @@ def test_the_coverage_check_catches_a_missing_statement():
                               "oracle_agreement": 1.0, "gaps": gaps, "seconds": 0.1}]}}
     summary = routing_analysis.summarize(raw)
     assert not _says_not_covered(routing_analysis.tables(raw, summary))
-    assert not _says_not_covered(json.dumps(to_jsonable(summary)))
+    assert not _says_not_covered(json.dumps(jsonable(summary)))
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 import icq
 import icq.bounds
-import icq.bounds.report
+import icq.report
 from icq.reference.learners import adaptable
 from icq.reference.model import SMDP
 
@@ -45,8 +45,8 @@ def test_every_public_name_resolves_to_its_definition():
     for name in icq.__all__:
         assert getattr(icq, name) is not None, name
     assert icq.audit is icq.bounds.audit
-    assert icq.write_report is icq.bounds.report.write_report
-    assert icq.render_report is icq.bounds.report.render_report
+    assert icq.write_report is icq.report.write_report
+    assert icq.render_report is icq.report.render_report
     assert icq.train_adaptable is adaptable.train_adaptable
     assert set(icq.__all__) <= set(dir(icq))
     assert "budget" not in icq.__all__
@@ -78,7 +78,7 @@ def test_audit_and_write_report_from_the_top(tmp_path):
     a = icq.audit(m)
     assert isinstance(a, icq.Audit)
     written = icq.write_report(a, tmp_path / "r.md")
-    text, _ = icq.render_report(a, "md", {k: f"r-{k}.png" for k in icq.bounds.report.FIGURES})
+    text, _ = icq.render_report(a, "md", {k: f"r-{k}.png" for k in icq.report.FIGURES})
     assert written[-1] == tmp_path / "r.md"
     assert (tmp_path / "r.md").read_text() == text
 

@@ -13,7 +13,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from icq.experiments.common.io import markdown_table, to_jsonable, write_json_atomic
+from icq.experiments.common.io import markdown_table
 from icq.experiments.common.policy import greedy_obs_policy, latent_value, undiscounted_smdp
 from icq.experiments.common.stats import loglog_fit, mean_se, pearson, wilson_interval
 from icq.experiments.cpu import analysis as cpu_analysis
@@ -44,6 +44,7 @@ from icq.experiments.routing import env as routing_env
 from icq.experiments.synthetic.family import retained, synthetic_model, with_retention
 from icq.experiments.t1 import analysis as t1_analysis
 from icq.experiments.t2 import analysis as t2_analysis
+from icq.reference.common.io import jsonable, write_json
 from icq.reference.exact.solve import solve
 from icq.reference.model import example_path, load
 
@@ -94,11 +95,10 @@ def test_mean_se_and_wilson():
 
 def test_io_jsonable_and_atomic_write(tmp_path):
     obj = {"a": np.float64(1.5), "b": np.arange(3), "c": float("inf"), "d": np.bool_(True)}
-    p = write_json_atomic(tmp_path / "x" / "r.json", obj)
-    # the project's one convention (icq.reference.common.io): +∞ is written 1e999 and reads back as
-    # ∞
+    p = write_json(tmp_path / "x" / "r.json", obj, indent=2)
+    # the project's one convention (icq.reference.common.io): +∞ is written 1e999, read back as ∞
     assert json.loads(p.read_text()) == {"a": 1.5, "b": [0, 1, 2], "c": math.inf, "d": True}
-    assert "1e999" in p.read_text() and to_jsonable(obj)["b"] == [0, 1, 2]
+    assert "1e999" in p.read_text() and jsonable(obj)["b"] == [0, 1, 2]
     assert [f.name for f in p.parent.iterdir()] == ["r.json"]  # no temporary file left
     assert markdown_table(["h"], [[0.123456]]).splitlines()[-1] == "| 0.1235 |"
 

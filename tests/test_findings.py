@@ -14,7 +14,6 @@ import pytest
 
 from icq.experiments import docs as docs_mod
 from icq.experiments import findings as F
-from icq.experiments.common.io import to_jsonable
 from icq.experiments.cpu import analysis as cpu_a
 from icq.experiments.cpu import settings as cpu_s
 from icq.experiments.llm import analysis as llm_a
@@ -25,13 +24,14 @@ from icq.experiments.t1 import analysis as t1_a
 from icq.experiments.t1 import settings as t1_s
 from icq.experiments.t2 import analysis as t2_a
 from icq.experiments.t2 import settings as t2_s
+from icq.reference.common.io import jsonable
 
 
 def _results(name: str, summarize, raw: dict, settings: dict) -> dict:
     doc = {"experiment": name, "command": f"icq reproduce {name}", "quick": False,
            "seconds": 60.0, "settings": settings, "summary": summarize(raw), "raw": raw,
            "figures": []}
-    return json.loads(json.dumps(to_jsonable(doc)))
+    return json.loads(json.dumps(jsonable(doc)))
 
 
 def t1_results(bad_row: bool = False, delta: float = 0.0) -> dict:

@@ -15,14 +15,14 @@ import pytest
 
 from icq.bounds.auditor import audit, budget
 from icq.bounds.budget import MethodBudget
-from icq.bounds.document import Omitted
-from icq.bounds.figures import certificate_curves, policy_loss_figure
-from icq.bounds.report import greedy_policies, write_report
+from icq.bounds.summary import greedy_policies
 from icq.bounds.whatif import what_if
 from icq.cli import main
-from icq.reference.common.tables import solution_frame
-from icq.reference.exact.solve import solve
+from icq.reference.common.document import Omitted
+from icq.reference.exact.solve import solution_frame, solve
 from icq.reference.model import example_path, load
+from icq.report import write_report
+from icq.report.figures import certificate_curves, policy_loss_figure
 
 PIPE = example_path("planner-coder-tester-reviewer")
 RING = str(example_path("ring-exact"))

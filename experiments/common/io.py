@@ -9,36 +9,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from icq.reference.common.io import atomic_write, dumps, format_float, jsonable
+from icq.reference.common.io import format_float
 
-__all__ = ["write_text_atomic", "write_json_atomic", "markdown_table", "progress", "to_jsonable",
-           "fmt"]
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    with atomic_write(path) as fh:
-        fh.write(text)
-        os.chmod(fh.name, 0o644)
-    return path
-
-
-#: numpy scalars and arrays to plain Python, non-finite floats marked for the project's one
-#: JSON convention (±∞ → ±1e999, NaN → null; :mod:`icq.reference.common.io`)
-to_jsonable = jsonable
-
-
-def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically (see :func:`write_text_atomic`)."""
-    return write_text_atomic(path, dumps(obj, indent=2) + "\n")
+__all__ = ["markdown_table", "progress", "fmt"]
 
 
 def fmt(v: Any, digits: int = 4) -> str:

@@ -169,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         raise UsageError(str(exc)) from None
     if args.report is not None:
-        from icq.bounds.report import write_report
+        from icq.report import write_report
 
         write_report(a, args.report, whatif=whatif)
     out = a.to_json()
-    from icq.bounds.report import greedy_policies
+    from icq.bounds.summary import greedy_policies
 
     out["greedy_policies"] = greedy_policies(a).to_json()
     if whatif is not None:
@@ -242,7 +242,7 @@ def _print_bootstrap(boot) -> None:
 
 
 def _print_text(a, out: dict, whatif=None) -> None:
-    from icq.bounds.report import PolicyComparison, greedy_policies, verdict
+    from icq.bounds.summary import PolicyComparison, greedy_policies, verdict
 
     m = a.model
     f = out["features"]

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None:
         from types import SimpleNamespace
 
-        from icq.bounds.report import write_report
+        from icq.report import write_report
 
         curves = SimpleNamespace(grid=mc.grid, errors=mc.errors, target=args.target,
                                  handoffs=rows[0].handoffs, norm=args.norm)

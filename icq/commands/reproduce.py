@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from icq.cli import UsageError, emit_json, show_progress
+from icq.reference.common.io import jsonable, write_json, write_text
 from icq.reference.common.parallel import BACKENDS
 
 #: experiment name → package under icq.experiments
@@ -70,8 +71,6 @@ def _command(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds: {args.seeds} must be >= 1")
-    from icq.experiments.common.io import write_json_atomic, write_text_atomic
-
     mods = load_experiment(args.name)
     settings = dict(mods["settings"].QUICK if args.quick else mods["settings"].FULL)
     if args.seeds is not None:
@@ -87,16 +86,14 @@ def run(args: argparse.Namespace) -> int:
     figs_md = "\n".join(f"![{p.stem}]({p.name})" for p in figures)
     md = (f"# {args.name}{' (quick)' if args.quick else ''}\n\n"
           f"Made by `{command}` in {seconds:.0f} s.\n\n{tables}\n\n{figs_md}\n")
-    write_text_atomic(out / "results.md", md)
-    write_json_atomic(out / "results.json", {
+    write_text(out / "results.md", md)
+    write_json(out / "results.json", {
         "experiment": args.name, "command": command, "quick": bool(args.quick),
         "seconds": seconds, "settings": settings, "summary": summary, "raw": raw,
         "figures": [p.name for p in figures],
-        "python": sys.version.split()[0], "platform": platform.platform()})
+        "python": sys.version.split()[0], "platform": platform.platform()}, indent=2)
     if args.json:
-        from icq.experiments.common.io import to_jsonable
-
-        emit_json(to_jsonable({**summary, "experiment": args.name, "quick": bool(args.quick),
+        emit_json(jsonable({**summary, "experiment": args.name, "quick": bool(args.quick),
                                "seconds": seconds, "out": str(out)}))
     else:
         print(tables)

@@ -32,7 +32,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "dumps", "format_float", "jsonable", "plain", "write_json"]
+__all__ = ["atomic_write", "dumps", "format_float", "jsonable", "plain", "write_json",
+           "write_text"]
 
 _TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
 
@@ -122,7 +123,13 @@ def _umask() -> int:
     return mask
 
 
-def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 1) -> None:
-    """Write ``obj`` as JSON (:func:`dumps`) atomically, with a final newline."""
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (:func:`atomic_write`); returns the path."""
     with atomic_write(path) as fh:
-        fh.write(dumps(obj, indent=indent) + "\n")
+        fh.write(text)
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON (:func:`dumps`) atomically, with a final newline."""
+    return write_text(path, dumps(obj, indent=indent) + "\n")

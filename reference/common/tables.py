@@ -17,9 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.model import EpochModel
-
-__all__ = ["fields_html", "fmt", "frame", "html_table", "solution_frame"]
+__all__ = ["fields_html", "fmt", "frame", "html_table"]
 
 
 def fmt(x: Any) -> str:
@@ -61,25 +59,3 @@ def frame(records: list[dict[str, Any]], index: list[str] | None = None) -> Any:
         return records
     df = pd.DataFrame(records)
     return df.set_index(index) if index else df
-
-
-def solution_frame(model: EpochModel, sol: Any, level: str = "latent") -> Any:
-    """A solution's Q-values with named rows: ``level="latent"`` (pairs of ``model.latent``:
-    state, agent, observation, successor) or ``"observation"`` (the AIS model's pairs: agent,
-    observation, successor), with a ``greedy`` column."""
-    greedy = np.zeros(len(sol.q), dtype=bool)
-    greedy[np.asarray(sol.policy)] = True
-    if level == "latent":
-        recs = [{"state": model.state_ids[y], "agent": model.agents[model.state_agent[y]],
-                 "observation": model.obs_labels[model.state_obs[y]],
-                 "successor": model.successor_name(int(j)), "Q": float(q), "greedy": bool(g)}
-                for y, j, q, g in zip(model.pair_state, model.pair_succ, sol.q, greedy,
-                                      strict=True)]
-        return frame(recs, ["state", "successor"])
-    if level == "observation":
-        recs = [{"agent": model.agents[model.obs_agent[o]], "observation": model.obs_labels[o],
-                 "successor": model.successor_name(int(j)), "Q": float(q), "greedy": bool(g)}
-                for o, j, q, g in zip(model.obs_pair_obs, model.obs_succ, sol.q, greedy,
-                                      strict=True)]
-        return frame(recs, ["agent", "observation", "successor"])
-    raise ValueError(f"level: {level!r} is not 'latent' or 'observation'")

@@ -30,15 +30,17 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from icq.reference.common.tables import fields_html, frame
 from icq.reference.model import SMDP, EpochModel
 
 __all__ = ["Solution", "solve", "evaluate", "value_iteration", "policy_iteration",
-           "deterministic_policy", "DENSE_MAX", "KRYLOV_RTOL", "KRYLOV_LOOSE"]
+           "solution_frame", "deterministic_policy", "DENSE_MAX", "KRYLOV_RTOL", "KRYLOV_LOOSE"]
 
 #: policy evaluations of models with at most this many states use dense LU
 DENSE_MAX = 100
@@ -76,8 +78,6 @@ class Solution:
     error_bound: float
 
     def _repr_html_(self) -> str:
-        from icq.reference.common.tables import fields_html
-
         return fields_html("Solution (docs/theory.md §1, Lemma C)", {
             "method": self.method, "iterations": self.iterations, "states": len(self.v),
             "pairs": len(self.q), "residual ‖TQ − Q‖∞": self.residual,
@@ -336,3 +336,25 @@ def solve(smdp: SMDP | EpochModel, method: str = "pi", *, tol: float = 1e-10) ->
     if method == "vi":
         return value_iteration(smdp, tol=tol)
     raise ValueError(f"method: unknown solver {method!r} (expected 'pi' or 'vi')")
+
+
+def solution_frame(model: EpochModel, sol: Any, level: str = "latent") -> Any:
+    """A solution's Q-values with named rows: ``level="latent"`` (pairs of ``model.latent``:
+    state, agent, observation, successor) or ``"observation"`` (the AIS model's pairs: agent,
+    observation, successor), with a ``greedy`` column."""
+    greedy = np.zeros(len(sol.q), dtype=bool)
+    greedy[np.asarray(sol.policy)] = True
+    if level == "latent":
+        recs = [{"state": model.state_ids[y], "agent": model.agents[model.state_agent[y]],
+                 "observation": model.obs_labels[model.state_obs[y]],
+                 "successor": model.successor_name(int(j)), "Q": float(q), "greedy": bool(g)}
+                for y, j, q, g in zip(model.pair_state, model.pair_succ, sol.q, greedy,
+                                      strict=True)]
+        return frame(recs, ["state", "successor"])
+    if level == "observation":
+        recs = [{"agent": model.agents[model.obs_agent[o]], "observation": model.obs_labels[o],
+                 "successor": model.successor_name(int(j)), "Q": float(q), "greedy": bool(g)}
+                for o, j, q, g in zip(model.obs_pair_obs, model.obs_succ, sol.q, greedy,
+                                      strict=True)]
+        return frame(recs, ["agent", "observation", "successor"])
+    raise ValueError(f"level: {level!r} is not 'latent' or 'observation'")

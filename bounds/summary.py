@@ -1,40 +1,38 @@
-"""The audit report, in Markdown or HTML, for a deployment reviewer (docs/theory.md §3–§6, §8).
+"""The audit as a document a deployment reviewer reads (docs/theory.md §3–§6, §8): the verdict,
+both greedy policies side by side, every number.
 
-:func:`report_document` builds one document (:mod:`icq.bounds.document`) that
-:func:`render_report` renders to either format: a highlighted verdict; the failing assumptions
-first; the A6 witness and, when a what-if search was run, its evaluated recommendation; the
-terms of Theorem 1 as the audit gives them; both greedy policies side by side with their values
-from ν₀; every number; the formula as math (MathML in HTML). Figures (:mod:`icq.bounds.figures`):
-learning curves when a Monte-Carlo certificate is given, each bound against T, the per-state
-policy loss, the κ witness, the what-if and the AIS gaps; one that does not apply is replaced by
-a sentence. Markdown reports write figures beside themselves (``<stem>-<name>.png``); HTML
-embeds them.
+:func:`audit_document` builds the blocks of the report (:mod:`icq.reference.common.document`):
+a highlighted verdict; the failing assumptions first; the A6 witness and, when a what-if search
+was run, its evaluated recommendation; the terms of Theorem 1 as the audit gives them; both
+greedy policies with their values from ν₀; every number; the formula as math. Figures are
+:class:`~icq.reference.common.document.Slot` blocks here: the report (:mod:`icq.report`) draws
+them, and :func:`audit_html`, an audit's notebook view, leaves them out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from icq.bounds.auditor import Audit
-from icq.bounds.document import Figure, Heading, Items, Math, Omitted, Para, Table, fmt, render
-from icq.bounds.figures import (
-    bound_figure,
-    gaps_figure,
-    kappa_figure,
-    learning_figure,
-    policy_loss_figure,
-    whatif_figure,
-)
 from icq.bounds.theorem import IMPORTED, symbolic_summary
-from icq.reference.common.io import atomic_write
+from icq.reference.common.document import (
+    Heading,
+    Items,
+    Math,
+    Para,
+    Slot,
+    Table,
+    fmt,
+    render,
+)
 from icq.reference.common.tables import frame
 
-__all__ = ["PolicyComparison", "greedy_policies", "render_report", "report_document",
-           "verdict", "write_report"]
+__all__ = ["FIGURES", "PolicyComparison", "audit_document", "audit_html", "greedy_policies",
+           "verdict"]
 
 _TEX = {"alpha_T": r"\alpha_T", "Delta_AIS": r"\Delta_{\mathrm{AIS}}", "C_F": "C_F"}
+#: the report's figures, by the name of their slot
 FIGURES = ("learning", "bound", "policy-loss", "kappa", "whatif", "gaps")
 #: the greedy-policy table lists at most this many latent states (those that differ first)
 POLICY_ROWS_MAX = 200
@@ -150,16 +148,14 @@ def _numbers(a: Audit) -> list[tuple[str, Any, str]]:
     ]
 
 
-def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | None = None
-                    ) -> tuple[Any, ...]:
-    """The report as document blocks (see the module docstring).
+def audit_document(a: Audit, *, whatif: Any | None = None) -> tuple[Any, ...]:
+    """The report as document blocks, each figure a :class:`Slot` named as in
+    :data:`FIGURES` (see the module docstring).
 
     Parameters
     ----------
     a : the audit
     whatif : an :class:`icq.bounds.whatif.WhatIf` (optional)
-    certificate : a Monte-Carlo certificate result (duck-typed, see
-        :func:`icq.bounds.figures.certificate_curves`; optional)
     """
     th = a.theorem
     sym = symbolic_summary()
@@ -187,7 +183,7 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
                                 p.behaviour, "; ".join(f"{x}/{o} → {j} ({s:.0%})"
                                                        for x, o, j, s in p.sources))
                                for p in w.pairs)))
-    doc.append(kappa_figure(w))
+    doc.append(Slot("kappa"))
     if whatif is not None:
         doc += [Heading("What-if (evaluated configurations only)"),
                 Para(whatif.verdict(), tone="ok" if whatif.found else "warn"),
@@ -195,7 +191,7 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
                        "worst-state loss"),
                       tuple((s.knob, s.behaviour, s.kappa, s.a6_holds, s.delta_exact,
                              s.loss_initial, s.loss_max) for s in whatif.scenarios))]
-    doc.append(whatif_figure(whatif))
+    doc.append(Slot("whatif"))
     doc += [Heading("Theorem 1: its terms"),
             Para(f"T = {th.handoffs:,} handoffs; {th.reason}", tone="" if ok else "fail"),
             Table(("term", "value"), tuple(th.terms.items()) + (
@@ -203,7 +199,7 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
                 ("three-term form 3(a² + b² + c²): the sum of the terms", th.bound_three))),
             Items(tuple((f"{k} = ", Math(sym["terms"][k], display=False))
                         for k in th.terms if k in sym["terms"])),
-            bound_figure(a), learning_figure(certificate)]
+            Slot("bound"), Slot("learning")]
     pc = greedy_policies(a)
     rows = pc.shown(POLICY_ROWS_MAX)
     more = (f" {len(rows)} of {len(pc.rows)} states are listed, those where the policies "
@@ -214,10 +210,10 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
                  f"{pc.loss_initial:.6g}. Rows marked 'yes' are states where they differ."
                  + more),
             Table(PolicyComparison.HEADERS, rows, tuple("warn" if r[5] else "" for r in rows)),
-            policy_loss_figure(a),
+            Slot("policy-loss"),
             Heading("Every number"),
             Table(("quantity", "value", "docs/theory.md"), tuple(_numbers(a))),
-            gaps_figure(a),
+            Slot("gaps"),
             Heading("The formula (sympy)"),
             Math(r"\mathbb{E}\|Q_{\bar\theta_T}\circ\sigma - Q^*\|_\mu^2 \le " + sym["latex"]),
             Items(tuple((Math(_TEX.get(k, k), display=False), " = ", Math(v, display=False))
@@ -229,45 +225,9 @@ def report_document(a: Audit, *, whatif: Any | None = None, certificate: Any | N
     return tuple(doc)
 
 
-def render_report(a: Audit, fmt_: str, figure_names: dict[str, str] | None = None, *,
-                  whatif: Any | None = None, certificate: Any | None = None
-                  ) -> tuple[str, dict[str, bytes]]:
-    """``(text, figures)``: the report in ``fmt_`` (``"md"`` or ``"html"``) and its PNGs."""
-    doc = report_document(a, whatif=whatif, certificate=certificate)
-    return render(doc, fmt_, f"IC-Q audit: {a.model.name}", figure_names)
-
-
-def write_report(a: Audit, path: str | Path, *, whatif: Any | None = None,
-                 certificate: Any | None = None) -> list[Path]:
-    """Write the report to ``path`` (``.md`` or ``.html``), atomically; returns every file."""
-    p = Path(path)
-    kind = {".md": "md", ".html": "html", ".htm": "html"}.get(p.suffix.lower())
-    if kind is None:
-        raise ValueError(f"report: {str(p)!r} must end in .md or .html")
-    names = {k: f"{p.stem}-{k}.png" for k in FIGURES}
-    text, figs = render_report(a, kind, names, whatif=whatif, certificate=certificate)
-    written: list[Path] = []
-    try:  # every file atomically; on a failure the ones already written are removed
-        if kind == "md":
-            for k, data in figs.items():
-                fp = p.with_name(names[k])
-                with atomic_write(fp, "wb") as fh:
-                    fh.write(data)
-                written.append(fp)
-        with atomic_write(p) as fh:
-            fh.write(text)
-    except BaseException:
-        for fp in written:
-            fp.unlink(missing_ok=True)
-        raise
-    written.append(p)
-    return written
-
-
 def audit_html(a: Audit) -> str:
     """A compact HTML view of an audit for notebooks (no figures): verdict, assumptions,
     greedy policies."""
-    doc = report_document(a)
-    keep = tuple(b for b in doc if not isinstance(b, Figure | Omitted | Math | Items))
+    keep = tuple(b for b in audit_document(a) if not isinstance(b, Slot | Math | Items))
     page = render(keep, "html", f"IC-Q audit: {a.model.name}")[0]
     return page[page.index("<body>") + 6:page.rindex("</body>")]

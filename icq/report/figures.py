@@ -1,6 +1,6 @@
 """The audit report's figures (docs/theory.md §3–§6, §8): each returns a document block, a
-:class:`~icq.bounds.document.Figure` or, when the figure does not apply, an
-:class:`~icq.bounds.document.Omitted` with the sentence saying why (never a blank image).
+:class:`~icq.reference.common.document.Figure` or, when the figure does not apply, an
+:class:`~icq.reference.common.document.Omitted` with the sentence saying why (never a blank image).
 
 - :func:`learning_figure`: Monte-Carlo learning curves (median and 50 %/90 % quantile bands of
   the per-seed sup error over handoffs), the target line and the certified handoff count (§8);
@@ -25,7 +25,7 @@ import numpy as np
 
 from icq.bounds import symbolic as S
 from icq.bounds.auditor import MIX_EXACT_MAX, Audit
-from icq.bounds.document import Figure, Omitted
+from icq.reference.common.document import Figure, Omitted
 from icq.reference.exact.mixing import mixing_profile
 
 __all__ = ["bound_figure", "certificate_curves", "gaps_figure", "kappa_figure",

@@ -1,7 +1,9 @@
-"""One document model for the audit report, rendered to Markdown or HTML (docs/theory.md §3–§6).
+"""One document model for reports, rendered to Markdown or HTML (the audit report:
+docs/theory.md §3–§6).
 
-A report is a tuple of blocks (:class:`Heading`, :class:`Para`, :class:`Table`,
-:class:`Figure`, :class:`Omitted`, :class:`Math`, :class:`Items`); :func:`render` walks it once
+A document is a tuple of blocks (:class:`Heading`, :class:`Para`, :class:`Table`,
+:class:`Figure`, :class:`Omitted`, :class:`Math`, :class:`Items`, and :class:`Slot`, a place
+kept for a figure that an upper layer draws); :func:`render` walks it once
 and a small writer per format turns each block into text. Math is LaTeX in the model: Markdown
 keeps it between ``$…$``/``$$…$$``; HTML gets MathML from ``latex2mathml`` (offline, no script).
 Tones mark what a reviewer must see: ``"fail"`` (red), ``"ok"`` (green), ``"warn"``.
@@ -20,8 +22,8 @@ from typing import Any
 
 from icq.reference.common.tables import fmt, html_table
 
-__all__ = ["Figure", "Heading", "Items", "Math", "Omitted", "Para", "Table", "fmt", "render",
-           "html_table"]
+__all__ = ["Figure", "Heading", "Items", "Math", "Omitted", "Para", "Slot", "Table", "fmt",
+           "render", "html_table"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,14 @@ class Omitted:
 
     name: str
     sentence: str
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where the figure ``name`` goes: a layer that draws figures fills it (with a
+    :class:`Figure` or an :class:`Omitted`) before rendering; :func:`render` refuses it."""
+
+    name: str
 
 
 def _mathml(latex: str, display: bool) -> str:
@@ -181,6 +191,8 @@ def render(doc: tuple[Any, ...], fmt_: str, title: str = "", names: dict[str, st
         if isinstance(b, Figure):
             figs[b.name] = b.png
             body.append(writer.figure(b, names))
+        elif isinstance(b, Slot):
+            raise ValueError(f"figure slot {b.name!r} was not filled before rendering")
         else:
             kind = {Heading: "heading", Para: "para", Math: "math", Items: "items",
                     Table: "table", Omitted: "omitted"}[type(b)]
