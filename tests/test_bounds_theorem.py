@@ -17,10 +17,40 @@ from icq.reference.model import example_path, from_dict, load
 
 from .test_bounds_hand import loop_doc
 
-EXPRS = [S.DELTA_AIS, S.DELTA_VA, S.POLICY_LOSS, S.POLICY_LOSS_EXACT_GAP, S.C_F_EXPR, S.G_EXPR,
-         S.ALPHA_T, S.APPROX_TERM, S.AIS_TERM, S.MIX_TERM, S.BOUND, S.ENVELOPE, S.T0_EXPR,
-         S.MIX_RATE, S.BURN_IN_TERM, S.RESIDUAL, S.BOUND_THREE, S.BOUND_MINKOWSKI,
-         S.RESIDUAL_ENVELOPE]
+#: one point per formula, with its value worked out by hand from docs/theory.md §3–§6 (not by
+#: sympy): each line is the formula at that point, then the arithmetic
+E = math.e
+MIX = {"G": 1.0, "tau": 0.0, "T": 1.0, "kappa": 0.0, "omega": 1.0}  # (9 + 24·1)·1/1 = 33
+BY_HAND = [
+    ("DELTA_AIS", {"epsilon": 1, "gamma_bar": 0.5, "L_V": 2, "delta": 0.5}, 3.0),  # (1+.5)/.5
+    ("DELTA_VA", {"epsilon": 1, "D": 0.5, "gamma_bar": 0.5}, 3.0),                  # 1.5/.5
+    ("POLICY_LOSS", {"Delta": 1.5}, 3.0),                                            # 2·1.5
+    ("POLICY_LOSS_EXACT_GAP", {"Delta": 1.5, "gamma_bar": 0.5}, 6.0),                # 3/.5
+    ("C_F_EXPR", {"gamma_bar": 0.5, "kappa": 0.5}, 4.0),                             # 1 + 1.5/.5
+    ("G_EXPR", {"R_bar": 1, "R_theta": 2}, 5.0),                                     # 1 + 2·2
+    ("ALPHA_T", {"kappa": 0.5, "omega": 0.25, "T": 7}, 1.0),                         # 1/(.5·.25·8)
+    ("APPROX_TERM", {"C_F": 4, "eps_approx": 0.5}, 12.0),                            # 3·16·.25
+    ("AIS_TERM", {"Delta": 2}, 12.0),                                                # 3·4
+    ("MIX_RATE", MIX, 33.0),
+    ("MIX_RATE", {**MIX, "G": 2.0, "T": E, "kappa": 0.5, "omega": 0.5},
+     4 * 33 * 2 / (E * 0.25 * 0.25)),                                   # G²·33·(1+1)/(e·¼·¼)
+    ("MIX_TERM", MIX, 99.0),                                                         # 3·33
+    ("BURN_IN_TERM", {"R_theta": 1, "d_burn": 0.375}, 3.0),                          # 8·1·.375
+    ("RESIDUAL", {**MIX, "R_theta": 1, "d_burn": 0.375}, 36.0),                      # 33 + 3
+    ("BOUND", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2}, 123.0),              # 12+12+99
+    ("BOUND_THREE", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2, "R_theta": 1,
+                     "d_burn": 0.375}, 132.0),                                       # 12+12+3·36
+    ("BOUND_MINKOWSKI", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2, "R_theta": 1,
+                         "d_burn": 0.375}, 100.0),                                   # (2+2+6)²
+    # α_T = 1/2 at T = 1; τ envelope t₀(1 + log(1/α)/log(1/d̄)) = 1·(1 + 1) = 2: (9 + 24·3) = 81
+    ("RESIDUAL_ENVELOPE", {"G": 1, "kappa": 0, "omega": 1, "T": 1, "t0": 1, "dbar": 0.5}, 81.0),
+    ("ENVELOPE", {"G": 1, "kappa": 0, "omega": 1, "T": 1, "t0": 1, "dbar": 0.5, "C_F": 4,
+                  "eps_approx": 0.5, "Delta": 2}, 267.0),                            # 12+12+3·81
+    # T₀ = max(e, exp(max(0, 2 − (33 + 24t₀) log(1/d̄)/(24 t₀)))/((1 − κ)ω) − 1), κ = 0, ω = 1:
+    # 57·(12/57)/24 = ½ → e^1.5 − 1 ≈ 3.48 > e; with log(1/d̄) = 1, 2 − 57/24 < 0 → e⁰ − 1 < e
+    ("T0_EXPR", {"t0": 1, "dbar": math.exp(-12 / 57), "kappa": 0, "omega": 1}, E**1.5 - 1),
+    ("T0_EXPR", {"t0": 1, "dbar": 1 / E, "kappa": 0, "omega": 1}, E),
+]
 
 
 def _values(rng: np.random.Generator) -> dict[str, float]:
@@ -34,14 +64,17 @@ def _values(rng: np.random.Generator) -> dict[str, float]:
             "d_burn": rng.uniform(0, 1)}
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_lambdified_numbers_equal_the_symbolic_expressions(seed):
-    vals = _values(np.random.default_rng(seed))
-    for expr in EXPRS:
-        names = S.numeric(expr)[1]
-        sub = {S._NAMES[n]: sp.Float(vals[n], 30) for n in names}
-        exact = float(expr.subs(sub).evalf(30))
-        assert S.evaluate(expr, **{n: vals[n] for n in names}) == pytest.approx(exact, rel=1e-12)
+@pytest.mark.parametrize("name, values, expected", BY_HAND, ids=[b[0] for b in BY_HAND])
+def test_every_formula_gives_its_hand_computed_value(name, values, expected):
+    """The numbers the tools print come from these expressions (``S.evaluate``); each is checked
+    at a point worked out by hand, so a wrong formula fails here whatever sympy makes of it."""
+    assert S.evaluate(getattr(S, name), **values) == pytest.approx(expected, rel=1e-12)
+
+
+def test_every_exported_formula_has_a_hand_computed_value():
+    exprs = {n for n in S.__all__ if isinstance(getattr(S, n), sp.Expr) and n not in (
+        "BETA", "TAU_ENVELOPE") and not isinstance(getattr(S, n), sp.Symbol)}
+    assert exprs <= {b[0] for b in BY_HAND}
 
 
 def test_theorem1_is_the_sum_of_its_terms_and_prints_its_latex():
