@@ -35,9 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from icq.bounds import symbolic as S
-from icq.bounds.terms import pair_weights
 from icq.reference.exact.ais import ais_model
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import obs_pair_weights, stationary
 from icq.reference.model import EpochModel
 
 __all__ = ["A6FreeTerms", "BETA", "BLOCKED_REASON", "a6free_terms"]
@@ -84,7 +83,7 @@ def a6free_terms(model: EpochModel, mu: np.ndarray | None = None) -> A6FreeTerms
         if not st.ergodic:
             raise ValueError(f"mu: the behaviour chain is not uniformly ergodic ({st.reason})")
         mu = st.mu
-    w = np.bincount(model.pair_obs_pair, pair_weights(model, mu), minlength=model.n_obs_pairs)
+    w = obs_pair_weights(model, mu)
     n_min = float(w.min()) if len(w) else 0.0
     g_hat = ais_model(model, mu).smdp.gamma_bar
     beta = S.evaluate(BETA, N_min=max(n_min, 1e-300), gamma_hat=g_hat)

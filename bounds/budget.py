@@ -352,7 +352,7 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
     norm : ``"sup"`` or ``"mu"``
     """
     from icq.bounds.a6free import BLOCKED_REASON, a6free_terms
-    from icq.bounds.terms import pair_weights
+    from icq.reference.exact.chain import obs_pair_weights, pair_weights
 
     if error not in ("learning", "total"):
         raise ValueError(f"error: {error!r} is not 'learning' or 'total'")
@@ -388,8 +388,7 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
         if mu is None:
             w_min = 0.0
         else:
-            w = (pair_weights(m, mu) if error == "total" else
-                 np.bincount(m.pair_obs_pair, pair_weights(m, mu), minlength=m.n_obs_pairs))
+            w = pair_weights(m, mu) if error == "total" else obs_pair_weights(m, mu)
             pos = w[w > 0]
             w_min = float(pos.min()) if len(pos) else 0.0
         scale, floor_extra = math.sqrt(w_min), gap

@@ -51,7 +51,8 @@ import scipy.sparse as sp
 
 from icq.bounds import symbolic as S
 from icq.bounds.setting import exact_solve
-from icq.bounds.terms import Term, pair_weights
+from icq.bounds.terms import Term
+from icq.reference.exact.chain import pair_weights
 from icq.reference.model import SMDP, EpochModel
 
 __all__ = [

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from icq.reference.exact.chain import pair_weights
 from icq.reference.model import EpochModel
 
 __all__ = ["DurationDiscount", "Term", "duration_discount", "model_constants"]
@@ -77,14 +78,6 @@ class DurationDiscount:
     upper: float
     within_bounds: bool
     method: str
-
-
-def pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None
-                 ) -> np.ndarray:
-    """(n_pairs,) ``μ(y) π_b(j|σ(y))``, the law of ``(y, j)`` under μ ⊗ π_b (§4–§5)
-    (``behavior``: π_b over observation pairs, default the model's)."""
-    beh = model.behavior if behavior is None else np.asarray(behavior, dtype=float)
-    return np.asarray(mu)[model.pair_state] * beh[model.pair_obs_pair]
 
 
 def duration_discount(model: EpochModel, mu: np.ndarray | None = None) -> DurationDiscount:

@@ -36,10 +36,9 @@ import scipy.optimize as so
 from icq.bounds.ais import ais_gap_exact
 from icq.bounds.features import Kappa, kappa, next_obs_weights, support, tabular_features
 from icq.bounds.setting import Setting, prepare
-from icq.bounds.terms import pair_weights
 from icq.bounds.validate import InputError
 from icq.reference.common.tables import frame
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import pair_weights, stationary
 from icq.reference.exact.solve import deterministic_policy, evaluate
 from icq.reference.model import EpochModel, from_dict
 

@@ -28,7 +28,8 @@ from numba import njit
 from icq.reference.exact.solve import _bicgstab
 from icq.reference.model import EpochModel
 
-__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "stationary"]
+__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "obs_pair_weights",
+           "pair_weights", "stationary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,3 +230,19 @@ def end_reachable(A: sp.csr_matrix, e: np.ndarray) -> bool:
     R = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n + 1, n + 1))
     return len(csgraph.breadth_first_order(R, n, directed=True, return_predecessors=False)) \
         == n + 1
+
+
+def pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """(n_pairs,) ``μ(y) π_b(j|σ(y))``, the law of ``(y, j)`` under μ ⊗ π_b (§4–§5)
+    (``behavior``: π_b over observation pairs, default the model's)."""
+    beh = model.behavior if behavior is None else np.asarray(behavior, dtype=float)
+    return np.asarray(mu)[model.pair_state] * beh[model.pair_obs_pair]
+
+
+def obs_pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """(n_obs_pairs,) the law of the observation pair ``(σ(y), j)`` under μ ⊗ π_b: the
+    :func:`pair_weights` summed over each observation pair's latent pairs."""
+    return np.bincount(model.pair_obs_pair, pair_weights(model, mu, behavior),
+                       minlength=model.n_obs_pairs)

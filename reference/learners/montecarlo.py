@@ -49,6 +49,7 @@ from numba import njit, prange
 
 from icq.reference.common.parallel import map_tasks
 from icq.reference.exact.ais import ais_model
+from icq.reference.exact.chain import obs_pair_weights, pair_weights
 from icq.reference.exact.solve import solve
 from icq.reference.learners.smdp import _handoff, handoff_arrays, start_stream
 from icq.reference.learners.tabular import TrainConfig, _mode_alpha
@@ -109,11 +110,11 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
     ais = ais_model(model)
     mu = ais.weights / ais.weights.sum()
     pop = model.pair_obs_pair
-    w_lat = mu[model.pair_state] * model.behavior[pop]  # μ(y) π_b(j|σ(y)), latent pairs
+    w_lat = pair_weights(model, mu)  # μ(y) π_b(j|σ(y)), latent pairs
     P = model.n_obs_pairs  # noqa: N806
     if error == "learning":
         ref = solve(ais.smdp).q
-        w = np.bincount(pop, w_lat, minlength=P)
+        w = obs_pair_weights(model, mu)
         lo = np.where(w > 0, ref, np.inf)
         hi = np.where(w > 0, ref, -np.inf)
         W, S1, S2 = w, w * ref, w * ref**2  # noqa: N806
@@ -125,7 +126,7 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
         hi = np.full(P, -np.inf)
         np.minimum.at(lo, pop[live], ref[live])
         np.maximum.at(hi, pop[live], ref[live])
-        W = np.bincount(pop, w_lat, minlength=P)  # noqa: N806
+        W = obs_pair_weights(model, mu)  # noqa: N806
         S1 = np.bincount(pop, w_lat * ref, minlength=P)  # noqa: N806
         S2 = np.bincount(pop, w_lat * ref**2, minlength=P)  # noqa: N806
         method = f"Q* exact by policy iteration on latent pairs with μ(y)π_b > 0; {ais.method}"
