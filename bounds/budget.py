@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from icq.bounds import symbolic as S
+from icq.reference.exact.mixing import Envelope
 
 __all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "sample_budget",
            "theorem_budgets"]
@@ -307,8 +308,7 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         t = tau(alpha)
         tau_val = t if isinstance(t, int) else t.tau
     if tau_val is None:  # the envelope's own integer bound
-        tau_val = t0 * max(0, math.ceil(math.log(1 / alpha) / math.log(1 / db))) \
-            if alpha < 1 else 0
+        tau_val = Envelope(int(t0), db).tau(alpha)
     vals = dict(C_F=C_F, eps_approx=eps_approx, Delta=Delta, G=G, kappa=kappa, omega=omega,
                 R_theta=R, d_burn=d)
     exact = S.evaluate(S.BOUND_MINKOWSKI, tau=tau_val, T=T, **vals)

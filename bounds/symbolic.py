@@ -38,6 +38,8 @@ from typing import Any
 
 import sympy as sp
 
+from icq.reference.learners.smdp import theory_step
+
 __all__ = [
     "ALPHA_T", "AIS_TERM", "APPROX_TERM", "BOUND", "CONDITIONS", "C_F_EXPR", "DELTA_AIS",
     "DELTA_VA", "ENVELOPE", "G_EXPR", "MIX_TERM", "POLICY_LOSS", "POLICY_LOSS_EXACT_GAP",
@@ -90,7 +92,7 @@ C_F_EXPR = 1 + (1 + gamma_bar) / (1 - kappa)
 #: G = R̄ + 2R_θ (the bound on the stochastic semi-gradient, uniform in τ since γ^τ ≤ 1)
 G_EXPR = R_bar + 2 * R_theta
 #: step size at T: α_T = 1/((1 − κ) ω (T + 1))
-ALPHA_T = 1 / ((1 - kappa) * omega * (T + 1))
+ALPHA_T = theory_step(kappa, omega, T)
 APPROX_TERM = 3 * C_F**2 * eps_approx**2
 AIS_TERM = 3 * Delta**2
 #: imported: Bhandari, Russo & Singal (2018), Theorem 3(c), with (1 − γ) replaced by (1 − κ):

@@ -30,7 +30,8 @@ from icq.reference.common.rng import next_double, seed_state
 from icq.reference.model import EpochModel
 
 __all__ = ["STEP_MODES", "block_cdf", "handoff_arrays", "q_step", "sample_behaviour",
-           "smdp_q_update", "smdp_target", "start_stream", "step_size"]
+           "smdp_q_update", "smdp_target", "start_stream", "step_size", "theory_rate",
+           "theory_step"]
 
 
 def smdp_target(reward, discount, value):
@@ -46,6 +47,17 @@ def q_step(q, target, alpha):
 def smdp_q_update(q_tm1, r_t, discount_t, v_t, alpha):
     """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end)."""
     return q_step(q_tm1, smdp_target(r_t, discount_t, v_t), alpha)
+
+
+def theory_rate(kappa, omega):
+    """``1/((1 − κ)ω)``: Theorem 1's step is this over ``t + 1`` (the compiled loops' mode 2)."""
+    return 1 / ((1 - kappa) * omega)
+
+
+def theory_step(kappa, omega, t):
+    """Theorem 1's step ``α_t = 1/((1 − κ) ω (t + 1))`` (docs/theory.md §6), for numbers,
+    arrays and sympy symbols alike (:data:`icq.bounds.symbolic.ALPHA_T` is this at ``T``)."""
+    return 1 / ((1 - kappa) * omega * (t + 1))
 
 
 #: the compiled loops' step-size modes (:func:`step_size`)

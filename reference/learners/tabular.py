@@ -34,7 +34,13 @@ from icq.reference.learners.checkpoint import (
     model_fingerprint,
     save_checkpoint,
 )
-from icq.reference.learners.smdp import STEP_MODES, _handoff, handoff_arrays, start_stream
+from icq.reference.learners.smdp import (
+    STEP_MODES,
+    _handoff,
+    handoff_arrays,
+    start_stream,
+    theory_rate,
+)
 from icq.reference.model import EpochModel
 
 __all__ = ["TrainConfig", "TrainResult", "train_tabular"]
@@ -127,7 +133,7 @@ def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, ou
 def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
     """The compiled loop's step mode and α for ``config`` (one definition for every loop)."""
     mode = STEP_MODES[config.step]
-    alpha = (1.0 / ((1.0 - config.kappa) * config.feature_omega) if config.step == "theory"
+    alpha = (theory_rate(config.kappa, config.feature_omega) if config.step == "theory"
              else config.alpha)
     return mode, alpha
 
