@@ -1,9 +1,13 @@
-"""Every term of Theorem 1 with explicit constants, the assumption checks and the audit.
+"""Every term of Theorem 1 with explicit constants, the assumption checks, the budgets and the
+audit (floor 4: above the learners, below the checks and the ``icq`` API).
 
-docs/theory.md §3–§6: the AIS constants and the interface gap in four forms (:mod:`.ais`), mixing
-(:mod:`.mixing`), A5/A6 and the approximation constants for a feature map (:mod:`.features`),
-Theorem 1 (:mod:`.theorem`, one sympy source in :mod:`.symbolic`) and the sample budget
-(:mod:`.budget`). :func:`audit` runs all of it on one model.
+docs/theory.md §3–§6, §8: the AIS constants and the interface gap in four forms
+(:mod:`icq.bounds.ais`), A5/A6 and the approximation constants for a feature map
+(:mod:`icq.bounds.features`), Theorem 1 (:mod:`icq.bounds.theorem`, one sympy source in
+:mod:`icq.bounds.symbolic`), the budgets (:mod:`icq.bounds.budget`,
+:mod:`icq.bounds.certificate`, :mod:`icq.bounds.residual`, :mod:`icq.bounds.a6free`), the
+what-if search and the episode bootstrap. :func:`audit` runs the audit on one model; the package
+exports the entry points, the modules the rest.
 
 >>> from icq.bounds import audit
 >>> from icq.reference.model import load, example_path
@@ -13,43 +17,11 @@ Theorem 1 (:mod:`.theorem`, one sympy source in :mod:`.symbolic`) and the sample
 True
 """
 
-from icq.bounds.ais import (
-    AisGap,
-    ais_gap_exact,
-    ais_gap_paper,
-    ais_gap_statewise,
-    ais_gap_value_aware,
-    delta_tv,
-    delta_w1,
-    policy_loss_bound,
-    policy_loss_exact,
-    reward_sufficiency,
-)
 from icq.bounds.assumptions import Check, check_assumptions
 from icq.bounds.auditor import Audit, audit, budget
 from icq.bounds.budget import Budget, MethodBudget, sample_budget
-from icq.bounds.features import (
-    approximation_constant,
-    epsilon_approx,
-    kappa,
-    omega,
-    projected_fixed_point,
-    support,
-    tabular_features,
-)
 from icq.bounds.setting import Setting, prepare
-from icq.bounds.terms import duration_discount, model_constants
 from icq.bounds.theorem import Theorem1, theorem1
-from icq.bounds.validate import InputError, load_features, load_obs_metric
-from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile
 
-__all__ = [
-    "AisGap", "Audit", "Budget", "Check", "InputError", "MixingProfile", "Setting", "TauMix",
-    "MethodBudget", "Theorem1", "ais_gap_exact", "ais_gap_paper", "ais_gap_statewise",
-    "ais_gap_value_aware",
-    "approximation_constant", "audit", "budget", "check_assumptions", "delta_tv", "delta_w1",
-    "duration_discount", "epsilon_approx", "kappa", "load_features", "load_obs_metric",
-    "mixing_profile", "model_constants", "omega", "policy_loss_bound", "policy_loss_exact",
-    "prepare", "projected_fixed_point", "reward_sufficiency", "sample_budget", "support",
-    "tabular_features", "theorem1",
-]
+__all__ = ["Audit", "Budget", "Check", "MethodBudget", "Setting", "Theorem1", "audit", "budget",
+           "check_assumptions", "prepare", "sample_budget", "theorem1"]

@@ -1,9 +1,9 @@
 """Run ``icq audit`` in-process on a fuzzed file and classify the outcome (docs/format.md).
 
-Shared by ``property_tests/test_fuzz_inputs.py`` and ``benchmarks/fuzz_inputs.py``. A file's verdict
-is known in advance (:class:`icq.property_tests.fuzz.Mutant`); the outcome is correct when an
-invalid file exits 2 with every stderr line prefixed ``icq audit:``, one of them naming the field,
-no traceback and nothing written, and a valid file exits 0.
+Shared by ``property_tests/tests/test_fuzz_inputs.py`` and ``benchmarks/fuzz_inputs.py``. A file's
+verdict is known in advance (:class:`icq.property_tests.fuzz.Mutant`); the outcome is correct when
+an invalid file exits 2 with every stderr line prefixed ``icq audit:``, one of them naming the
+field, no traceback and nothing written, and a valid file exits 0.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from icq.bounds import audit, duration_discount, mixing_profile
+from icq.bounds import audit
 from icq.bounds.ais import delta_w1, policy_loss_bound
 from icq.bounds.setting import prepare
+from icq.bounds.terms import duration_discount
 from icq.bounds.validate import InputError, check_features, check_obs_metric
 from icq.reference.exact.chain import behaviour_chain
+from icq.reference.exact.mixing import mixing_profile
 from icq.reference.model import example_path, from_dict, load
 
 

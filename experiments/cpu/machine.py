@@ -119,39 +119,17 @@ class Machine:
             vb = True
         elif agent in ("alu", "starter"):
             vacc = True
-        if name == "ACC<-0":
-            acc = 0
-        elif name == "ACC<-1":
-            acc = 1
-        elif name == "A<-ACC":
-            a = acc
-        elif name == "A<-0":
-            a = 0
-        elif name == "A<-1":
-            a = 1
-        elif name == "B<-t[k]":
-            b = (t >> (self.w * k)) & self.digit if k >= 0 else 0
-        elif name == "B<-0":
-            b = 0
-        elif name == "B<-1":
-            b = 1
-        elif name == "ACC<-(A<<w)+B":
-            acc = ((a << self.w) + b) & self.mask
-        elif name == "ACC<-A+B":
-            acc = (a + b) & self.mask
-        elif name == "ACC<-A":
-            acc = a
-        elif name == "ACC<-B":
-            acc = b
-        elif name == "k<-k-1":
+        if name == "k<-k-1":
             k = max(k - 1, -1)
             va = vb = vacc = False
-        elif name == "OUT<-ACC":
-            out = acc
-        elif name == "OUT<-A":
-            out = a
-        elif name == "OUT<-B":
-            out = b
+        elif name != "hold":  # a register transfer "DEST<-SOURCE"
+            dest, source = name.split("<-")
+            value = {"0": 0, "1": 1, "ACC": acc, "A": a, "B": b,
+                     "t[k]": (t >> (self.w * k)) & self.digit if k >= 0 else 0,
+                     "(A<<w)+B": ((a << self.w) + b) & self.mask,
+                     "A+B": (a + b) & self.mask}[source]
+            regs = dict(ACC=acc, A=a, B=b, OUT=out) | {dest: value}
+            acc, a, b, out = regs["ACC"], regs["A"], regs["B"], regs["OUT"]
         return (t, k, acc, a, b, out, va, vb, vacc)
 
 

@@ -14,26 +14,16 @@ COMMON = {
     "omega": 0.7,           # IC-Q harmonic step exponent
 }
 
-QUICK = {
-    **COMMON,
-    "families": {
-        "erdos_renyi": {"n": 10, "p": 0.35},
-        "barabasi_albert": {"n": 10, "m": 2},
-        "watts_strogatz": {"n": 10, "k": 4, "p": 0.3},
-        "chain": {"n": 8},
-    },
-    "seeds": 3,
-    "handoffs": 3_000_000,
-}
 
-FULL = {
-    **COMMON,
-    "families": {
-        "erdos_renyi": {"n": 20, "p": 0.2},
-        "barabasi_albert": {"n": 20, "m": 2},
-        "watts_strogatz": {"n": 20, "k": 4, "p": 0.3},
-        "chain": {"n": 15},
-    },
-    "seeds": 10,
-    "handoffs": 30_000_000,
-}
+
+def _settings(n: int, p_er: float, n_chain: int, seeds: int, handoffs: int) -> dict:
+    """The four graph families at ``n`` routers (Erdős–Rényi with edge probability ``p_er``)."""
+    return {**COMMON, "seeds": seeds, "handoffs": handoffs,
+            "families": {"erdos_renyi": {"n": n, "p": p_er},
+                         "barabasi_albert": {"n": n, "m": 2},
+                         "watts_strogatz": {"n": n, "k": 4, "p": 0.3},
+                         "chain": {"n": n_chain}}}
+
+
+QUICK = _settings(10, 0.35, 8, seeds=3, handoffs=3_000_000)
+FULL = _settings(20, 0.2, 15, seeds=10, handoffs=30_000_000)
