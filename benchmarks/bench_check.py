@@ -8,7 +8,7 @@ A script, not a test::
 
 The model is ``icq.reference.model.generate.random_model(states, successors=4, seed=0)`` (4 agents,
 one observation per state, 4 successors: 800 observation pairs at 200 states).
-:func:`icq.property_tests.properties.check_model` runs every property on it (``examples`` draws on
+:func:`icq.property_tests.check.check_model` runs every property on it (``examples`` draws on
 the model, then ``examples`` perturbations). The comparison run (``--no-compare`` skips it)
 undoes, in the same process, (1) κ's top eigenpair from the smaller Gram matrix
 (:func:`icq.bounds.features.top_gram_eigenpair` replaced by the full ``numpy.linalg.eigh`` of
@@ -32,7 +32,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import icq.bounds.features as features
-import icq.property_tests.properties as props
+import icq.property_tests.check as check
+import icq.property_tests.properties.a6 as a6_props
+import icq.property_tests.properties.theorem1 as theorem1_props
 from icq.reference.model.generate import random_model
 
 
@@ -47,19 +49,22 @@ def _full_eigh(B: np.ndarray) -> tuple[float, np.ndarray]:
 @contextmanager
 def undone():
     """Undo the Gram-matrix eigenpair and the per-model cache for the comparison run."""
-    saved = features.top_gram_eigenpair, props.per_model, features._kappa_one_hot
+    saved = (features.top_gram_eigenpair, a6_props.per_model, theorem1_props.per_model,
+             features._kappa_one_hot)
     features.top_gram_eigenpair = _full_eigh
-    props.per_model = lambda model, key, compute: compute()
+    # the properties that cache call per_model through their own module's name
+    a6_props.per_model = theorem1_props.per_model = lambda model, key, compute: compute()
     features._kappa_one_hot = lambda *a: None  # the general κ for one-hot features too
     try:
         yield
     finally:
-        features.top_gram_eigenpair, props.per_model, features._kappa_one_hot = saved
+        (features.top_gram_eigenpair, a6_props.per_model, theorem1_props.per_model,
+         features._kappa_one_hot) = saved
 
 
 def run(model, examples: int) -> tuple[float, dict]:
     t = time.perf_counter()
-    rep = props.check_model(model, examples=examples)
+    rep = check.check_model(model, examples=examples)
     return time.perf_counter() - t, rep.properties
 
 
@@ -71,7 +76,7 @@ def main() -> None:
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     m = random_model(args.states, successors=4, seed=0)
-    props.check_model(m, examples=1, properties=("bellman_contraction",))  # warm-up: numba, imports
+    check.check_model(m, examples=1, properties=("bellman_contraction",))  # warm-up: numba, imports
     with threadpool_limits(limits=1):
         now, rep = run(m, args.examples)
     out = {"states": m.n_states, "obs_pairs": m.n_obs_pairs, "examples": args.examples,

@@ -28,7 +28,7 @@ _LAZY = {
     "Theorem1": ("icq.bounds", "Theorem1"),
     "audit": ("icq.bounds", "audit"),
     "check_assumptions": ("icq.bounds", "check_assumptions"),
-    "check_model": ("icq.property_tests.properties", "check_model"),
+    "check_model": ("icq.property_tests.check", "check_model"),
     "render_report": ("icq.report", "render_report"),
     "theorem1": ("icq.bounds", "theorem1"),
     "train_adaptable": ("icq.reference.learners.adaptable", "train_adaptable"),

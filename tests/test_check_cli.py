@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+import icq.property_tests.check as check
 import icq.property_tests.properties as props
 from icq.cli import main
 from icq.reference.model import example_path, load
@@ -38,7 +39,7 @@ def slow_handoffs_doc() -> dict:
 def test_all_properties_hold_on_a_bundled_example(capsys, tmp_path):
     assert main(["check", str(ARE), "--examples", "2", "--json", "--out", str(tmp_path)]) == 0
     out = _json(capsys)
-    names = [p.name for p in props.model_properties()]
+    names = [p.name for p in check.model_properties()]
     assert list(out["properties"]) == names
     for name, p in out["properties"].items():
         assert p["holds"] is True, (name, p)
@@ -65,11 +66,11 @@ def test_properties_hold_on_an_unseen_generated_instance(capsys, tmp_path):
 
 def test_a_failing_property_exits_3_and_saves_the_smallest_counterexample(
         capsys, tmp_path, monkeypatch):
-    wrong = props.ModelProperty(
-        "wrong_contraction", "γ per handoff (deliberately wrong)", props._q_pair,
+    wrong = check.ModelProperty(
+        "wrong_contraction", "γ per handoff (deliberately wrong)", check._q_pair,
         lambda m, a: props.bellman_contraction(m, a[0], a[1],
                                                operator=props.per_handoff_discount_operator))
-    monkeypatch.setattr(props, "model_properties", lambda features=None: (wrong,))
+    monkeypatch.setattr(check, "model_properties", lambda features=None: (wrong,))
     src = tmp_path / "slow.json"
     src.write_text(json.dumps(slow_handoffs_doc()))
     assert main(["check", str(src), "--examples", "10", "--json", "--out", str(tmp_path)]) == 3
@@ -111,7 +112,7 @@ def test_bad_arguments_exit_2(capsys, tmp_path):
 
 
 def test_check_model_report_shape():
-    r = props.check_model(load(example_path("ring-exact")), examples=1,
+    r = check.check_model(load(example_path("ring-exact")), examples=1,
                           properties=("exact_observation_reduction", "runtime_interface"))
     js = r.to_json()
     assert r.holds and set(js["properties"]) == {"exact_observation_reduction",

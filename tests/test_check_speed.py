@@ -13,6 +13,7 @@ import pytest
 
 import icq.bounds.features as features
 import icq.property_tests.properties as props
+from icq.property_tests.check import _tabular_phi
 from icq.reference.model import example_path
 from icq.reference.model.generate import random_model
 
@@ -41,14 +42,14 @@ def test_a6_property_computes_kappa_once_per_model(monkeypatch):
     orig = features.kappa
     monkeypatch.setattr(features, "kappa", lambda *a, **k: calls.append(1) or orig(*a, **k))
     m = random_model(12, n_agents=3, successors=2, seed=4)
-    phi = props._tabular_phi(m)
+    phi = _tabular_phi(m)
     rng = np.random.default_rng(0)
     for _ in range(3):
         props.a6_contraction(m, phi, rng.standard_normal(phi.shape[1]),
                              rng.standard_normal(phi.shape[1]))
     assert len(calls) == 1
     other = random_model(12, n_agents=3, successors=2, seed=4)  # equal, but another object
-    props.a6_contraction(other, props._tabular_phi(other), np.zeros(phi.shape[1]),
+    props.a6_contraction(other, _tabular_phi(other), np.zeros(phi.shape[1]),
                          np.ones(phi.shape[1]))
     assert len(calls) == 2
 
@@ -71,7 +72,7 @@ def test_icq_check_writes_no_hypothesis_files_in_the_working_directory(tmp_path)
     assert (tmp_path / "cache" / "icq" / "hypothesis").is_dir()  # Hypothesis wrote there
     # control: the same search through the library, where Hypothesis keeps its own default
     probe = ("from icq.reference.model import load, example_path\n"
-             "from icq.property_tests.properties import check_model\n"
+             "from icq.property_tests.check import check_model\n"
              "check_model(load(example_path('ring-exact')), examples=2,\n"
              "            properties=('bellman_contraction',))\n")
     subprocess.run([sys.executable, "-c", probe], cwd=work, env=_env(tmp_path), check=True,

@@ -155,12 +155,12 @@ def test_notebook_views(pipe):
 
 
 def test_feature_map_names_do_not_leak():
-    import icq.property_tests.properties as props
+    from icq.property_tests.check import _ENCODING_NAMES
+    from icq.property_tests.properties.theorem1 import constant_encoding
     from icq.reference.learners.neural import one_hot_encoding
 
-    assert set(props._ENCODING_NAMES) == {props.constant_encoding.__name__,
-                                          one_hot_encoding.__name__}
-    assert not any("_" in v for v in props._ENCODING_NAMES.values())
+    assert set(_ENCODING_NAMES) == {constant_encoding.__name__, one_hot_encoding.__name__}
+    assert not any("_" in v for v in _ENCODING_NAMES.values())
 
 
 def run(capsys, *argv):

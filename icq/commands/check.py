@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from icq.property_tests.properties import check_model, model_properties
+    from icq.property_tests.check import check_model, model_properties
 
     if args.examples < 1:
         raise UsageError(f"--examples: {args.examples} must be >= 1")
