@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from icq.inputcheck import run_audit
 from icq.property_tests.fuzz import Mutant, mutant, raw_cases
-from icq.reference import model as model_mod
-from icq.reference.model import example_path
+from icq.reference.model import ModelError, example_path, names, parse
+from icq.reference.model.names import _fast_structure_ok
+from icq.reference.model.parse import _depth_and_text_problems, _schema_validator
 
 BASES = {n: example_path(n).read_bytes()
          for n in ("ring-exact", "author-reviewer-editor", "synthetic-handoff")}
@@ -45,7 +46,7 @@ def test_raw_bytes_are_refused_with_one_line(case):
 
 def test_negative_control_a_lenient_loader_is_caught(monkeypatch):
     """Without the schema stage (unknown keys ignored, types unchecked) the property fails."""
-    monkeypatch.setattr(model_mod, "structure_problems", lambda doc: [])
+    monkeypatch.setattr(names, "structure_problems", lambda doc: [])
     found = find(mutants, lambda m: not verdict_ok(m),
                  settings=settings(max_examples=300, deadline=None, database=None,
                                    phases=[Phase.generate],  # the first failure suffices
@@ -57,19 +58,19 @@ def fast_path_sound(m: Mutant, fast) -> bool:
     """The loader skips the JSON Schema when its fast structural check accepts a document;
     that is sound only if the schema (and the nesting and text checks) accept it too."""
     try:
-        doc = model_mod.parse(m.data)
-    except model_mod.ModelError:
+        doc = parse(m.data)
+    except ModelError:
         return True
     if not fast(doc):
         return True
-    return (not list(model_mod._schema_validator().iter_errors(doc))
-            and not model_mod._depth_and_text_problems(doc))
+    return (not list(_schema_validator().iter_errors(doc))
+            and not _depth_and_text_problems(doc))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutants)
 def test_fast_structure_check_never_accepts_what_the_schema_refuses(m):
-    assert fast_path_sound(m, model_mod._fast_structure_ok)
+    assert fast_path_sound(m, _fast_structure_ok)
 
 
 def test_negative_control_a_fast_path_that_accepts_everything_is_caught():

@@ -48,7 +48,8 @@ from pettingzoo import AECEnv
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.runtime import World
 from icq.reference.model import END, EpochModel
-from icq.reference.model.primitive import PrimitiveICSMDP, _cdf
+from icq.reference.model.primitive import PrimitiveICSMDP
+from icq.reference.model.primitive.simulate import _cdf
 
 __all__ = ["ICSMDPEnv", "PrimitiveWorld", "env"]
 

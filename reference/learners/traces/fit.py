@@ -1,240 +1,34 @@
-"""Handoff traces: read, validate, simulate, and fit the maximum-likelihood epoch model.
-
-A trace file (``icq-trace/1``, docs/traces.md) is JSON Lines, one handoff per line: the
-sample ``(y_k, j_k, τ_k, R_k, y_{k+1})`` of docs/theory.md §4 as a logging process sees it::
-
-    {"episode": "e1", "t": 0, "agent": "author", "obs": "start", "successor": "reviewer",
-     "duration": 3, "reward": -0.3, "next_agent": "reviewer", "next_obs": "draft",
-     "latent": "a_fresh", "next_latent": "r_good", "behavior_prob": 0.5}
-
-The latent state ``y`` is the ``latent`` label where the logs give one, else the observation
-``ô = (agent, obs)`` itself. In the second case σ is the identity, so the fitted model has no
-interface gap *by construction*: the logs cannot identify it (docs/theory.md §3).
-
-The fit (docs/theory.md §1–§2). The epoch model enters every quantity of the theory only through
-``r̄(y,j)``, ``K(y'|y,j)`` (and ``E[γ^{2τ}·]`` for A6), ``ν₀`` and ``π_b``. The fitted model keeps,
-for each pair ``(y, j)``, the empirical law of ``(τ, y')`` (the maximum-likelihood estimate of a
-categorical law) with the mean reward of each ``(τ, y')`` cell as its reward, so that
-``r̄``, ``K`` and ``K₂`` are exactly their empirical versions; ``ν₀`` is the empirical law of the
-``t = 0`` states and ``π̂_b(j|ô) = n(ô,j)/n(ô)``. Admissible sets are the successors seen.
-A pair ``(y, j)`` never seen although ``j`` is admissible at ``σ(y)`` borrows the pooled law of
-its observation pair ``(σ(y), j)``; an observation seen only as a successor (truncated logs) is
-made terminal (successor END, τ = 1, R = 0). Both are flagged, as is every pair seen fewer than
-``min_count`` times (default :data:`MIN_COUNT`).
-
-The fit streams: memory grows with the number of distinct ``(y, j, τ, y')`` cells, never with
-the number of lines (:func:`fit_traces`). :class:`TraceData` additionally keeps one (episode,
-cell) count per line for the episode bootstrap (:mod:`icq.bounds.bootstrap`).
-
->>> from icq.reference.model import load, example_path
->>> truth = load(example_path("ring-exact"))
->>> fit = fit_lines(simulate_traces(truth, episodes=200, seed=1), gamma=truth.gamma)
->>> sorted(fit.model.state_ids) == sorted(truth.state_ids), fit.latent, fit.flagged.size
-(True, 'labels', 0)
+"""The maximum-likelihood fit of an epoch model from trace lines (docs/traces.md, docs/theory.md
+§1–§2): counting the ``(y, j, τ, y')`` cells, the fitted model's index sets (:class:`Structure`),
+the model from (possibly weighted) counts (:func:`model_from_counts`), and the fit itself
+(:func:`fit_lines`, :func:`fit_traces`) with what it saw (:class:`FitResult`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
-from icq.reference.common.rng import Xoshiro
-from icq.reference.learners.runtime import World
+from icq.reference.learners.traces.format import (
+    TRACE_FORMAT,
+    Line,
+    lines_from_dicts,
+    read_traces,
+)
 from icq.reference.model import END, EpochModel, ModelError, from_arrays
 
-__all__ = ["FIT_KEY", "MIN_COUNT", "TRACE_FORMAT", "FitResult", "TraceData", "check_line",
-           "fit_lines", "fit_record", "fit_traces", "load_trace_data", "model_from_counts",
-           "obs_pair_names",
-           "offline_icq", "read_traces", "schema", "simulate_traces", "trace_data_from_lines",
-           "write_traces"]
+__all__ = ["FIT_KEY", "MIN_COUNT", "FitResult", "Structure", "fit_lines", "fit_record",
+           "fit_traces", "model_from_counts", "obs_pair_names"]
 
-TRACE_FORMAT = "icq-trace/1"
 #: the top-level key of a fitted model file that holds the fit's counts and flags
 #: the owner key of the fit record inside the model file's ``extensions`` (docs/format.md)
 FIT_KEY = "icq.fit"
 #: pairs seen fewer than this many times are flagged (their law is a rough estimate)
 MIN_COUNT = 10
-#: at most this many problems are listed before reading stops
-MAX_PROBLEMS = 20
-
-_REQUIRED = ("episode", "t", "agent", "obs", "successor", "duration", "reward", "next_agent",
-             "next_obs")
-_OPTIONAL = ("latent", "next_latent", "behavior_prob")
-_REQ = frozenset(_REQUIRED)
-_KNOWN = frozenset(_REQUIRED + _OPTIONAL)
-
-
-def schema() -> dict[str, Any]:
-    """The JSON Schema of one trace line (package data ``icq/schema/icq-trace-1.schema.json``)."""
-    path = resources.files("icq").joinpath("schema", "icq-trace-1.schema.json")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _is_name(v: Any) -> bool:
-    return type(v) is str and v != ""
-
-
-def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per field
-    """The first rule of docs/traces.md that the decoded line ``d`` breaks, as
-    ``(field, message)``, or None. Agrees with :func:`schema` on the per-field rules and adds
-    the rules that relate fields (END, the successor's name, latent labels)."""
-    if not isinstance(d, dict):
-        return "line", "expected a JSON object"
-    keys = d.keys()
-    if not _REQ <= keys:
-        return next(k for k in _REQUIRED if k not in d), "required field is missing"
-    extra = keys - _KNOWN
-    for k in sorted(extra):
-        if not k.startswith("x-"):
-            return k, "unknown field (extensions must start with 'x-')"
-    ep = d["episode"]
-    if not (_is_name(ep) or _is_int(ep)):
-        return "episode", f"{ep!r} is not a non-empty string or an integer"
-    if not _is_int(d["t"]) or d["t"] < 0:
-        return "t", f"{d['t']!r} is not an integer >= 0"
-    for k in ("agent", "obs"):
-        if not _is_name(d[k]):
-            return k, f"{d[k]!r} is not a non-empty string"
-    if d["agent"] == END:
-        return "agent", "'END' is reserved for the end of the workflow"
-    if not _is_name(d["successor"]):
-        return "successor", f"{d['successor']!r} is not a non-empty string"
-    dur = d["duration"]
-    if not _is_int(dur) or dur < 1:
-        return "duration", f"{dur!r} is not an integer >= 1"
-    r = d["reward"]
-    if not _is_num(r) or not math.isfinite(r):
-        return "reward", f"{r!r} is not a finite number"
-    na, no = d["next_agent"], d["next_obs"]
-    if na is not None and not _is_name(na):
-        return "next_agent", f"{na!r} is not a non-empty string or null"
-    if no is not None and not _is_name(no):
-        return "next_obs", f"{no!r} is not a non-empty string or null"
-    if "latent" in d and not _is_name(d["latent"]):
-        return "latent", f"{d['latent']!r} is not a non-empty string"
-    if "next_latent" in d and d["next_latent"] is not None and not _is_name(d["next_latent"]):
-        return "next_latent", f"{d['next_latent']!r} is not a non-empty string or null"
-    if "behavior_prob" in d:
-        p = d["behavior_prob"]
-        if not _is_num(p) or not 0.0 < p <= 1.0:
-            return "behavior_prob", f"{p!r} is not a number in (0, 1]"
-    # rules that relate fields
-    if d["successor"] == d["agent"]:
-        return "successor", "equals the acting agent (not allowed)"
-    if (na is None) != (no is None):
-        return ("next_obs" if na is None else "next_agent"), \
-            "next_agent and next_obs are both null (the episode ended) or both given"
-    if d["successor"] == END and na is not None:
-        return "next_agent", "must be null when the successor is END"
-    if na is not None and na != d["successor"]:
-        return "next_agent", f"{na!r} differs from the successor {d['successor']!r}"
-    if "latent" in d and na is not None and d.get("next_latent") is None:
-        return "next_latent", "required (non-null) with 'latent' unless the episode ended"
-    if d.get("next_latent") is not None and na is None:
-        return "next_latent", "must be null when the episode ended"
-    if "next_latent" in d and "latent" not in d:
-        return "next_latent", "given without 'latent'"
-    return None
-
-
-class Line(NamedTuple):
-    """One validated handoff: ``(episode, t, (agent, obs, latent), successor, τ, R, next)``;
-    ``next`` is None at an episode end, else ``(agent, obs, latent)``; ``latent`` is None when
-    the line has none."""
-
-    episode: Any
-    t: int
-    state: tuple[str, str, str | None]
-    successor: str
-    duration: int
-    reward: float
-    next: tuple[str, str, str | None] | None
-    behavior_prob: float | None
-
-
-def _to_line(d: dict[str, Any]) -> Line:
-    nxt = None if d["next_agent"] is None else (d["next_agent"], d["next_obs"],
-                                                d.get("next_latent"))
-    return Line(d["episode"], d["t"], (d["agent"], d["obs"], d.get("latent")), d["successor"],
-                d["duration"], float(d["reward"]), nxt, d.get("behavior_prob"))
-
-
-def _schema_message(d: Any) -> tuple[str, str] | None:
-    """The JSON Schema's own message for ``d`` (only on lines that already failed)."""
-    import jsonschema
-
-    err = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema()).iter_errors(d))
-    if err is None:
-        return None
-    return (".".join(str(p) for p in err.absolute_path) or "line"), err.message
-
-
-def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Line]:
-    """Stream the validated lines of a trace file (blank lines skipped).
-
-    Problems are collected (up to :data:`MAX_PROBLEMS`) and raised together at the end as a
-    :class:`~icq.reference.model.ModelError`, one ``line N: field: message`` each. With
-    ``digest`` (a list), the file's SHA-256 is appended to it once the file is read.
-    """
-    path = Path(path)
-    problems: list[str] = []
-    h = hashlib.sha256()
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    with fh:
-        for lineno, raw in enumerate(fh, 1):
-            h.update(raw)
-            if not raw.strip():
-                continue
-            try:
-                d = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                problems.append(f"{path}: line {lineno}: not valid JSON: {exc}")
-            else:
-                bad = check_line(d)
-                if bad is None:
-                    if not problems:
-                        yield _to_line(d)
-                    continue
-                field_, msg = _schema_message(d) or bad
-                problems.append(f"{path}: line {lineno}: {field_}: {msg}")
-            if len(problems) >= MAX_PROBLEMS:
-                problems.append(f"{path}: stopped after {MAX_PROBLEMS} problems")
-                break
-    if problems:
-        raise ModelError(problems)
-    if digest is not None:
-        digest.append(h.hexdigest())
-
-
-def lines_from_dicts(docs: Iterable[dict[str, Any]]) -> Iterator[Line]:
-    """Validate decoded lines (e.g. from :func:`simulate_traces`); ModelError on the first bad
-    one, naming its index (1-based) and field."""
-    for i, d in enumerate(docs, 1):
-        bad = check_line(d)
-        if bad is not None:
-            raise ModelError([f"line {i}: {bad[0]}: {bad[1]}"])
-        yield _to_line(d)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,7 +425,15 @@ def fit_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
               min_count: int = MIN_COUNT, name: str = "fitted") -> FitResult:
     """Fit the maximum-likelihood epoch model from lines (dicts are validated first)."""
     _check_gamma(gamma)
-    return trace_data_from_lines(lines, gamma, min_count=min_count, name=name).fit
+    return _finish(_count(_as_lines(lines)), gamma, min_count, name, None)
+
+
+def _count(lines: Iterable[Line], keep_lines: bool = False) -> _Counter:
+    """The counts of ``lines`` (with ``keep_lines``, one entry per line for the bootstrap)."""
+    cn = _Counter(keep_lines=keep_lines)
+    for ln in lines:
+        cn.add(ln)
+    return cn
 
 
 def _as_lines(lines: Iterable[Line | dict[str, Any]]) -> Iterator[Line]:
@@ -669,222 +471,3 @@ def fit_traces(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
     for ln in read_traces(path, digest=digest):
         cn.add(ln)
     return _finish(cn, gamma, min_count, name or Path(path).stem, digest[0])
-
-
-@dataclass(frozen=True, eq=False)
-class TraceData:
-    """Whole-episode data for the bootstrap: per episode, its cell counts and start state.
-
-    Attributes
-    ----------
-    fit : the full-data fit
-    counts, rewards : (episodes, n_cells) CSR counts and reward sums per episode
-    start : (episodes,) start state (t = 0 line) of each episode, −1 if none was logged
-    """
-
-    fit: FitResult
-    counts: sp.csr_matrix
-    rewards: sp.csr_matrix
-    start: np.ndarray
-
-    @property
-    def episodes(self) -> int:
-        return self.counts.shape[0]
-
-    def model(self, weights: np.ndarray) -> tuple[EpochModel, np.ndarray]:
-        """The fitted model with episode ``e`` counted ``weights[e]`` times (a resample)."""
-        st = self.fit.structure
-        w = np.asarray(weights, dtype=float)
-        ok = self.start >= 0
-        init = np.bincount(self.start[ok], w[ok], minlength=len(st.state_ids))
-        if not init.sum() > 0:
-            init = self.fit.model.initial
-        return model_from_counts(st, self.fit.model.gamma, self.counts.T @ w,
-                                 self.rewards.T @ w, init, name=self.fit.model.name,
-                                 fallback=self.fit.model)
-
-
-def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
-    E, C = len(cn.ep_index), fit.structure.n_cells
-    ep = np.asarray(cn.line_ep, dtype=np.int64)
-    cell = np.asarray(cn.line_cell, dtype=np.int64)
-    counts = sp.csr_matrix((np.ones(len(ep)), (ep, cell)), shape=(E, C))
-    rewards = sp.csr_matrix((np.asarray(cn.line_r), (ep, cell)), shape=(E, C))
-    start = np.full(E, -1, dtype=np.int64)
-    for e, y in cn.ep_init.items():
-        start[e] = y
-    return TraceData(fit=fit, counts=counts, rewards=rewards, start=start)
-
-
-def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
-                    name: str | None = None) -> TraceData:
-    """Read a trace file once, keeping one (episode, cell, reward) entry per line."""
-    _check_gamma(gamma)
-    cn = _Counter(keep_lines=True)
-    digest: list[str] = []
-    for ln in read_traces(path, digest=digest):
-        cn.add(ln)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name or Path(path).stem, digest[0]))
-
-
-def trace_data_from_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
-                          min_count: int = MIN_COUNT, name: str = "fitted") -> TraceData:
-    """:class:`TraceData` from lines (dicts are validated first), as from a file."""
-    _check_gamma(gamma)
-    cn = _Counter(keep_lines=True)
-    for ln in _as_lines(lines):
-        cn.add(ln)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name, None))
-
-
-# ---------------------------------------------------------------------------------------------
-# Simulation (known truth)
-# ---------------------------------------------------------------------------------------------
-
-
-def simulate_traces(model: EpochModel, episodes: int, *, seed: int = 0, latent: bool = True,
-                    behavior_prob: bool = False, max_handoffs: int = 10_000_000
-                    ) -> Iterator[dict[str, Any]]:
-    """Trace lines of ``episodes`` episodes of ``model`` under its behaviour policy π_b.
-
-    The latent process is the runtime's :class:`~icq.reference.learners.runtime.World`; successors
-    are drawn from π_b(·|ô). With ``latent``, lines carry the model's state ids as labels.
-    """
-    rng = Xoshiro(seed)
-    world = World(model, rng)
-    cdf = {}
-    for o in range(model.n_obs):
-        sl = slice(model.obs_ptr[o], model.obs_ptr[o + 1])
-        c = np.cumsum(model.behavior[sl])
-        c[-1] = 1.0
-        cdf[model.obs_name(o)] = ([model.successor_name(j) for j in model.obs_succ[sl]], c,
-                                  model.behavior[sl].tolist())
-    done = 0
-    for e in range(episodes):
-        view = world.reset()
-        t = 0
-        while view is not None and done < max_handoffs:
-            y = world.latent_state
-            names, c, probs = cdf[view]
-            i = min(int(np.searchsorted(c, rng.random(), side="right")), len(names) - 1)
-            tau, reward, nxt = world.invoke(names[i])
-            d: dict[str, Any] = {
-                "episode": e, "t": t, "agent": view[0], "obs": view[1], "successor": names[i],
-                "duration": tau, "reward": reward,
-                "next_agent": None if nxt is None else nxt[0],
-                "next_obs": None if nxt is None else nxt[1]}
-            if latent:
-                d["latent"] = model.state_ids[y]
-                d["next_latent"] = None if nxt is None else model.state_ids[world.latent_state]
-            if behavior_prob:
-                d["behavior_prob"] = probs[i]
-            yield d
-            done += 1
-            t += 1
-            view = nxt
-
-
-def write_traces(path: str | Path, lines: Iterable[dict[str, Any]]) -> int:
-    """Write lines as JSON Lines, atomically; returns the number written."""
-    from icq.reference.common.io import atomic_write
-
-    n = 0
-    with atomic_write(path) as fh:
-        for d in lines:
-            fh.write(json.dumps(d, separators=(",", ":")) + "\n")
-            n += 1
-    return n
-
-
-# ---------------------------------------------------------------------------------------------
-# Offline IC-Q: replaying logged handoffs
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class ReplayResult:
-    """Tabular IC-Q replayed over logged handoffs (observation pairs of ``model``).
-
-    q : (n_obs_pairs,) the table; visits : (n_obs_pairs,) updates per entry; lines : handoffs
-    in the log; passes : times the log was replayed; method : how it was computed
-    """
-
-    q: np.ndarray
-    visits: np.ndarray
-    lines: int
-    passes: int
-    method: str = ("offline tabular IC-Q: the logged handoffs replayed in file order; each "
-                   "update uses R, γ^τ and V_j(o') = max_b Q(o', b) read from the successor's "
-                   "own table (0 at END); α_n = 1/n^ω per entry")
-
-
-def _replay_kernel():
-    from numba import njit
-
-    @njit(cache=True)
-    def run(q, visits, a, nxt, disc, rew, obs_ptr, omega, passes):  # pragma: no cover
-        for _ in range(passes):
-            for i in range(a.shape[0]):
-                o2 = nxt[i]
-                v = 0.0
-                if o2 >= 0:  # the successor's value, from the successor's own table row
-                    v = q[obs_ptr[o2]]
-                    for b in range(obs_ptr[o2] + 1, obs_ptr[o2 + 1]):
-                        if q[b] > v:
-                            v = q[b]
-                k = a[i]
-                visits[k] += 1.0
-                q[k] += (rew[i] + disc[i] * v - q[k]) / visits[k] ** omega
-
-    return run
-
-
-def replay_arrays(model: EpochModel, lines: Iterable[Line]
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per line: the acting observation pair, the next observation (−1 at END), ``γ^τ``, R.
-
-    Raises ModelError naming the line when its (agent, obs, successor) or next (agent, obs)
-    is not in ``model``.
-    """
-    from array import array
-
-    pairs = obs_pair_names(model)
-    obs = {model.obs_name(o): o for o in range(model.n_obs)}
-    a, nx, dur, rew = array("q"), array("q"), array("d"), array("d")
-    for i, ln in enumerate(lines, 1):
-        k = pairs.get((ln.state[0], ln.state[1], ln.successor))
-        if k is None:
-            raise ModelError([f"line {i}: successor: ({ln.state[0]!r}, {ln.state[1]!r}) → "
-                              f"{ln.successor!r} is not an observation pair of the model"])
-        o2 = -1 if ln.next is None else obs.get((ln.next[0], ln.next[1]))
-        if o2 is None:
-            raise ModelError([f"line {i}: next_obs: ({ln.next[0]!r}, {ln.next[1]!r}) is not an "
-                              "observation of the model"])
-        a.append(k)
-        nx.append(o2)
-        dur.append(ln.duration)
-        rew.append(ln.reward)
-    return (np.frombuffer(a, dtype=np.int64), np.frombuffer(nx, dtype=np.int64),
-            model.gamma ** np.frombuffer(dur), np.frombuffer(rew))
-
-
-def offline_icq(model: EpochModel, lines: Iterable[Line], *, passes: int = 1,
-                omega: float = 0.7) -> ReplayResult:
-    """Offline IC-Q over logged handoffs (docs/traces.md; the update of docs/theory.md §2).
-
-    Each line updates its own entry ``Q(ô, j) ← Q + α_n (R + γ^τ V_j(ô') − Q)``, where
-    ``V_j(ô')`` is computed from the successor agent's own table entries: exactly the online
-    update, on the logged sample path. Replayed ``passes`` times, it converges to the fixed
-    point of the empirical AIS Bellman operator of the log, which is the fitted model's Q̂*
-    when σ is injective and tends to it as the log grows otherwise.
-    """
-    if not isinstance(passes, int) or passes < 1:
-        raise ValueError(f"passes: {passes!r} must be an integer >= 1")
-    if not 0.5 < omega <= 1.0:
-        raise ValueError(f"omega: {omega} outside (0.5, 1] (Robbins–Monro)")
-    a, nx, disc, rew = replay_arrays(model, lines)
-    q = np.zeros(model.n_obs_pairs)
-    visits = np.zeros(model.n_obs_pairs)
-    _replay_kernel()(q, visits, a, nx, disc, rew, np.ascontiguousarray(model.obs_ptr),
-                     float(omega), int(passes))
-    return ReplayResult(q=q, visits=visits, lines=len(a), passes=passes)

@@ -1,0 +1,207 @@
+"""The trace format ``icq-trace/1`` (docs/traces.md): its JSON Schema, the rules of one line
+(:func:`check_line`), the validated :class:`Line`, and reading and writing trace files.
+
+>>> check_line({"episode": 1, "t": 0})
+('agent', 'required field is missing')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from icq.reference.model import END, ModelError
+
+__all__ = ["MAX_PROBLEMS", "TRACE_FORMAT", "Line", "check_line", "lines_from_dicts",
+           "read_traces", "schema", "write_traces"]
+
+TRACE_FORMAT = "icq-trace/1"
+#: at most this many problems are listed before reading stops
+MAX_PROBLEMS = 20
+
+_REQUIRED = ("episode", "t", "agent", "obs", "successor", "duration", "reward", "next_agent",
+             "next_obs")
+_OPTIONAL = ("latent", "next_latent", "behavior_prob")
+_REQ = frozenset(_REQUIRED)
+_KNOWN = frozenset(_REQUIRED + _OPTIONAL)
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of one trace line (package data ``icq/schema/icq-trace-1.schema.json``)."""
+    path = resources.files("icq").joinpath("schema", "icq-trace-1.schema.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _is_name(v: Any) -> bool:
+    return type(v) is str and v != ""
+
+
+def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per field
+    """The first rule of docs/traces.md that the decoded line ``d`` breaks, as
+    ``(field, message)``, or None. Agrees with :func:`schema` on the per-field rules and adds
+    the rules that relate fields (END, the successor's name, latent labels)."""
+    if not isinstance(d, dict):
+        return "line", "expected a JSON object"
+    keys = d.keys()
+    if not _REQ <= keys:
+        return next(k for k in _REQUIRED if k not in d), "required field is missing"
+    extra = keys - _KNOWN
+    for k in sorted(extra):
+        if not k.startswith("x-"):
+            return k, "unknown field (extensions must start with 'x-')"
+    ep = d["episode"]
+    if not (_is_name(ep) or _is_int(ep)):
+        return "episode", f"{ep!r} is not a non-empty string or an integer"
+    if not _is_int(d["t"]) or d["t"] < 0:
+        return "t", f"{d['t']!r} is not an integer >= 0"
+    for k in ("agent", "obs"):
+        if not _is_name(d[k]):
+            return k, f"{d[k]!r} is not a non-empty string"
+    if d["agent"] == END:
+        return "agent", "'END' is reserved for the end of the workflow"
+    if not _is_name(d["successor"]):
+        return "successor", f"{d['successor']!r} is not a non-empty string"
+    dur = d["duration"]
+    if not _is_int(dur) or dur < 1:
+        return "duration", f"{dur!r} is not an integer >= 1"
+    r = d["reward"]
+    if not _is_num(r) or not math.isfinite(r):
+        return "reward", f"{r!r} is not a finite number"
+    na, no = d["next_agent"], d["next_obs"]
+    if na is not None and not _is_name(na):
+        return "next_agent", f"{na!r} is not a non-empty string or null"
+    if no is not None and not _is_name(no):
+        return "next_obs", f"{no!r} is not a non-empty string or null"
+    if "latent" in d and not _is_name(d["latent"]):
+        return "latent", f"{d['latent']!r} is not a non-empty string"
+    if "next_latent" in d and d["next_latent"] is not None and not _is_name(d["next_latent"]):
+        return "next_latent", f"{d['next_latent']!r} is not a non-empty string or null"
+    if "behavior_prob" in d:
+        p = d["behavior_prob"]
+        if not _is_num(p) or not 0.0 < p <= 1.0:
+            return "behavior_prob", f"{p!r} is not a number in (0, 1]"
+    # rules that relate fields
+    if d["successor"] == d["agent"]:
+        return "successor", "equals the acting agent (not allowed)"
+    if (na is None) != (no is None):
+        return ("next_obs" if na is None else "next_agent"), \
+            "next_agent and next_obs are both null (the episode ended) or both given"
+    if d["successor"] == END and na is not None:
+        return "next_agent", "must be null when the successor is END"
+    if na is not None and na != d["successor"]:
+        return "next_agent", f"{na!r} differs from the successor {d['successor']!r}"
+    if "latent" in d and na is not None and d.get("next_latent") is None:
+        return "next_latent", "required (non-null) with 'latent' unless the episode ended"
+    if d.get("next_latent") is not None and na is None:
+        return "next_latent", "must be null when the episode ended"
+    if "next_latent" in d and "latent" not in d:
+        return "next_latent", "given without 'latent'"
+    return None
+
+
+class Line(NamedTuple):
+    """One validated handoff: ``(episode, t, (agent, obs, latent), successor, τ, R, next)``;
+    ``next`` is None at an episode end, else ``(agent, obs, latent)``; ``latent`` is None when
+    the line has none."""
+
+    episode: Any
+    t: int
+    state: tuple[str, str, str | None]
+    successor: str
+    duration: int
+    reward: float
+    next: tuple[str, str, str | None] | None
+    behavior_prob: float | None
+
+
+def _to_line(d: dict[str, Any]) -> Line:
+    nxt = None if d["next_agent"] is None else (d["next_agent"], d["next_obs"],
+                                                d.get("next_latent"))
+    return Line(d["episode"], d["t"], (d["agent"], d["obs"], d.get("latent")), d["successor"],
+                d["duration"], float(d["reward"]), nxt, d.get("behavior_prob"))
+
+
+def _schema_message(d: Any) -> tuple[str, str] | None:
+    """The JSON Schema's own message for ``d`` (only on lines that already failed)."""
+    import jsonschema
+
+    err = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema()).iter_errors(d))
+    if err is None:
+        return None
+    return (".".join(str(p) for p in err.absolute_path) or "line"), err.message
+
+
+def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Line]:
+    """Stream the validated lines of a trace file (blank lines skipped).
+
+    Problems are collected (up to :data:`MAX_PROBLEMS`) and raised together at the end as a
+    :class:`~icq.reference.model.ModelError`, one ``line N: field: message`` each. With
+    ``digest`` (a list), the file's SHA-256 is appended to it once the file is read.
+    """
+    path = Path(path)
+    problems: list[str] = []
+    h = hashlib.sha256()
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
+    with fh:
+        for lineno, raw in enumerate(fh, 1):
+            h.update(raw)
+            if not raw.strip():
+                continue
+            try:
+                d = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                problems.append(f"{path}: line {lineno}: not valid JSON: {exc}")
+            else:
+                bad = check_line(d)
+                if bad is None:
+                    if not problems:
+                        yield _to_line(d)
+                    continue
+                field_, msg = _schema_message(d) or bad
+                problems.append(f"{path}: line {lineno}: {field_}: {msg}")
+            if len(problems) >= MAX_PROBLEMS:
+                problems.append(f"{path}: stopped after {MAX_PROBLEMS} problems")
+                break
+    if problems:
+        raise ModelError(problems)
+    if digest is not None:
+        digest.append(h.hexdigest())
+
+
+def lines_from_dicts(docs: Iterable[dict[str, Any]]) -> Iterator[Line]:
+    """Validate decoded lines (e.g. from :func:`simulate_traces`); ModelError on the first bad
+    one, naming its index (1-based) and field."""
+    for i, d in enumerate(docs, 1):
+        bad = check_line(d)
+        if bad is not None:
+            raise ModelError([f"line {i}: {bad[0]}: {bad[1]}"])
+        yield _to_line(d)
+
+
+def write_traces(path: str | Path, lines: Iterable[dict[str, Any]]) -> int:
+    """Write lines as JSON Lines, atomically; returns the number written."""
+    from icq.reference.common.io import atomic_write
+
+    n = 0
+    with atomic_write(path) as fh:
+        for d in lines:
+            fh.write(json.dumps(d, separators=(",", ":")) + "\n")
+            n += 1
+    return n
