@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         metric = load_obs_metric(args.obs_metric, m) if args.metric == "w1" else None
         if isinstance(features, str) and features == "neural":
-            from icq.reference.learners.neural import neural_feature_terms
+            from icq.bounds.neural_features import neural_feature_terms
 
             neural = neural_feature_terms(m, width=args.width, depth=args.depth, seed=args.seed,
                                           handoffs=args.handoffs, metric=args.metric,

@@ -71,7 +71,7 @@ def tabular_config(args: argparse.Namespace, *, handoffs: int, seed: int) -> Tra
 
 
 def _add_neural_args(p: argparse.ArgumentParser) -> None:
-    from icq.reference.learners.neural_options import add_train_arguments  # torch-free
+    from icq.reference.learners.neural.options import add_train_arguments  # torch-free
 
     add_train_arguments(p)
 

@@ -32,8 +32,8 @@ import numpy as np
 from icq.reference.common.io import atomic_write, dumps
 from icq.reference.model import EpochModel, ModelError
 
-__all__ = ["ArraySpec", "CheckpointError", "check_target", "load_checkpoint", "model_fingerprint",
-           "save_checkpoint"]
+__all__ = ["ArraySpec", "CheckpointError", "check_handoffs", "check_target", "load_checkpoint",
+           "model_fingerprint", "resume_target", "save_checkpoint"]
 
 
 class CheckpointError(ModelError):
@@ -101,6 +101,29 @@ def check_target(path: str | Path | None) -> Path | None:
     if Path(path).is_dir():
         raise CheckpointError(path, "is a folder, not a checkpoint file")
     return Path(path)
+
+
+def resume_target(path: str | Path | None, resume: bool) -> Path | None:
+    """:func:`check_target`, and a path required when ``resume`` is set.
+
+    Raises
+    ------
+    CheckpointError
+        ``path`` is a folder.
+    ValueError
+        ``resume`` without a path.
+    """
+    target = check_target(path)
+    if resume and target is None:
+        raise ValueError("resume: needs a checkpoint path")
+    return target
+
+
+def check_handoffs(path: str | Path, done: int, requested: int) -> None:
+    """Refuse a checkpoint that already holds more handoffs (``done``) than the run requests."""
+    if done > requested:
+        raise CheckpointError(path, f"already has {done} handoffs, more than the "
+                              f"{requested} requested (--handoffs must be at least that)")
 
 
 def save_checkpoint(path: str | Path, kind: str, arrays: dict[str, Any],

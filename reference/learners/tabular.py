@@ -29,9 +29,10 @@ from numba import njit
 from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
-    check_target,
+    check_handoffs,
     load_checkpoint,
     model_fingerprint,
+    resume_target,
     save_checkpoint,
 )
 from icq.reference.learners.smdp import (
@@ -183,9 +184,7 @@ def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
     problem = ArraySpec(f, P, 0, done).problem(z["last"]) if "last" in z else "missing"
     if problem:
         raise CheckpointError(path, f"entry 'last': {problem}")
-    if done > config.handoffs:
-        raise CheckpointError(path, f"already has {done} handoffs, more than the "
-                              f"{config.handoffs} requested (--handoffs must be at least that)")
+    check_handoffs(path, done, config.handoffs)
     return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                   acc=z["acc"].copy(), last=z["last"].copy(),
                   **{k: z[k].item() for k in _SCALARS})
@@ -206,9 +205,7 @@ def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
     gives exactly the table an uninterrupted run would have.
     """
     arr = handoff_arrays(model)
-    ckpt = check_target(checkpoint)
-    if resume and ckpt is None:
-        raise ValueError("resume: needs a checkpoint path")
+    ckpt = resume_target(checkpoint, resume)
     if resume:
         st = _load(ckpt, model, config)
     else:
