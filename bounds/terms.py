@@ -90,7 +90,7 @@ def duration_discount(model: EpochModel, mu: np.ndarray | None = None) -> Durati
     mu : (n,) latent weighting for the means (typically the stationary law); None skips them
     """
     g = model.gamma
-    disc_out = model.out_prob * g ** model.out_dur.astype(float)
+    disc_out = model.out_prob * model.out_discount
     discount = np.bincount(model.out_pair, disc_out, minlength=model.n_pairs)
     discount2 = np.bincount(model.out_pair, model.out_prob * g ** (2.0 * model.out_dur),
                             minlength=model.n_pairs)

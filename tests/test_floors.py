@@ -10,6 +10,7 @@ project code is checked, also one inside a function.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -116,3 +117,37 @@ def test_no_library_file_is_longer_than_a_reader_can_hold():
     long = {str(p.relative_to(ROOT)): n for p in library_files().values()
             if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def layout_rows() -> dict[str, tuple[str, str]]:
+    """README "Layout": folder → (floor, text) for each row naming one package folder."""
+    text = (ROOT / "README.md").read_text().split("## Layout", 1)[1]
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and (m := re.match(r"`([\w/]+/)`", cells[1])):
+            rows[m.group(1)] = (cells[0], cells[2])
+    return rows
+
+
+def package_folders() -> dict[str, str]:
+    """Folder (as the README writes it) → package, for every library package with modules of
+    its own, except the experiments' subpackages."""
+    out = {}
+    for module, path in library_files().items():
+        if (path.name == "__init__.py" and not module.startswith("icq.experiments.")
+                and len(list(path.parent.glob("*.py"))) > 1):
+            out[str(path.parent.relative_to(ROOT)) + "/"] = module
+    return out
+
+
+def test_readme_layout_names_every_package_its_floor_and_its_modules():
+    rows, folders = layout_rows(), package_folders()
+    assert set(folders) <= set(rows), set(folders) - set(rows)
+    for folder, package in folders.items():
+        floor_cell, what = rows[folder]
+        assert floor_cell == str(floor(package)), (folder, floor_cell)
+        named = set(re.findall(r"`([\w]+)`", what))
+        modules = {p.stem for p in (ROOT / folder).glob("*.py") if p.stem != "__init__"}
+        assert modules <= named, (folder, modules - named)
+    assert all((ROOT / f).is_dir() for f in rows), [f for f in rows if not (ROOT / f).is_dir()]

@@ -64,7 +64,7 @@ def _return_sd(model: EpochModel, policy: np.ndarray, survival: bool) -> float:
     lifted = m.lift(policy)
     _, v = evaluate(m.latent, lifted)
     nxt_v = np.where(m.out_next >= 0, v[np.maximum(m.out_next, 0)], 0.0)
-    disc = m.gamma ** m.out_dur.astype(float)
+    disc = m.out_discount
     c = np.bincount(m.out_pair, m.out_prob * (m.out_rew**2 + 2 * m.out_rew * disc * nxt_v),
                     minlength=m.n_pairs)
     Pi = m.latent.policy_matrix(lifted)

@@ -52,7 +52,7 @@ def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: f
         if len(pos) != 1:
             raise _fail(name, f"successor {j} is not admissible at {em.state_ids[y]!r}")
         pair[k] = lo + pos[0]
-    per_outcome = {"R": em.out_rew, "γ^τ": em.gamma ** em.out_dur.astype(float),
+    per_outcome = {"R": em.out_rew, "γ^τ": em.out_discount,
                    "τ": em.out_dur.astype(float), "end": (em.out_next < 0).astype(float)}
     seen = {"R": sim.reward, "γ^τ": em.gamma ** sim.duration.astype(float),
             "τ": sim.duration.astype(float), "end": (sim.next[:, 0] < 0).astype(float)}

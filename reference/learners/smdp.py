@@ -94,8 +94,7 @@ def handoff_arrays(model: EpochModel) -> dict[str, np.ndarray]:
     """The arrays the compiled handoff reads: ``state_obs``, ``obs_ptr``, ``pair_ptr``,
     ``out_ptr``, the behaviour and restart CDFs, and ``out_pack``, one row ``[cdf, γ^τ, R,
     next]`` per outcome (contiguous: one or two cache lines per pair)."""
-    pack = np.stack([block_cdf(model.out_prob, model.out_ptr),
-                     model.gamma ** model.out_dur.astype(float),
+    pack = np.stack([block_cdf(model.out_prob, model.out_ptr), model.out_discount,
                      model.out_rew, model.out_next.astype(float)], axis=1)
     return {
         "state_obs": np.ascontiguousarray(model.state_obs),

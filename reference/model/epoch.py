@@ -119,9 +119,17 @@ class EpochModel:
         )
 
     @cached_property
+    def out_discount(self) -> np.ndarray:
+        """(n_outcomes,) ``γ^τ`` of each outcome (read-only): the discount every learner and
+        every bound applies to the successor's value."""
+        disc = self.gamma ** self.out_dur.astype(float)
+        disc.flags.writeable = False
+        return disc
+
+    @cached_property
     def K(self) -> sp.csr_matrix:  # noqa: N802
         """(n_pairs, n) CSR ``K(y'|y,j) = Σ prob·γ^τ·1{next=y'}``."""
-        return self._continuation(self.out_prob * self.gamma ** self.out_dur.astype(float))
+        return self._continuation(self.out_prob * self.out_discount)
 
     @cached_property
     def K2(self) -> sp.csr_matrix:  # noqa: N802
