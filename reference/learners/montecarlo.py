@@ -2,9 +2,9 @@ r"""Monte-Carlo runs of tabular IC-Q with the error tracked exactly at every han
 (docs/theory.md §8, the Monte-Carlo certificate).
 
 One seed runs the learner of :func:`icq.reference.learners.tabular.train_tabular` — the same
-compiled handoff (:func:`~icq.reference.learners.smdp._handoff`) on the same random stream, so the
-final table equals ``train_tabular``'s bit for bit — and follows the error of the table after every
-handoff.
+compiled handoff (:func:`~icq.reference.learners.smdp._choose`, ``_outcome``, ``_update``) on the
+same random stream, so the final table equals ``train_tabular``'s bit for bit — and follows the
+error of the table after every handoff.
 
 The error. Every observation pair ``p = (ô, j)`` carries an interval ``[lo_p, hi_p]`` and its
 error is ``e_p(Q) = max(Q_p − lo_p, hi_p − Q_p)``:
@@ -45,13 +45,12 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-from numba import njit, prange
 
 from icq.reference.common.parallel import map_tasks
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import obs_pair_weights, pair_weights
 from icq.reference.exact.solve import solve
-from icq.reference.learners.smdp import _handoff, handoff_arrays, start_stream
+from icq.reference.learners.smdp import _run_many, _run_tracked, handoff_arrays, start_stream
 from icq.reference.learners.tabular import TrainConfig, _mode_alpha
 from icq.reference.model import EpochModel
 
@@ -151,84 +150,6 @@ def full_error(spec: ErrorSpec, q: np.ndarray) -> float:
     return float(math.sqrt(max(float(np.sum(spec.W * q**2 - 2 * spec.S1 * q + spec.S2)), 0.0)))
 
 
-@njit(cache=True)
-def _recount(q, lo, hi, W, S1, S2, sup, eps, above):
-    """Counts of entries with ``e_p > ε`` (sup) for each target; returns the μ sum."""
-    s = 0.0
-    for i in range(eps.shape[0]):
-        above[i] = 0
-    for p in range(q.shape[0]):
-        if sup:
-            e = max(q[p] - lo[p], hi[p] - q[p])
-            for i in range(eps.shape[0]):
-                if e > eps[i]:
-                    above[i] += 1
-        else:
-            s += W[p] * q[p] * q[p] - 2.0 * S1[p] * q[p] + S2[p]
-    return s
-
-
-@njit(cache=True, inline="always")
-def _is_bad(sup, above, s, eps, i):
-    return above[i] > 0 if sup else s > eps[i] * eps[i]
-
-
-@njit(cache=True)
-def _run_tracked(horizon, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,
-                 out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
-                 S2, sup, eps, grid, grid_err, last_bad):
-    """``horizon`` handoffs of :func:`icq.reference.learners.tabular._run` from a fresh table,
-    with the error tracked in O(1) per handoff; ``last_bad[i]`` receives the last handoff count
-    ``t`` with ``e_t > eps[i]`` (−1 if none), ``grid_err[g]`` the error after ``grid[g]``
-    handoffs."""
-    n_eps = eps.shape[0]
-    above = np.zeros(n_eps, dtype=np.int64)
-    s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
-    for i in range(n_eps):
-        last_bad[i] = 0 if _is_bad(sup, above, s, eps, i) else -1
-    g = 0
-    while g < grid.shape[0] and grid[g] == 0:
-        grid_err[g] = _current(q, lo, hi, sup, s)
-        g += 1
-    acc = np.zeros(1)
-    last = np.zeros(1)
-    norm2 = 0.0
-    episodes = 0
-    for t in range(horizon):
-        a, old, y, ended, norm2, projected = _handoff(
-            rs, q, visits, y, t, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
-            init_cdf, mode, omega, alpha, greedy, epsilon, radius, norm2, False, acc, last)
-        episodes += ended
-        new = q[a]
-        if projected:
-            s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
-        elif sup:
-            e_old = max(old - lo[a], hi[a] - old)
-            e_new = max(new - lo[a], hi[a] - new)
-            for i in range(n_eps):
-                above[i] += int(e_new > eps[i]) - int(e_old > eps[i])
-        else:
-            s += W[a] * (new * new - old * old) - 2.0 * S1[a] * (new - old)
-        for i in range(n_eps):
-            if _is_bad(sup, above, s, eps, i):
-                last_bad[i] = t + 1
-        while g < grid.shape[0] and grid[g] == t + 1:
-            grid_err[g] = _current(q, lo, hi, sup, s)
-            g += 1
-    return y, episodes
-
-
-@njit(cache=True)
-def _current(q, lo, hi, sup, s):
-    """The error now: a pass over the table for sup (only at grid points), the sum for μ."""
-    if not sup:
-        return np.sqrt(max(s, 0.0))
-    e = 0.0
-    for p in range(q.shape[0]):
-        e = max(e, q[p] - lo[p], hi[p] - q[p])
-    return e
-
-
 def log_grid(horizon: int, points: int = 60) -> np.ndarray:
     """0 and about ``points`` log-spaced handoff counts up to ``horizon`` (distinct integers)."""
     if horizon <= 0:
@@ -274,21 +195,6 @@ def run_seed(model: EpochModel, config: TrainConfig, spec: ErrorSpec, targets: n
         spec.lo, spec.hi, spec.W, spec.S1, spec.S2, spec.norm == "sup", eps, grid, grid_err,
         last_bad)
     return SeedRun(seed, _h(last_bad, horizon), grid_err, q, visits, int(episodes))
-
-
-@njit(cache=True, parallel=True)
-def _run_many(horizon, rss, ys, Q, V, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,  # noqa: N803
-              out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
-              S2, sup, eps, grid, grid_err, last_bad, episodes):
-    """:func:`_run_tracked` for many seeds at once, one numba thread per seed (row i of every
-    per-seed array belongs to seed i; the seeds share nothing, so the result does not depend
-    on the threads)."""
-    for i in prange(rss.shape[0]):
-        _, ep = _run_tracked(horizon, rss[i], Q[i], V[i], ys[i], state_obs, obs_ptr, beh_cdf,
-                             pair_ptr, out_ptr, out_pack, init_cdf, mode, omega, alpha, greedy,
-                             epsilon, radius, lo, hi, W, S1, S2, sup, eps, grid, grid_err[i],
-                             last_bad[i])
-        episodes[i] = ep
 
 
 def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:

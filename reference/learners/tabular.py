@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from icq.reference.learners.checkpoint import (
     ArraySpec,
@@ -35,13 +34,7 @@ from icq.reference.learners.checkpoint import (
     resume_target,
     save_checkpoint,
 )
-from icq.reference.learners.smdp import (
-    STEP_MODES,
-    _handoff,
-    handoff_arrays,
-    start_stream,
-    theory_rate,
-)
+from icq.reference.learners.smdp import STEP_MODES, _run, handoff_arrays, start_stream, theory_rate
 from icq.reference.model import EpochModel
 
 __all__ = ["TrainConfig", "TrainResult", "train_tabular"]
@@ -108,27 +101,6 @@ class TrainResult:
     method: str = "tabular IC-Q (numba-compiled asynchronous SMDP Q-learning)"
     q_average: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
-
-
-@njit(cache=True)
-def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
-         init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
-    """Advance IC-Q by ``n`` handoffs (global clock ``t0`` on entry) from latent state ``y``.
-
-    ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
-    1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
-    carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
-    One handoff is :func:`icq.reference.learners.smdp._handoff` (shared with the tracked runs of
-    :mod:`icq.reference.learners.montecarlo`). Returns (y, episodes, norm2).
-    """
-    episodes = 0
-    for step_i in range(n):
-        _, _, y, ended, norm2, _ = _handoff(rs, q, visits, y, t0 + step_i, state_obs, obs_ptr,
-                                            beh_cdf, pair_ptr, out_ptr, out_pack, init_cdf, mode,
-                                            omega, alpha, greedy, epsilon, radius, norm2,
-                                            average, acc, last)
-        episodes += ended
-    return y, episodes, norm2
 
 
 def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
