@@ -8,9 +8,10 @@ and Theorem 1. The mathematics is docs/theory.md's; every function names the sec
 >>> round(float(icq.solve(m).v[0]), 6)
 0.847442
 
-The audit, Theorem 1 and the reports (``icq.audit``, ``icq.write_report``, ...) and the
-property checks (``icq.check_model``) are imported on first use, so that ``import icq`` stays
-light (no sympy, Hypothesis, torch or Ray).
+The audit, the budgets, Theorem 1 and the reports (``icq.audit``, ``icq.budget``,
+``icq.write_report``, ...), the neural learner (``icq.train_neural``) and the property checks
+(``icq.check_model``) are imported on first use, so that ``import icq`` stays light (no sympy,
+Hypothesis, torch or Ray).
 """
 
 from icq.reference.exact.ais import AISModel, ais_model
@@ -24,14 +25,17 @@ from icq.reference.model import END, SMDP, EpochModel, ModelError, example_path,
 #: names imported on first use (module, attribute): the heavy floors above the reference
 _LAZY = {
     "AdaptableConfig": ("icq.reference.learners.adaptable", "AdaptableConfig"),
+    "NeuralConfig": ("icq.reference.learners.neural", "NeuralConfig"),
     "Audit": ("icq.bounds", "Audit"),
     "Theorem1": ("icq.bounds", "Theorem1"),
     "audit": ("icq.bounds", "audit"),
+    "budget": ("icq.bounds.budgets", "budgets"),
     "check_assumptions": ("icq.bounds", "check_assumptions"),
     "check_model": ("icq.property_tests.check", "check_model"),
     "render_report": ("icq.report", "render_report"),
     "theorem1": ("icq.bounds", "theorem1"),
     "train_adaptable": ("icq.reference.learners.adaptable", "train_adaptable"),
+    "train_neural": ("icq.reference.learners.neural", "train_neural"),
     "write_report": ("icq.report", "write_report"),
 }
 
@@ -42,6 +46,7 @@ __all__ = [
     "END",
     "EpochModel",
     "ModelError",
+    "NeuralConfig",
     "SMDP",
     "Solution",
     "Theorem1",
@@ -49,6 +54,7 @@ __all__ = [
     "TrainResult",
     "ais_model",
     "audit",
+    "budget",
     "check_assumptions",
     "check_model",
     "check_world",
@@ -62,6 +68,7 @@ __all__ = [
     "stationary",
     "theorem1",
     "train_adaptable",
+    "train_neural",
     "train_tabular",
     "write_report",
 ]

@@ -13,6 +13,7 @@ import pytest
 
 import icq
 import icq.bounds
+import icq.bounds.budgets
 import icq.report
 from icq.reference.learners import adaptable
 from icq.reference.model import SMDP
@@ -49,7 +50,7 @@ def test_every_public_name_resolves_to_its_definition():
     assert icq.render_report is icq.report.render_report
     assert icq.train_adaptable is adaptable.train_adaptable
     assert set(icq.__all__) <= set(dir(icq))
-    assert "budget" not in icq.__all__
+    assert icq.budget is icq.bounds.budgets.budgets  # every method's budget, as `icq budget`
 
 
 def test_unknown_attribute_is_an_attribute_error():
@@ -81,6 +82,29 @@ def test_audit_and_write_report_from_the_top(tmp_path):
     text, _ = icq.render_report(a, "md", {k: f"r-{k}.png" for k in icq.report.FIGURES})
     assert written[-1] == tmp_path / "r.md"
     assert (tmp_path / "r.md").read_text() == text
+
+
+def test_budget_from_the_top_is_what_icq_budget_prints(capsys):
+    """icq.budget: the certificate row is the order statistic of the same runs, the theorem rows
+    follow, and the command line prints exactly these rows."""
+    from icq.bounds.certificate import certificate
+    from icq.cli import main
+    from icq.reference.learners.montecarlo import run_seeds
+
+    m = icq.load(icq.example_path("ring-exact"))
+    b = icq.budget(m, 0.1, seeds=59, horizon=20_000, backend="serial")
+    runs = run_seeds(m, icq.TrainConfig(), [0.1], horizon=20_000, seeds=59, backend="serial")
+    assert b.rows[0].handoffs == certificate(runs).handoffs == int(runs.H[:, 0].max())
+    assert [r.method for r in b.rows[1:]] == ["A6-free theorem", "Theorem 1"] and b.ok
+    assert main(["budget", str(icq.example_path("ring-exact")), "--target", "0.1", "--seeds",
+                 "59", "--horizon", "20000", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)["methods"]
+    assert [(r["method"], r["handoffs"], r["status"]) for r in printed] == [
+        (r.method, r.handoffs, r.status) for r in b.rows]
+    from icq.bounds.budgets import TargetBelowFloor
+    with pytest.raises(TargetBelowFloor, match="smallest reachable total error"):
+        icq.budget(icq.load(icq.example_path("synthetic-handoff")), 0.5, error="total",
+                   seeds=59, horizon=100, backend="serial")
 
 
 ROOT = Path(__file__).resolve().parents[1]

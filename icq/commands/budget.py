@@ -87,61 +87,41 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("\n".join(problems))
 
 
-def _learner_words(config) -> str:
-    step = (f"harmonic steps 1/n^{config.omega:g} per entry" if config.step == "harmonic"
-            else f"constant step {config.alpha:g}")
-    expl = ("the file's behaviour policy π_b" if config.exploration == "behavior"
-            else f"ε-greedy exploration (ε = {config.epsilon:g})")
-    return f"tabular IC-Q ({step}, {expl}, last iterate)"
-
-
 def run(args: argparse.Namespace) -> int:
-    from icq.bounds.auditor import audit
-    from icq.bounds.budget import theorem_budgets
-    from icq.bounds.certificate import SeedsTooFew, certificate, order_statistic_rank
-    from icq.reference.learners.montecarlo import error_spec, run_seeds
+    from icq.bounds.budgets import TargetBelowFloor, budgets
+    from icq.bounds.certificate import SeedsTooFew
 
     _check(args)
     check_report_path(args.report)
     config = tabular_config(args, handoffs=args.horizon, seed=0)
+    m = load(args.file)
+    features = parse_features(args.features, m)
     try:
-        order_statistic_rank(args.seeds, args.quantile, args.confidence)
+        b = budgets(m, args.target, config, error=args.error, norm=args.norm, seeds=args.seeds,
+                    quantile=args.quantile, confidence=args.confidence, horizon=args.horizon,
+                    backend=args.backend, workers=args.workers, features=features,
+                    feature_kind=None if isinstance(features, str) else "user",
+                    model_name=Path(args.file).name, progress=show_progress(args))
     except SeedsTooFew as exc:
         raise UsageError(f"--seeds: {exc}") from None
-    m = load(args.file)
-    spec = error_spec(m, args.error, args.norm)
-    if args.error == "total" and args.target <= spec.floor:
-        where = ("" if spec.floor_pair < 0 else
-                 f" (set by the pair {'/'.join(m.obs_name(int(m.obs_pair_obs[spec.floor_pair])))}"
-                 f" → {m.successor_name(int(m.obs_succ[spec.floor_pair]))})")
-        raise UsageError(f"--target: {args.target:g} is at or below the smallest reachable "
-                         f"total error {spec.floor:.6g} in the {args.norm} norm{where}: no table "
-                         "over observations gets closer to Q*; choose --target above it")
-    features = parse_features(args.features, m)
-    a = audit(m, features=features, feature_kind=None if isinstance(features, str) else "user")
-    mc = run_seeds(m, config, [args.target], horizon=args.horizon, seeds=args.seeds,
-                   spec=spec, backend=args.backend, workers=args.workers,
-                   progress=show_progress(args))
-    rows = [certificate(mc, quantile=args.quantile, confidence=args.confidence,
-                        model_name=Path(args.file).name, learner=_learner_words(config),
-                        mean_duration=a.durations.mean_duration, T_max=m.T_max)]
-    rows += theorem_budgets(a, args.target, error=args.error, norm=args.norm)
-    code = 0 if any(r.status == "ok" for r in rows) else NO_BUDGET
+    except TargetBelowFloor as exc:
+        raise UsageError(f"--{str(exc).replace('choose a target', 'choose --target')}") from None
+    code = 0 if b.ok else NO_BUDGET
     if args.report is not None:
         from types import SimpleNamespace
 
         from icq.report import write_report
 
-        curves = SimpleNamespace(grid=mc.grid, errors=mc.errors, target=args.target,
-                                 handoffs=rows[0].handoffs, norm=args.norm)
-        write_report(a, args.report, certificate=curves)
+        curves = SimpleNamespace(grid=b.runs.grid, errors=b.runs.errors, target=args.target,
+                                 handoffs=b.rows[0].handoffs, norm=args.norm)
+        write_report(b.audit, args.report, certificate=curves)
     if args.json:
         emit_json({
             "target": args.target, "error": args.error, "norm": args.norm,
-            "smallest_reachable_target": spec.floor, "exit": code,
-            "methods": [_row_json(r) for r in rows]})
+            "smallest_reachable_target": b.floor, "exit": code,
+            "methods": [_row_json(r) for r in b.rows]})
         return code
-    _print(rows, spec.floor, args)
+    _print(b.rows, b.floor, args)
     return code
 
 
