@@ -50,6 +50,9 @@ BY_HAND = [
     # 57·(12/57)/24 = ½ → e^1.5 − 1 ≈ 3.48 > e; with log(1/d̄) = 1, 2 − 57/24 < 0 → e⁰ − 1 < e
     ("T0_EXPR", {"t0": 1, "dbar": math.exp(-12 / 57), "kappa": 0, "omega": 1}, E**1.5 - 1),
     ("T0_EXPR", {"t0": 1, "dbar": 1 / E, "kappa": 0, "omega": 1}, E),
+    # τ envelope t₀(1 + log(1/α)/log(1/d̄)) at t₀ = 2, α = ¼, d̄ = ½: 2·(1 + 2) = 6
+    ("TAU_ENVELOPE", {"t0": 2, "alpha": 0.25, "dbar": 0.5}, 6.0),
+    ("BETA", {"N_min": 0.5, "gamma_hat": 0.5}, 0.75),                                # 1 − ½·½
 ]
 
 
@@ -72,9 +75,9 @@ def test_every_formula_gives_its_hand_computed_value(name, values, expected):
 
 
 def test_every_exported_formula_has_a_hand_computed_value():
-    exprs = {n for n in S.__all__ if isinstance(getattr(S, n), sp.Expr) and n not in (
-        "BETA", "TAU_ENVELOPE") and not isinstance(getattr(S, n), sp.Symbol)}
-    assert exprs <= {b[0] for b in BY_HAND}
+    exprs = {n for n in S.__all__ if isinstance(getattr(S, n), sp.Expr)
+             and not isinstance(getattr(S, n), sp.Symbol)}
+    assert len(exprs) == 21 and exprs <= {b[0] for b in BY_HAND}
 
 
 def test_theorem1_is_the_sum_of_its_terms_and_prints_its_latex():
