@@ -36,10 +36,14 @@ class TargetBelowFloor(ValueError):
 
     def __init__(self, target: float, floor: float, norm: str, pair: str):
         self.target, self.floor, self.norm, self.pair = target, floor, norm, pair
-        where = f" (set by the pair {pair})" if pair else ""
-        super().__init__(f"target: {target:g} is at or below the smallest reachable total error "
-                         f"{floor:.6g} in the {norm} norm{where}: no table over observations "
-                         "gets closer to Q*; choose a target above it")
+        super().__init__(self.message("target"))
+
+    def message(self, option: str) -> str:
+        """The refusal, naming the target as ``option`` (``"--target"`` on the command line)."""
+        where = f" (set by the pair {self.pair})" if self.pair else ""
+        return (f"{option}: {self.target:g} is at or below the smallest reachable total error "
+                f"{self.floor:.6g} in the {self.norm} norm{where}: no table over observations "
+                f"gets closer to Q*; choose {option} above it")
 
 
 @dataclass(frozen=True, eq=False)

@@ -43,8 +43,6 @@ IMPORTED = ("mixing residual imported from Bhandari, Russo & Singal (2018), Theo
             "(arXiv:1806.02450), (1−γ) replaced by (1−κ): restated from the literature, not "
             "machine-checked")
 
-GAP_FORMS = ("paper", "value_aware", "statewise", "exact")
-
 #: what Theorem 1's number covers (printed with every bound and budget)
 COVERS = ("the projected theory-step learner (α_t = 1/((1−κ)ω(t+1)), radius R_θ ≥ ‖θ*‖), its "
           "averaged iterate θ̄_T, behaviour policy π_b, start law ν₀ with t_b burn-in handoffs "

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     except SeedsTooFew as exc:
         raise UsageError(f"--seeds: {exc}") from None
     except TargetBelowFloor as exc:
-        raise UsageError(f"--{str(exc).replace('choose a target', 'choose --target')}") from None
+        raise UsageError(exc.message("--target")) from None
     code = 0 if b.ok else NO_BUDGET
     if args.report is not None:
         from types import SimpleNamespace

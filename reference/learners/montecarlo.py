@@ -110,13 +110,13 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
     mu = ais.weights / ais.weights.sum()
     pop = model.pair_obs_pair
     w_lat = pair_weights(model, mu)  # μ(y) π_b(j|σ(y)), latent pairs
+    W = obs_pair_weights(model, mu)  # noqa: N806 - the same, per observation pair
     P = model.n_obs_pairs  # noqa: N806
     if error == "learning":
         ref = solve(ais.smdp).q
-        w = obs_pair_weights(model, mu)
-        lo = np.where(w > 0, ref, np.inf)
-        hi = np.where(w > 0, ref, -np.inf)
-        W, S1, S2 = w, w * ref, w * ref**2  # noqa: N806
+        lo = np.where(W > 0, ref, np.inf)
+        hi = np.where(W > 0, ref, -np.inf)
+        S1, S2 = W * ref, W * ref**2  # noqa: N806
         method = f"Q̂*_μ exact by policy iteration; {ais.method}"
     else:
         ref = solve(model.latent).q
@@ -125,7 +125,6 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
         hi = np.full(P, -np.inf)
         np.minimum.at(lo, pop[live], ref[live])
         np.maximum.at(hi, pop[live], ref[live])
-        W = obs_pair_weights(model, mu)  # noqa: N806
         S1 = np.bincount(pop, w_lat * ref, minlength=P)  # noqa: N806
         S2 = np.bincount(pop, w_lat * ref**2, minlength=P)  # noqa: N806
         method = f"Q* exact by policy iteration on latent pairs with μ(y)π_b > 0; {ais.method}"

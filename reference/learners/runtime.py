@@ -31,7 +31,7 @@ import numpy as np
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.smdp import STEP_MODES, block_cdf, q_step, smdp_target, step_size
 from icq.reference.learners.tabular import TrainConfig
-from icq.reference.model import END, EpochModel
+from icq.reference.model import EpochModel
 
 __all__ = ["Handoff", "Agent", "World", "TabularICQAgent", "PolicyAgent", "RunStats", "run",
            "tabular_agents", "evaluate_decentralized"]
@@ -307,6 +307,3 @@ def evaluate_decentralized(model: EpochModel, policy: np.ndarray, episodes: int,
         raise RuntimeError("no episode ended within max_handoffs")
     return float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r))) if len(r) > 1 else 0.0, len(r)
 
-
-# the successor name that ends the workflow, re-exported for agent implementers
-END_NAME = END

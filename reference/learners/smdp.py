@@ -8,7 +8,7 @@ pair's law; the predecessor moves its own entry toward the SMDP target
     target = R + γ^τ · V_j(ô'),   V_j(ô') = max_{j'} Q(ô', j')   (``R`` when the episode ends)
     Q(ô, j) ← Q(ô, j) + α (target − Q(ô, j))
 
-and an ended episode restarts from ν₀. :func:`smdp_target` and :func:`smdp_q_update` are the
+and an ended episode restarts from ν₀. :func:`smdp_target` and :func:`q_step` are the
 formulas, written once for floats, numpy arrays and torch tensors alike; the compiled learners
 inline their numba versions, the decentralized runtime and the adaptable agents call them from
 Python, and the neural learner forms its targets with :func:`smdp_target`. The compiled pieces
@@ -20,7 +20,7 @@ handoffs for the same seed (tested). Those loops live in this file, beside the s
 numba caches a compiled function under its own file, so a loop kept in another file would go on
 running a stale copy of an edited step.
 
->>> smdp_q_update(0.0, 1.0, 0.81, 2.0, 0.5)   # target 1 + 0.81·2 = 2.62, half-way from 0
+>>> q_step(0.0, smdp_target(1.0, 0.81, 2.0), 0.5)   # target 1 + 0.81·2 = 2.62, half-way from 0
 1.31
 """
 
@@ -33,7 +33,7 @@ from icq.reference.common.rng import next_double, seed_state
 from icq.reference.model import EpochModel
 
 __all__ = ["STEP_MODES", "block_cdf", "handoff_arrays", "q_step", "sample_behaviour",
-           "smdp_q_update", "smdp_target", "start_stream", "step_size", "theory_rate",
+           "smdp_target", "start_stream", "step_size", "theory_rate",
            "theory_step"]
 
 
@@ -45,11 +45,6 @@ def smdp_target(reward, discount, value):
 def q_step(q, target, alpha):
     """``q + α (target − q)``: the Q-learning move of one entry toward its target."""
     return q + alpha * (target - q)
-
-
-def smdp_q_update(q_tm1, r_t, discount_t, v_t, alpha):
-    """``q + α (r + discount·v − q)`` with ``discount = γ^τ`` (0 at an episode end)."""
-    return q_step(q_tm1, smdp_target(r_t, discount_t, v_t), alpha)
 
 
 def theory_rate(kappa, omega):
