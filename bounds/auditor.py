@@ -186,7 +186,7 @@ class Audit:
                 "tau_mix": self.t_mix.method, "theorem1": th.method,
             },
         }
-        return _finite(out)
+        return plain(out)
 
     def _features_json(self) -> dict[str, Any]:
         fa = self.features
@@ -217,13 +217,6 @@ class Audit:
                        "theta_star": None if fp is None else fp.method,
                        "support": None if sup is None else sup.method},
         }
-
-
-def _finite(obj: Any) -> Any:
-    """Plain Python values (:func:`icq.reference.common.io.plain`); non-finite floats stay floats
-    and
-    are written by the project's one JSON convention when printed (``emit_json``)."""
-    return plain(obj)
 
 
 def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:

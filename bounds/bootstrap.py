@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 
 from icq.bounds.auditor import audit, budget
-from icq.bounds.features import kappa, support, tabular_features
+from icq.bounds.features import kappa, support
 from icq.bounds.setting import prepare
+from icq.reference.common.io import plain
 from icq.reference.common.parallel import map_tasks
 from icq.reference.learners.traces import TraceData, trace_data_from_lines
 from icq.reference.model import EpochModel
@@ -100,7 +101,7 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
             out["kappa"] = out["kappa_pair"] = math.nan
         else:
             sup = support(model, s.mu)
-            k = kappa(model, tabular_features(model, sup), sup, s.mu, tabular=True)
+            k = kappa(model, None, sup, s.mu, tabular=True)  # the closed form reads no Φ
             out["kappa"], out["kappa_pair"] = k.kappa, float(k.witness_pair)
     return out
 
@@ -125,20 +126,11 @@ class Interval:
     why: str
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON values as ``icq audit --json`` writes them: undefined (NaN) as null,
-        infinities as the strings "inf"/"-inf"."""
-        def plain(v: Any) -> Any:
-            if isinstance(v, np.ndarray | list):
-                return [plain(x) for x in np.asarray(v).tolist()]
-            if isinstance(v, float | np.floating):
-                x = float(v)
-                return None if math.isnan(x) else x if math.isfinite(x) else \
-                    ("inf" if x > 0 else "-inf")
-            return v
-
-        return {"estimate": plain(self.estimate), "lower": plain(self.lower),
-                "upper": plain(self.upper), "se": plain(self.se), "level": self.level,
-                "defined": self.defined, "unstable": self.unstable, "why": self.why}
+        """Plain values; ``icq audit --json`` writes them by the project's one JSON convention
+        (undefined, NaN, as null; ±∞ as ±1e999)."""
+        return plain({"estimate": self.estimate, "lower": self.lower, "upper": self.upper,
+                      "se": self.se, "level": self.level, "defined": self.defined,
+                      "unstable": self.unstable, "why": self.why})
 
 
 @dataclass(frozen=True, eq=False)
@@ -288,14 +280,14 @@ class Coverage:
 
 def _coverage_one(task: tuple[EpochModel, int, int, int, tuple[str, ...], float, dict]
                   ) -> dict[str, tuple[int, int]]:
-    from icq.reference.learners.traces import obs_pair_names, simulate_traces
+    from icq.reference.learners.traces import simulate_traces
 
     truth, episodes, seed, replicates, names, level, true_vals = task
     data = trace_data_from_lines(simulate_traces(truth, episodes, seed=seed), truth.gamma)
     res = bootstrap(data, replicates=replicates, quantities=names, level=level, seed=seed,
                     backend="serial")
-    tn = obs_pair_names(truth)
-    idx = np.array([tn[k] for k in obs_pair_names(data.fit.model)])
+    tn = truth.obs_pair_index
+    idx = np.array([tn[k] for k in data.fit.model.obs_pair_index])
     out = {}
     for n in names:
         iv, tv = res.intervals[n], np.asarray(true_vals[n], dtype=float)

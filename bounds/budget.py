@@ -284,10 +284,12 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         return S.evaluate(S.RESIDUAL_ENVELOPE, T=T, G=G, kappa=kappa, omega=omega, t0=t0,
                           dbar=db)
 
+    candidates = burn_in_candidates(start_distances, t0, dbar)
+
     def best(room: float) -> tuple[int, int, float] | None:
         """min over t_b of t_b + T_clock with MIX envelope ≤ room − 8R²d(t_b)."""
         found = None
-        for tb, d in burn_in_candidates(start_distances, t0, dbar):
+        for tb, d in candidates:
             g = room - S.evaluate(S.BURN_IN_TERM, R_theta=R, d_burn=d)
             if g <= 0:
                 continue

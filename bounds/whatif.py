@@ -34,7 +34,7 @@ import numpy as np
 import scipy.optimize as so
 
 from icq.bounds.ais import ais_gap_exact
-from icq.bounds.features import Kappa, kappa, next_obs_weights, support, tabular_features
+from icq.bounds.features import Kappa, kappa, next_obs_weights, support
 from icq.bounds.setting import Setting, prepare
 from icq.bounds.validate import InputError
 from icq.reference.common.tables import frame
@@ -196,8 +196,7 @@ def kappa_of_behaviour(model: EpochModel, behavior: np.ndarray, phi: np.ndarray 
     if st.mu is None:
         return None, None
     sup = support(model, st.mu, behavior)
-    feats = tabular_features(model, sup) if phi is None else phi
-    return kappa(model, feats, sup, st.mu, tabular=phi is None, behavior=behavior), st.mu
+    return kappa(model, phi, sup, st.mu, tabular=phi is None, behavior=behavior), st.mu
 
 
 def _softmax_segments(x: np.ndarray, ptr: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -379,14 +378,13 @@ def _scenario(base: Setting, model: EpochModel, behavior: np.ndarray, knob: str,
     """Evaluate one configuration exactly (κ, Δ_exact, the greedy policy's loss in ``base``)."""
     m = model if np.array_equal(behavior, model.behavior) else \
         model.replace_arrays(behavior=np.asarray(behavior, dtype=float))
-    s = prepare(m)
+    s = base if m is base.model else prepare(m)
     k, _ = kappa_of_behaviour(m, m.behavior, phi)
     greedy = {m.obs_name(int(m.obs_pair_obs[p])): m.successor_name(int(m.obs_succ[p]))
               for p in s.hat.policy}
     b = base.model
-    index = {(b.obs_name(int(b.obs_pair_obs[p])), b.successor_name(int(b.obs_succ[p]))): p
-             for p in range(b.n_obs_pairs)}
-    pairs = np.array([index[(b.obs_name(o), greedy[b.obs_name(o)])] for o in range(b.n_obs)])
+    pairs = np.array([b.obs_pair_index[(*b.obs_name(o), greedy[b.obs_name(o)])]
+                      for o in range(b.n_obs)])
     _, v = evaluate(b.latent, b.lift(deterministic_policy(base.ais.smdp, pairs)))
     per = base.latent.v - v
     return Scenario(knob=knob, behaviour=how, kappa=math.inf if k is None else k.upper,

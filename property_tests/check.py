@@ -5,7 +5,6 @@ of it, with Hypothesis, and reports each verdict and the smallest counterexample
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from icq.property_tests.properties.reductions import (
     unit_duration_reduction,
 )
 from icq.property_tests.properties.theorem1 import constant_encoding, theorem1_empirical
-from icq.reference.common.io import write_json
+from icq.reference.common.io import plain, write_json
 from icq.reference.exact.chain import stationary
 from icq.reference.model import EpochModel
 
@@ -218,19 +217,14 @@ class CheckReport:
 
 
 def _jsonable(x: Any) -> Any:
-    if x is None or isinstance(x, bool | int | str):
-        return x
-    if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else str(float(x))
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.ndarray):
-        return [_jsonable(v) for v in x.tolist()]
-    if isinstance(x, list | tuple):
-        return [_jsonable(v) for v in x]
+    """A counterexample's draws as plain values (:func:`icq.reference.common.io.plain`: the
+    one JSON convention writes ±∞ and NaN), any other object as its ``repr``."""
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
-    return repr(x)
+    if isinstance(x, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in (x.tolist() if isinstance(x, np.ndarray) else x)]
+    p = plain(x)
+    return p if p is None or isinstance(p, bool | int | float | str) else repr(x)
 
 
 def _run_property(prop: ModelProperty, model: EpochModel, examples: int,

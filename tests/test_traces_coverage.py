@@ -20,7 +20,7 @@ import numpy as np
 
 from icq.bounds.bootstrap import coverage, measure
 from icq.reference.common.parallel import map_tasks
-from icq.reference.learners.traces import fit_lines, obs_pair_names, simulate_traces
+from icq.reference.learners.traces import fit_lines, simulate_traces
 from icq.reference.model import example_path, load
 
 TRUTH = "author-reviewer-editor"
@@ -50,8 +50,8 @@ def _error(task):
     episodes, seed = task
     truth = _truth()
     fit = fit_lines(simulate_traces(truth, episodes, seed=seed), truth.gamma)
-    tn = obs_pair_names(truth)
-    idx = np.array([tn[k] for k in obs_pair_names(fit.model)])
+    tn = truth.obs_pair_index
+    idx = np.array([tn[k] for k in fit.model.obs_pair_index])
     q_true = measure(truth, ("q_hat",))["q_hat"][idx]
     return float(np.abs(measure(fit.model, ("q_hat",))["q_hat"] - q_true).max())
 

@@ -175,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     out = a.to_json()
     from icq.bounds.summary import greedy_policies
 
-    out["greedy_policies"] = greedy_policies(a).to_json()
+    pc = greedy_policies(a)
+    out["greedy_policies"] = pc.to_json()
     if whatif is not None:
         out["what_if"] = whatif.to_json()
     if neural is not None:
@@ -190,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(out)
         return 0
-    _print_text(a, out, whatif)
+    _print_text(a, out, pc, whatif)
     if boot is not None:
         _print_bootstrap(boot)
     if neural is not None:
@@ -241,8 +242,8 @@ def _print_bootstrap(boot) -> None:
         print(f"unstable at this data size: {', '.join(boot.unstable)}")
 
 
-def _print_text(a, out: dict, whatif=None) -> None:
-    from icq.bounds.summary import PolicyComparison, greedy_policies, verdict
+def _print_text(a, out: dict, pc, whatif=None) -> None:
+    from icq.bounds.summary import PolicyComparison, verdict
 
     m = a.model
     f = out["features"]
@@ -290,7 +291,6 @@ def _print_text(a, out: dict, whatif=None) -> None:
                            [[s.knob, s.behaviour, s.kappa, "holds" if s.a6_holds else "fails",
                              s.delta_exact, s.loss_initial, s.loss_max]
                             for s in whatif.scenarios]))
-    pc = greedy_policies(a)
     rows = pc.shown(TEXT_POLICY_ROWS)
     print("\ngreedy policies (docs/theory.md §2–§3): centralized sees the latent state, "
           "decentralized only the observation; * marks a difference")

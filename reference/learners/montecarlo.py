@@ -48,7 +48,7 @@ import numpy as np
 
 from icq.reference.common.parallel import map_tasks
 from icq.reference.exact.ais import ais_model
-from icq.reference.exact.chain import obs_pair_weights, pair_weights
+from icq.reference.exact.chain import pair_weights
 from icq.reference.exact.solve import solve
 from icq.reference.learners.smdp import _run_many, _run_tracked, handoff_arrays, start_stream
 from icq.reference.learners.tabular import TrainConfig, _mode_alpha
@@ -110,7 +110,7 @@ def error_spec(model: EpochModel, error: str = "learning", norm: str = "sup") ->
     mu = ais.weights / ais.weights.sum()
     pop = model.pair_obs_pair
     w_lat = pair_weights(model, mu)  # μ(y) π_b(j|σ(y)), latent pairs
-    W = obs_pair_weights(model, mu)  # noqa: N806 - the same, per observation pair
+    W = np.bincount(pop, w_lat, minlength=model.n_obs_pairs)  # noqa: N806 - per observation pair
     P = model.n_obs_pairs  # noqa: N806
     if error == "learning":
         ref = solve(ais.smdp).q

@@ -119,6 +119,12 @@ class EpochModel:
         )
 
     @cached_property
+    def obs_pair_index(self) -> dict[tuple[str, str, str], int]:
+        """``(agent, observation, successor)`` names → observation-pair index."""
+        return {(*self.obs_name(int(o)), self.successor_name(int(j))): p
+                for p, (o, j) in enumerate(zip(self.obs_pair_obs, self.obs_succ, strict=True))}
+
+    @cached_property
     def out_discount(self) -> np.ndarray:
         """(n_outcomes,) ``γ^τ`` of each outcome (read-only): the discount every learner and
         every bound applies to the successor's value."""

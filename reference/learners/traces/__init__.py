@@ -54,7 +54,6 @@ from icq.reference.learners.traces.fit import (
     fit_record,
     fit_traces,
     model_from_counts,
-    obs_pair_names,
 )
 from icq.reference.learners.traces.format import (
     MAX_PROBLEMS,
@@ -72,5 +71,5 @@ from icq.reference.learners.traces.simulate import simulate_traces
 __all__ = ["FIT_KEY", "MAX_PROBLEMS", "MIN_COUNT", "TRACE_FORMAT", "FitResult", "Line",
            "ReplayResult", "Structure", "TraceData", "check_line", "fit_lines", "fit_record",
            "fit_traces", "lines_from_dicts", "load_trace_data", "model_from_counts",
-           "obs_pair_names", "offline_icq", "read_traces", "replay_arrays", "schema",
+           "offline_icq", "read_traces", "replay_arrays", "schema",
            "simulate_traces", "trace_data_from_lines", "write_traces"]

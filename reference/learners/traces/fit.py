@@ -22,7 +22,7 @@ from icq.reference.learners.traces.format import (
 from icq.reference.model import END, EpochModel, ModelError, from_arrays
 
 __all__ = ["FIT_KEY", "MIN_COUNT", "FitResult", "Structure", "fit_lines", "fit_record",
-           "fit_traces", "model_from_counts", "obs_pair_names"]
+           "fit_traces", "model_from_counts"]
 
 #: the top-level key of a fitted model file that holds the fit's counts and flags
 #: the owner key of the fit record inside the model file's ``extensions`` (docs/format.md)
@@ -362,8 +362,9 @@ class FitResult:
             if self.pair_counts[k] < self.min_count:
                 flagged.append({"state": sid, "successor": j, "count": int(self.pair_counts[k]),
                                 "reason": reasons[int(self.pair_how[k])]})
+        index = m.obs_pair_index
         logged = [{"agent": a, "obs": o, "successor": j, "min": lo, "max": hi,
-                   "fitted": float(_fitted_behavior(m, a, o, j))}
+                   "fitted": float(m.behavior[index[a, o, j]]) if (a, o, j) in index else 0.0}
                   for (a, o, j), (lo, hi) in self.logged_behavior.items()]
         return {"format": TRACE_FORMAT, "lines": self.lines, "episodes": self.episodes,
                 "sha256": self.sha256, "latent": self.latent,
@@ -383,17 +384,6 @@ def fit_record(m: EpochModel) -> dict[str, Any] | None:
     """The fit record of a model written by ``icq fit`` (``extensions["icq.fit"]``), or None."""
     rec = (m.source.get("extensions") or {}).get(FIT_KEY)
     return rec if isinstance(rec, dict) else None
-
-
-def obs_pair_names(m: EpochModel) -> dict[tuple[str, str, str], int]:
-    """``(agent, obs, successor) → observation pair index`` (to compare models by name)."""
-    return {(*m.obs_name(int(o)), m.successor_name(int(j))): p
-            for p, (o, j) in enumerate(zip(m.obs_pair_obs, m.obs_succ, strict=True))}
-
-
-def _fitted_behavior(m: EpochModel, agent: str, obs: str, succ: str) -> float:
-    p = obs_pair_names(m).get((agent, obs, succ))
-    return 0.0 if p is None else float(m.behavior[p])
 
 
 def _finish(cn: _Counter, gamma: float, min_count: int, name: str, sha: str | None

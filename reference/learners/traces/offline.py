@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.reference.learners.traces.fit import obs_pair_names
 from icq.reference.learners.traces.format import Line
 from icq.reference.model import EpochModel, ModelError
 
@@ -63,7 +62,7 @@ def replay_arrays(model: EpochModel, lines: Iterable[Line]
     """
     from array import array
 
-    pairs = obs_pair_names(model)
+    pairs = model.obs_pair_index
     obs = {model.obs_name(o): o for o in range(model.n_obs)}
     a, nx, dur, rew = array("q"), array("q"), array("d"), array("d")
     for i, ln in enumerate(lines, 1):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from icq.reference.common.rng import Xoshiro
-from icq.reference.learners.runtime import World
+from icq.reference.learners.runtime import World, _cdf
 from icq.reference.model import EpochModel
 
 __all__ = ["simulate_traces"]
@@ -29,9 +29,8 @@ def simulate_traces(model: EpochModel, episodes: int, *, seed: int = 0, latent: 
     cdf = {}
     for o in range(model.n_obs):
         sl = slice(model.obs_ptr[o], model.obs_ptr[o + 1])
-        c = np.cumsum(model.behavior[sl])
-        c[-1] = 1.0
-        cdf[model.obs_name(o)] = ([model.successor_name(j) for j in model.obs_succ[sl]], c,
+        cdf[model.obs_name(o)] = ([model.successor_name(j) for j in model.obs_succ[sl]],
+                                  _cdf(model.behavior[sl]),
                                   model.behavior[sl].tolist())
     done = 0
     for e in range(episodes):
