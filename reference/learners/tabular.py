@@ -250,8 +250,8 @@ def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_
     ``resume=True`` continues from it and gives exactly the table an uninterrupted run would
     have.
     """
-    config = TrainConfig.from_spec(spec, handoffs, seed)  # validates handoffs
     S = kernel_params(spec, model)  # noqa: N806
+    config = TrainConfig.from_spec(spec, handoffs, seed)  # validates handoffs
     if stop is not None and spec.averaged:
         raise ValueError(f"average: {spec.average!r}: the stopping rule reads the last iterate; "
                          "stop early with the last iterate only")
