@@ -227,3 +227,22 @@ def test_non_finite_entries_are_above_every_target():
         assert not (np.nan > 1e300)  # what a naive tracker would compare
     assert h_on_grid(np.array([0.0, np.nan, 0.0]), np.array([1, 2, 3]), [1.0])[0] == 3
     assert h_on_grid(np.array([0.0, 0.0, np.inf]), np.array([1, 2, 3]), [1.0])[0] == math.inf
+
+
+def test_certificate_claim_names_the_spec_the_grid_and_the_counted_pairs():
+    """The claim names the learner by its words, Q₀ and burn-in, says which handoffs were
+    checked (averaged iterate) and over which pairs the error is taken."""
+    from icq.bounds.certificate import certificate
+
+    m = load(ARE)
+    spec = LearnerSpec(average="tail:0.5", burn_in=100, q0=0.5, step="rescaled")
+    mc = run_seeds(m, spec, [1.0], horizon=2000, seeds=59, backend="serial")
+    claim = certificate(mc, model_name="are").covers
+    assert spec.words() in claim and "Q₀ = 0.5" in claim and "burn-in of 100" in claim
+    assert "μ(y)π_b(j|σ(y)) > 0" in claim and "sup norm" not in claim
+    assert f"the {mc.check_grid.size} counts ⌈2^(k/16)⌉" in claim
+    last = run_seeds(m, LearnerSpec(), [1.0], horizon=2000, seeds=59, backend="serial",
+                     error="total")
+    c2 = certificate(last).covers
+    assert "checked" not in c2 and "latent pairs (y, j) with μ(y)π_b(j|σ(y)) > 0" in c2
+    assert LearnerSpec().words() in c2
