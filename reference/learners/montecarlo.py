@@ -42,6 +42,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba
 import numpy as np
@@ -258,6 +259,10 @@ class MonteCarloResult:
     method: str = ("tabular IC-Q (the compiled train_tabular handoff) per seed, error tracked "
                    "in O(1) per handoff")
     extra: dict = field(default_factory=dict)
+    #: the learner specification that was run (network runs set it)
+    learner: Any = None
+    #: the update counts at which the error was checked (None: after every handoff)
+    check_grid: Any = None
 
 
 def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
