@@ -246,3 +246,69 @@ def test_certificate_claim_names_the_spec_the_grid_and_the_counted_pairs():
     c2 = certificate(last).covers
     assert "checked" not in c2 and "latent pairs (y, j) with μ(y)π_b(j|σ(y)) > 0" in c2
     assert LearnerSpec().words() in c2
+
+
+# --- icq train ------------------------------------------------------------------------------
+
+CLI_SPECS = [["--step", "rescaled", "--average", "polyak"],
+             ["--step", "constant", "--alpha", "0.2", "--radius", "3.0", "--q0", "0.5"],
+             ["--omega", "0.85", "--average", "tail:0.25", "--burn-in", "500"],
+             ["--exploration", "epsilon-greedy", "--epsilon", "0.3"]]
+
+
+@pytest.mark.parametrize("opts", CLI_SPECS, ids=" ".join)
+def test_icq_train_runs_each_spec_option_as_the_library(opts, capsys):
+    """``icq train … OPTIONS --json`` is ``train_report(...).to_json()`` of the spec the options
+    name (the command parses and prints), and its table is ``train``'s iterate."""
+    import json
+
+    from icq.bounds.training import train_report
+    from icq.cli import main
+
+    assert main(["train", ARE, "--handoffs", "3000", "--seed", "1", "--json", *opts]) == 0
+    got = json.loads(capsys.readouterr().out)
+    spec = LearnerSpec(**got["spec"])
+    assert spec.argv()[2:] == opts or sorted(spec.argv()[2:]) == sorted(opts)
+    m = load(ARE)
+    want = train_report(m, spec, handoffs=3000, seed=1).to_json()
+    got.pop("seconds")
+    want.pop("seconds")
+    assert json.loads(json.dumps(want)) == got
+    ref = train(m, spec, handoffs=3000, seed=1)
+    assert [r["q"] for r in got["q"]] == ref.q_reported.tolist()
+
+
+def test_icq_train_refuses_bad_options_and_runs_theorem_1s_learner(capsys, tmp_path):
+    """Invalid options exit 2 naming the option; Theorem 1's learner (theory step with κ, ω
+    of the audit, projection, Polyak average, burn-in) runs where A6 holds and is refused,
+    naming A6, where κ ≥ 1; the linear and neural learners run from the command line."""
+    import json
+
+    from icq.bounds.auditor import audit
+    from icq.cli import main
+
+    for bad, name in ((["--alpha", "nan"], "alpha"), (["--average", "tail:1.5"], "average"),
+                      (["--burn-in", "-1"], "burn-in"), (["--q0", "inf"], "q0")):
+        assert main(["train", ARE, "--handoffs", "10", *bad]) == 2
+        assert name in capsys.readouterr().err
+    syn = str(example_path("synthetic-handoff"))
+    theorem = ["--step", "theory", "--radius", "20", "--average", "polyak", "--burn-in", "100"]
+    assert main(["train", syn, "--handoffs", "20000", "--json", *theorem]) == 0
+    out = json.loads(capsys.readouterr().out)
+    fa = audit(load(syn)).features
+    assert out["spec"]["kappa"] == fa.kappa.upper and out["spec"]["feature_omega"] == \
+        fa.omega.value
+    assert out["burn_in"] == 100 and out["iterate"] == "polyak"
+    assert main(["train", ARE, "--handoffs", "100", *theorem]) == 2
+    assert "A6 (κ < 1)" in capsys.readouterr().err
+    m = load(ARE)
+    feats = tmp_path / "onehot.npy"
+    np.save(feats, np.eye(m.n_obs_pairs))
+    assert main(["train", ARE, "--learner", "linear", "--features", str(feats), "--handoffs",
+                 "300", "--step", "constant", "--alpha", "0.3", "--json"]) == 0
+    lin = json.loads(capsys.readouterr().out)
+    tab = train(m, LearnerSpec(step="constant", alpha=0.3), handoffs=300)
+    np.testing.assert_allclose([r["q"] for r in lin["q"]], tab.q, atol=1e-9)  # one-hot = table
+    assert main(["train", ARE, "--learner", "neural", "--width", "4", "--depth", "1",
+                 "--handoffs", "200", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["learner"] == "neural"

@@ -17,8 +17,8 @@ __all__ = ["OLDER_NEURAL", "add_learner_arguments", "add_older_neural_arguments"
            "learner_spec", "older_neural_options"]
 
 #: the older neural learner's own options (``train_neural``) and their defaults: any of them
-#: set, or ``--checkpoint``, runs ``--learner neural`` on it instead of the network
-#: certificate's learner
+#: given on the command line (even at its default), or ``--checkpoint``, runs ``--learner
+#: neural`` on it instead of the network certificate's learner
 OLDER_NEURAL = {"activation": "relu", "no_bias": False, "optimizer": "sgd", "lr": None,
                 "lr_decay": 1000.0, "projection": "agent", "batch": 1, "dtype": "float64",
                 "threads": 1, "checkpoint_every": 10_000}
@@ -53,21 +53,22 @@ def add_older_neural_arguments(p: argparse.ArgumentParser) -> None:
     d = OLDER_NEURAL
     g = p.add_argument_group("older neural learner (--learner neural with any of these or "
                              "--checkpoint; docs/theory.md §5–§6)")
-    g.add_argument("--activation", choices=ACTIVATIONS, default=d["activation"])
+    g.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                   help=f"default {d['activation']}")
     g.add_argument("--no-bias", action="store_true", help="layers without biases")
-    g.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"],
+    g.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help="projected SGD (the theorem's algorithm) or Adam (practical)")
-    g.add_argument("--lr", type=float, default=d["lr"],
+    g.add_argument("--lr", type=float, default=None,
                    help="--step harmonic: its lr/(1 + t/lr-decay) (default 0.5 for SGD, 1e-3 "
                    "for Adam)")
-    g.add_argument("--lr-decay", type=float, default=d["lr_decay"])
-    g.add_argument("--projection", choices=PROJECTIONS, default=d["projection"],
+    g.add_argument("--lr-decay", type=float, default=None)
+    g.add_argument("--projection", choices=PROJECTIONS, default=None,
                    help="per-agent balls of radius R/√N or one joint ball")
-    g.add_argument("--batch", type=int, default=d["batch"], help="handoffs per update")
-    g.add_argument("--dtype", choices=DTYPE_NAMES, default=d["dtype"])
-    g.add_argument("--threads", type=int, default=d["threads"],
+    g.add_argument("--batch", type=int, default=None, help="handoffs per update")
+    g.add_argument("--dtype", choices=DTYPE_NAMES, default=None)
+    g.add_argument("--threads", type=int, default=None,
                    help="torch threads while training (0 = torch's own setting)")
-    g.add_argument("--checkpoint-every", type=int, default=d["checkpoint_every"],
+    g.add_argument("--checkpoint-every", type=int, default=None,
                    help="handoffs between checkpoints")
     n = p.add_argument_group("network learners (--learner linear|neural)")
     n.add_argument("--device", default=None,
@@ -82,11 +83,14 @@ def older_neural_options(args: argparse.Namespace) -> dict[str, Any] | None:
     """The older neural learner's :class:`NeuralConfig` fields of the parsed options, or None
     when none of :data:`OLDER_NEURAL` is set and there is no ``--checkpoint`` (then the
     network certificate's learner runs)."""
-    if all(getattr(args, k) == v for k, v in OLDER_NEURAL.items()) and not args.checkpoint:
+    given = {k: getattr(args, k) for k in OLDER_NEURAL
+             if getattr(args, k) not in (None, False)}
+    if not given and not args.checkpoint:
         return None
-    if args.checkpoint_every < 1:
-        raise UsageError(f"--checkpoint-every: {args.checkpoint_every} must be >= 1")
-    out = {k: getattr(args, k) for k in OLDER_NEURAL if k not in ("no_bias", "threads")}
-    out.update(bias=not args.no_bias, threads=args.threads or None,
+    v = {**OLDER_NEURAL, **given}
+    if v["checkpoint_every"] < 1:
+        raise UsageError(f"--checkpoint-every: {v['checkpoint_every']} must be >= 1")
+    out = {k: v[k] for k in OLDER_NEURAL if k not in ("no_bias", "threads")}
+    out.update(bias=not v["no_bias"], threads=v["threads"] or None,
                device=args.device or "cpu")
     return out
