@@ -14,11 +14,14 @@ inline their numba versions, the decentralized runtime and the adaptable agents 
 Python, and the neural learner forms its targets with :func:`smdp_target`. The compiled pieces
 (:func:`_choose`, :func:`_outcome`, :func:`_update`) consume the random stream of
 :mod:`icq.reference.common.rng` in one fixed order — successor, outcome, restart — so tabular
-IC-Q (:func:`_run`), its Monte-Carlo certificate runs with the error tracked (:func:`_run_tracked`,
-:func:`_run_many`) and the neural learner's handoff stream (:func:`sample_behaviour`) see the same
-handoffs for the same seed (tested). Those loops live in this file, beside the step they inline:
-numba caches a compiled function under its own file, so a loop kept in another file would go on
-running a stale copy of an edited step.
+IC-Q (:func:`_run`, after the burn-in of :func:`_burn`), its Monte-Carlo certificate runs with the
+error tracked (:func:`_run_tracked`, :func:`_run_many`; averaged iterates on a check grid:
+:func:`_run_checked`, :func:`_run_checked_many`) and the network learners' handoff stream
+(:func:`sample_behaviour`) see the same handoffs for the same seed (tested). The compiled loops
+take the model's arrays as one :data:`HandoffArrays` record, the step as a :data:`StepParams`
+record and the table as a :data:`TableState` record. Those loops live in this file, beside the
+step they inline: numba caches a compiled function under its own file, so a loop kept in another
+file would go on running a stale copy of an edited step.
 
 >>> q_step(0.0, smdp_target(1.0, 0.81, 2.0), 0.5)   # target 1 + 0.81·2 = 2.62, half-way from 0
 1.31
@@ -34,7 +37,8 @@ from numba import njit, prange
 from icq.reference.common.rng import next_double, seed_state
 from icq.reference.model import EpochModel
 
-__all__ = ["STEP_MODES", "HandoffArrays", "StepParams", "block_cdf", "handoff_arrays",
+__all__ = ["STEP_MODES", "ErrorArrays", "HandoffArrays", "StepParams", "TableState",
+           "block_cdf", "handoff_arrays",
            "handoff_record", "q_step", "sample_behaviour", "smdp_target", "start_stream",
            "step_params", "step_size", "theory_rate", "theory_step"]
 
