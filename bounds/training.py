@@ -232,6 +232,9 @@ def train_report(model: EpochModel, spec: LearnerSpec, *, handoffs: int, seed: i
         certificate's learner
     device : torch device of the network learners (None: CUDA when present)
     """
+    if stop_when_certified is not None and spec.representation != "tabular":
+        raise ValueError("stop_when_certified: the Bellman-residual certificate stops the "
+                         "tabular learner only")
     spec = with_theory(spec, model)
     ais = ais_model(model)
     q_hat = solve(ais.smdp).q

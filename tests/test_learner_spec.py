@@ -288,7 +288,11 @@ def test_icq_train_refuses_bad_options_and_runs_theorem_1s_learner(capsys, tmp_p
     from icq.cli import main
 
     for bad, name in ((["--alpha", "nan"], "alpha"), (["--average", "tail:1.5"], "average"),
-                      (["--burn-in", "-1"], "burn-in"), (["--q0", "inf"], "q0")):
+                      (["--burn-in", "-1"], "burn-in"), (["--q0", "inf"], "q0"),
+                      (["--traces", "t.jsonl", "--average", "polyak"], "--traces"),
+                      (["--learner", "neural", "--stop-when-certified", "0.1"],
+                       "stop_when_certified"),
+                      (["--average", "polyak", "--stop-when-certified", "0.1"], "average")):
         assert main(["train", ARE, "--handoffs", "10", *bad]) == 2
         assert name in capsys.readouterr().err
     syn = str(example_path("synthetic-handoff"))

@@ -35,7 +35,7 @@ from icq.commands.learner_options import (
 )
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.solve import solve
-from icq.reference.learners.spec import spec_from_args
+from icq.reference.learners.spec import LearnerSpec, spec_from_args
 from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import load
 
@@ -89,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
     spec = learner_spec(args)
     m = load(args.file)
     if args.traces is not None:
+        if spec != LearnerSpec(step_exponent=spec.step_exponent):
+            raise UsageError("--traces: offline replay runs the tabular learner with harmonic "
+                             "steps and the last iterate; of the learner options only --omega "
+                             "applies")
         return _run_traces(m, args)
     older = older_neural_options(args) if spec.representation == "neural" else None
     if args.device is not None:

@@ -61,6 +61,7 @@ from icq.reference.exact.chain import pair_weights
 from icq.reference.exact.solve import solve
 from icq.reference.learners.smdp import (
     ErrorArrays,
+    StepParams,
     TableState,
     _run_checked,
     _run_checked_many,
@@ -284,7 +285,7 @@ class SeedRun:
 
 def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorSpec,
              targets: np.ndarray, *, horizon: int, seed: int, grid: np.ndarray | None = None,
-             arrays: dict | None = None) -> SeedRun:
+             arrays: dict | None = None, params: StepParams | None = None) -> SeedRun:
     """Run seed ``seed`` of the tabular ``learner`` for ``horizon`` updates (after its burn-in)
     with the error tracked (module docstring). The final table equals ``train(model, learner,
     handoffs=horizon, seed=seed).q`` bit for bit.
@@ -292,11 +293,13 @@ def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorS
     ``grid``: for the last iterate, the update counts at which the error is recorded (default
     :func:`log_grid`; H uses every update); for an averaged iterate, the check grid (default
     :func:`check_grid`; the horizon is appended if missing) on which the error is evaluated
-    exactly and H defined.
+    exactly and H defined. ``arrays`` and ``params``: :func:`handoff_arrays` and
+    :func:`kernel_params` of the model and learner, when the caller has them.
     """
     lspec = learner_spec(learner)
     arr = arrays if arrays is not None else handoff_arrays(model)
-    H, S = handoff_record(arr), kernel_params(lspec, model)  # noqa: N806
+    H = handoff_record(arr)  # noqa: N806
+    S = params if params is not None else kernel_params(lspec, model)  # noqa: N806
     eps = np.ascontiguousarray(np.atleast_1d(targets), dtype=float)
     E = _error_arrays(spec, eps)  # noqa: N806
     rs, y = start_stream(arr, seed)  # train's start
@@ -323,18 +326,18 @@ def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorS
 def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Worker: the seeds of one chunk (module-level for processes and Ray), one numba thread
     per seed with ``threads``, else one after the other through :func:`run_seed`."""
-    model, lspec, spec, targets, horizon, grid, seeds, threads = task
+    model, lspec, S, spec, targets, horizon, grid, seeds, threads = task  # noqa: N806
     arr = handoff_arrays(model)
     if not threads:
         runs = [run_seed(model, lspec, spec, targets, horizon=horizon, seed=s, grid=grid,
-                         arrays=arr) for s in seeds]
+                         arrays=arr, params=S) for s in seeds]
         return np.array([r.H for r in runs]), np.array([r.errors for r in runs])
     n, P = len(seeds), model.n_obs_pairs  # noqa: N806
     starts = [start_stream(arr, s) for s in seeds]  # train's start
     rss = np.array([rs for rs, _ in starts], dtype=np.uint64).reshape(n, 4)
     ys = np.array([y for _, y in starts], dtype=np.int64)
     eps = np.ascontiguousarray(targets, dtype=float)
-    H, S, E = handoff_record(arr), kernel_params(lspec, model), _error_arrays(spec, eps)  # noqa: N806
+    H, E = handoff_record(arr), _error_arrays(spec, eps)  # noqa: N806
     Q = np.full((n, P), float(lspec.q0))  # noqa: N806
     grid_err = np.full((n, grid.shape[0]), np.nan)
     episodes = np.zeros(n, dtype=np.int64)
@@ -421,7 +424,7 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
     if horizon < 0:
         raise ValueError(f"horizon: {horizon} must be >= 0")
     lspec = learner_spec(learner)
-    kernel_params(lspec, model)  # a theory step without κ, ω fails here, not in a worker
+    S = kernel_params(lspec, model)  # noqa: N806 - once (rescaled: γ̂ of the AIS model)
     seed_list = np.arange(seeds) if np.ndim(seeds) == 0 else np.asarray(seeds, dtype=np.int64)
     eps = np.atleast_1d(np.asarray(targets, dtype=float))
     if not np.all(np.isfinite(eps) & (eps >= 0)):
@@ -438,7 +441,7 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
     if chunk is None:  # local: a few chunks, each over all threads; ray: a few per worker
         per = 4 * n_workers if backend == "ray" else 8
         chunk = max(1, math.ceil(len(seed_list) / per))
-    tasks = [(model, lspec, spec, eps, int(horizon), grid, seed_list[i:i + chunk].tolist(),
+    tasks = [(model, lspec, S, spec, eps, int(horizon), grid, seed_list[i:i + chunk].tolist(),
               threads) for i in range(0, len(seed_list), chunk)]
     t0 = time.perf_counter()
     old_threads = numba.get_num_threads()
