@@ -6,7 +6,9 @@ step, last and tail:0.5), it trains ``--seeds`` seeds for ``--handoffs`` updates
 :func:`icq.reference.learners.tabular.train` and prints the median over the seeds of the sup
 learning error max_p |Q_p − Q̂*_μ(p)| over the pairs with μ(y)π_b(j|σ(y)) > 0
 (:func:`icq.reference.learners.montecarlo.full_error`, docs/theory.md §8) at the spec's iterate,
-and the wall time of one run::
+and the wall time of one run. Then the cost of certifying an averaged iterate: ``run_seeds``
+(serial, ``--seeds`` × ``--handoffs``) of the last iterate (error tracked after every update)
+against Polyak and tail:0.5 (error evaluated on the check grid), on author-reviewer-editor::
 
     .venv/bin/python benchmarks/bench_learner_spec.py --handoffs 200000 --seeds 5
 """
@@ -18,7 +20,7 @@ import time
 
 import numpy as np
 
-from icq.reference.learners.montecarlo import error_spec, full_error
+from icq.reference.learners.montecarlo import error_spec, full_error, run_seeds
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import train
 from icq.reference.model import example_path, load
@@ -54,6 +56,18 @@ def main(argv: list[str] | None = None) -> int:
                 secs.append(time.perf_counter() - t0)
                 errs.append(full_error(es, res.q_reported))
             print(f"  {label:34s} {np.median(errs):8.4f}   ({min(secs):.3f} s)")
+    m = load(example_path("author-reviewer-editor"))
+    print(f"\ncertificate runs, {args.seeds} seeds × {args.handoffs:,} updates, serial "
+          "(author-reviewer-editor)")
+    for label in ("harmonic ω=0.7, last (default)", "harmonic ω=0.7, polyak",
+                  "harmonic ω=0.7, tail:0.5"):
+        spec = SPECS[label]
+        run_seeds(m, spec, [0.1], horizon=1000, seeds=1, backend="serial")  # compile
+        t0 = time.perf_counter()
+        mc = run_seeds(m, spec, [0.1], horizon=args.handoffs, seeds=args.seeds,
+                       backend="serial")
+        grid = "every update" if mc.check_grid is None else f"{mc.check_grid.size} grid points"
+        print(f"  {label:34s} {time.perf_counter() - t0:7.3f} s   (checked: {grid})")
     return 0
 
 
