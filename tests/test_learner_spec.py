@@ -292,7 +292,9 @@ def test_icq_train_refuses_bad_options_and_runs_theorem_1s_learner(capsys, tmp_p
                       (["--traces", "t.jsonl", "--average", "polyak"], "--traces"),
                       (["--learner", "neural", "--stop-when-certified", "0.1"],
                        "stop_when_certified"),
-                      (["--average", "polyak", "--stop-when-certified", "0.1"], "average")):
+                      (["--average", "polyak", "--stop-when-certified", "0.1"], "average"),
+                      (["--step", "theory", "--kappa", "0.5", "--feature-omega", "0.1"],
+                       "kappa")):
         assert main(["train", ARE, "--handoffs", "10", *bad]) == 2
         assert name in capsys.readouterr().err
     syn = str(example_path("synthetic-handoff"))

@@ -25,15 +25,16 @@ OLDER_NEURAL = {"activation": "relu", "no_bias": False, "optimizer": "sgd", "lr"
 
 
 def learner_spec(args: argparse.Namespace) -> LearnerSpec:
-    """The spec of the parsed options; κ and ω of a theory step from ``--kappa`` and
+    """The spec of the parsed options; κ and ω of the neural theory step from ``--kappa`` and
     ``--feature-omega`` when given. UsageError (exit 2, one line per problem) if invalid."""
     try:
         spec = spec_from_args(args)
         kappa, omega = getattr(args, "kappa", None), getattr(args, "feature_omega", None)
         if kappa is not None or omega is not None:
-            if spec.step != "theory":
-                raise ValueError("kappa, feature-omega: only the theory step (--step theory) "
-                                 "reads them")
+            if spec.step != "theory" or spec.representation != "neural":
+                raise ValueError("kappa, feature-omega: only --learner neural --step theory "
+                                 "reads them (the tabular and linear theory steps take κ and "
+                                 "ω from the audit of their features)")
             spec = spec.with_theory_constants(kappa, omega)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
