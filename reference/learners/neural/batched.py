@@ -335,7 +335,8 @@ class _MLP(_Body):
             torch.mul(d, hh.transpose(1, 2), out=self.outer[li])
             changes[2 * li], changes[2 * li + 1] = self.outer[li], d
             if li > 0:
-                d = torch.bmm(self.Wg[li][:S].transpose(1, 2), d) * (hh > 0)
+                # Wᵀd as the row vector dᵀW: a batched product over contiguous matrices
+                d = torch.bmm(d.transpose(1, 2), self.Wg[li][:S]).transpose(1, 2) * (hh > 0)
         self.apply(r2[:S], changes, t)
 
     def table(self, params: list[torch.Tensor]) -> torch.Tensor:
