@@ -113,6 +113,9 @@ def test_tail_average_matches_brute_force():
                      step="constant", alpha=0.3)
     spec = error_spec(RING, "total", "mu")
     mc = run_network_seeds(RING, lr, [0.5], horizon=50, seeds=[4, 9], spec=spec, device="cpu")
+    one_by_one = run_network_seeds(RING, lr, [0.5], horizon=50, seeds=[4, 9], spec=spec,
+                                   device="cpu", block=1)
+    np.testing.assert_allclose(one_by_one.errors, mc.errors, rtol=0, atol=1e-13)
     for i, s in enumerate([4, 9]):
         ref = plain_neural(RING, lr, s, 50, mc.grid)
         np.testing.assert_allclose(mc.errors[i], [full_error(spec, ref[int(h)])
