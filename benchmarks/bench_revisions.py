@@ -81,9 +81,9 @@ def prepare(base: str, work: Path) -> Path:
                    check=True)
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    here = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    here = [p for p in sys.path if p.endswith("site-packages")]  # a venv may chain another's
     there = next((venv / "lib").glob("python3*/site-packages"))
-    (there / "reuse.pth").write_text(str(here) + "\n")
+    (there / "reuse.pth").write_text("".join(p + "\n" for p in here))
     py = venv / "bin" / "python"
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps",
                     "-e", str(tree)], check=True, stdout=subprocess.DEVNULL)

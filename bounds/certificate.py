@@ -14,7 +14,9 @@ Statistics*, 3rd ed., Wiley 2003, §7.2, distribution-free confidence bounds for
 On that event ``F(H_(k)) ≥ q``: a fresh run has ``H ≤ T = H_(k)`` — error ``≤ ε`` at every
 handoff count from T through the horizon — with probability at least q. Such a k exists iff
 ``q^n ≤ β`` (k = n then needs ``1 − q^n ≥ 1 − β``), i.e. ``n ≥ ln β / ln q`` (59 for q = 0.95,
-β = 0.05).
+β = 0.05). For an averaged iterate H is defined on the run's check grid
+(:attr:`MonteCarloResult.check_grid`), and "every handoff count" reads "every checked handoff
+count": the claim lists them and claims nothing between them.
 
 >>> order_statistic_rank(200, 0.95, 0.95), seeds_needed(0.95, 0.95)
 (196, 59)
@@ -28,9 +30,10 @@ import numpy as np
 from scipy.stats import binom
 
 from icq.bounds.budget import MethodBudget
-from icq.reference.learners.montecarlo import MonteCarloResult
+from icq.reference.learners.montecarlo import CHECK_PER_DOUBLING, MonteCarloResult, check_grid
 
-__all__ = ["SeedsTooFew", "certificate", "claim_text", "order_statistic_rank", "seeds_needed"]
+__all__ = ["SeedsTooFew", "certificate", "checked_words", "claim_text", "order_statistic_rank",
+           "seeds_needed"]
 
 METHOD = "Monte-Carlo certificate"
 SECTION = "docs/theory.md §8"
@@ -88,22 +91,50 @@ def order_statistic_rank(n: int, quantile: float = 0.95, confidence: float = 0.9
 
 
 def claim_text(*, model: str, learner: str, target: float, error: str, norm: str,
-               horizon: int, T: float, quantile: float, confidence: float) -> str:  # noqa: N803
-    """The exact statement the certificate makes."""
-    what = ("‖Q − Q̂*_μ‖" if error == "learning" else "max over latent pairs of |Q∘σ − Q*|"
-            if norm == "sup" else "‖Q∘σ − Q*‖")
-    nm = "sup norm" if norm == "sup" else "‖·‖_μ over μ ⊗ π_b"
+               horizon: int, T: float, quantile: float, confidence: float,  # noqa: N803
+               q0: float = 0.0, burn_in: int = 0, checked: str | None = None) -> str:
+    """The exact statement the certificate makes.
+
+    ``learner`` is the learner in words (:meth:`LearnerSpec.words`), ``q0`` and ``burn_in`` its
+    start, ``checked`` None when the error was checked after every update, else the words for
+    the update counts that were checked (the check grid)."""
+    live = "with μ(y)π_b(j|σ(y)) > 0"
+    if norm == "sup":
+        what = (f"max over the observation pairs (σ(y), j) {live} of |Q − Q̂*_μ|"
+                if error == "learning" else
+                f"max over the latent pairs (y, j) {live} of |Q(σ(y), j) − Q*(y, j)|")
+        nm = ""
+    else:
+        what = "‖Q − Q̂*_μ‖_μ" if error == "learning" else "‖Q∘σ − Q*‖_μ"
+        nm = f" (‖·‖_μ over μ ⊗ π_b, the pairs {live})"
     when = (f"from handoff {int(T):,} through handoff {horizon:,}" if math.isfinite(T)
             else f"at handoff {horizon:,} (the horizon): NOT certified, the order statistic "
             "lies beyond the horizon")
+    if checked is not None:
+        when += f", at each checked handoff count ({checked}); nothing is claimed between them"
+    start = f"with Q₀ = {q0:g}"
+    if burn_in:
+        start += (f" after a burn-in of {burn_in:,} handoffs without update (handoffs counted "
+                  "after it)")
     return (f"With confidence {confidence:g}, a fresh run of {learner} on {model}, started from "
-            f"the file's initial law ν₀ with Q₀ = 0, has {what} ≤ {target:g} ({nm}) {when} with "
+            f"the file's initial law ν₀ {start}, has {what} ≤ {target:g}{nm} {when} with "
             f"probability ≥ {quantile:g}; nothing is claimed beyond handoff {horizon:,} or for "
-            "another model, configuration, ν₀ or Q₀.")
+            "another model, learner, ν₀ or Q₀.")
+
+
+def checked_words(mc: MonteCarloResult) -> str | None:
+    """The check grid of ``mc`` in words (None: every update was checked)."""
+    g = mc.check_grid
+    if g is None:
+        return None
+    if np.array_equal(g, check_grid(mc.horizon)):
+        return (f"the {g.size} counts ⌈2^(k/{CHECK_PER_DOUBLING})⌉, k = 0, 1, …, and the "
+                "horizon: docs/theory.md §8")
+    return f"the {g.size} counts of the given check grid, the horizon last"
 
 
 def certificate(mc: MonteCarloResult, *, quantile: float = 0.95, confidence: float = 0.95,
-                target_index: int = 0, model_name: str = "the model", learner: str = "IC-Q",
+                target_index: int = 0, model_name: str = "the model", learner: str | None = None,
                 mean_duration: float | None = None, T_max: int | None = None  # noqa: N803
                 ) -> MethodBudget:
     """The certificate ``T = H_(k)`` for target ``mc.targets[target_index]`` (module docstring).
@@ -112,8 +143,12 @@ def certificate(mc: MonteCarloResult, *, quantile: float = 0.95, confidence: flo
     ----------
     mc : tracked runs of the learner (:func:`icq.reference.learners.montecarlo.run_seeds`)
     quantile, confidence : q and 1 − β
-    model_name, learner : for the claim text (the learner: its configuration in words)
+    model_name : for the claim text
+    learner : the learner in words for the claim; None (default): ``mc.learner.words()``
     mean_duration, T_max : E[τ] under μ ⊗ π_b and the largest duration, for primitive steps
+
+    The claim names the learner's Q₀ and burn-in, and, for an averaged iterate, the check grid
+    on which H was defined (``details["check_grid"]``).
 
     Raises
     ------
@@ -126,16 +161,18 @@ def certificate(mc: MonteCarloResult, *, quantile: float = 0.95, confidence: flo
     T = float(H[k - 1])  # noqa: N806
     target = float(mc.targets[target_index])
     spec = mc.spec
-    claim = claim_text(model=model_name, learner=learner, target=target, error=spec.error,
-                       norm=spec.norm, horizon=mc.horizon, T=T, quantile=quantile,
-                       confidence=confidence)
+    claim = claim_text(model=model_name, learner=learner or mc.learner.words(), target=target,
+                       error=spec.error, norm=spec.norm, horizon=mc.horizon, T=T,
+                       quantile=quantile, confidence=confidence, q0=mc.learner.q0,
+                       burn_in=mc.learner.burn_in, checked=checked_words(mc))
     finite = math.isfinite(T)
     details = {
         "seeds": n, "rank_k": k, "quantile": quantile, "confidence": confidence,
         "horizon": mc.horizon, "empirical_quantile": _empirical_quantile(H, quantile),
         "seeds_within_horizon": int(np.isfinite(H).sum()), "seconds": mc.seconds,
         "claim": claim, "citation": CITATION, "reference": spec.method,
-        "learner_method": mc.method,
+        "learner_method": mc.method, "learner": mc.learner.to_json(),
+        "check_grid": None if mc.check_grid is None else [int(h) for h in mc.check_grid],
     }
     if finite:
         hand = int(T)

@@ -362,7 +362,8 @@ def _theory(handoffs: int, **kw) -> TrainConfig:
 
 def test_theory_steps_projection_and_average():
     """Projected IC-Q with α_t = 1/((1−κ)ω(t+1)) (docs/theory.md §6): the lazily accumulated average
-    is the mean of the iterates θ_1..θ_T, and every iterate stays in the ball."""
+    is the mean of the iterates θ_0..θ_{T−1} (docs/theory.md §6), and every iterate stays in the
+    ball."""
     m = load(ARE)
     T, radius = 40, 3.0
     iterates = [train_tabular(m, _theory(t, radius=radius)).q for t in range(T + 1)]
@@ -370,7 +371,7 @@ def test_theory_steps_projection_and_average():
     assert max(np.linalg.norm(q) for q in iterates) == pytest.approx(radius)  # it binds
     res = train_tabular(m, _theory(T, radius=radius, average=True), chunk=7)
     np.testing.assert_allclose(res.q, iterates[T], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(res.q_average, np.mean(iterates[1:], axis=0), atol=1e-12)
+    np.testing.assert_allclose(res.q_average, np.mean(iterates[:-1], axis=0), atol=1e-12)
     # without projection the first steps (α_0 = 10) overshoot: the radius really acts
     assert np.linalg.norm(train_tabular(m, _theory(T)).q) > radius
 

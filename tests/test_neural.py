@@ -390,7 +390,7 @@ def test_bad_encoding_is_rejected():
 def test_cli_train_neural_json_and_resume(capsys, tmp_path):
     f = str(example_path("ring-exact"))
     args = ["train", f, "--learner", "neural", "--width", "8", "--depth", "1", "--radius", "5",
-            "--seed", "2", "--json"]
+            "--seed", "2", "--json", "--optimizer", "sgd"]  # the older learner (checkpoints)
     assert main(args + ["--handoffs", "400"]) == 0
     full = json.loads(capsys.readouterr().out)
     assert {"learner", "handoffs", "seconds", "q", "max_abs_error_vs_q_ais",

@@ -156,10 +156,12 @@ class TabularICQAgent:
         self._rng = rng or Xoshiro(0)
         self._config = config or TrainConfig()
         c = self._config
-        if c.step == "theory" or c.radius is not None or c.average:
-            raise ValueError("a decentralized agent has no global clock, joint table norm or "
-                             "shared average: step 'theory', radius and average are options "
-                             "of the compiled learner only")
+        if c.step in ("theory", "rescaled") or c.radius is not None or c.average \
+                or c.burn_in or c.q0:
+            raise ValueError("a decentralized agent has no global clock, joint table norm, "
+                             "shared average or model constant: step 'theory' or 'rescaled', "
+                             "radius, average, burn-in and q0 are options of the compiled "
+                             "learner only")
 
     def choose(self, obs: str) -> str:
         js, q = self._succ[obs], self._q[obs]

@@ -14,11 +14,14 @@ inline their numba versions, the decentralized runtime and the adaptable agents 
 Python, and the neural learner forms its targets with :func:`smdp_target`. The compiled pieces
 (:func:`_choose`, :func:`_outcome`, :func:`_update`) consume the random stream of
 :mod:`icq.reference.common.rng` in one fixed order — successor, outcome, restart — so tabular
-IC-Q (:func:`_run`), its Monte-Carlo certificate runs with the error tracked (:func:`_run_tracked`,
-:func:`_run_many`) and the neural learner's handoff stream (:func:`sample_behaviour`) see the same
-handoffs for the same seed (tested). Those loops live in this file, beside the step they inline:
-numba caches a compiled function under its own file, so a loop kept in another file would go on
-running a stale copy of an edited step.
+IC-Q (:func:`_run`, after the burn-in of :func:`_burn`), its Monte-Carlo certificate runs with the
+error tracked (:func:`_run_tracked`, :func:`_run_many`; averaged iterates on a check grid:
+:func:`_run_checked`, :func:`_run_checked_many`) and the network learners' handoff stream
+(:func:`sample_behaviour`) see the same handoffs for the same seed (tested). The compiled loops
+take the model's arrays as one :data:`HandoffArrays` record, the step as a :data:`StepParams`
+record and the table as a :data:`TableState` record. Those loops live in this file, beside the
+step they inline: numba caches a compiled function under its own file, so a loop kept in another
+file would go on running a stale copy of an edited step.
 
 >>> q_step(0.0, smdp_target(1.0, 0.81, 2.0), 0.5)   # target 1 + 0.81·2 = 2.62, half-way from 0
 1.31
@@ -26,15 +29,18 @@ running a stale copy of an edited step.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
 from icq.reference.common.rng import next_double, seed_state
 from icq.reference.model import EpochModel
 
-__all__ = ["STEP_MODES", "block_cdf", "handoff_arrays", "q_step", "sample_behaviour",
-           "smdp_target", "start_stream", "step_size", "theory_rate",
-           "theory_step"]
+__all__ = ["STEP_MODES", "ErrorArrays", "HandoffArrays", "StepParams", "TableState",
+           "block_cdf", "handoff_arrays",
+           "handoff_record", "q_step", "sample_behaviour", "smdp_target", "start_stream",
+           "step_params", "step_size", "theory_rate", "theory_step"]
 
 
 def smdp_target(reward, discount, value):
@@ -59,17 +65,36 @@ def theory_step(kappa, omega, t):
 
 
 #: the compiled loops' step-size modes (:func:`step_size`)
-STEP_MODES = {"harmonic": 0, "constant": 1, "theory": 2}
+STEP_MODES = {"harmonic": 0, "constant": 1, "theory": 2, "rescaled": 3}
 
 
-def step_size(visits, t, mode, omega, alpha):
-    """α for an entry updated for the ``visits``-th time at global handoff ``t``: mode 0
-    (harmonic) ``1/visits^ω``, 1 (constant) ``alpha``, 2 (theory clock) ``alpha/(t+1)``."""
+def step_size(visits, t, mode, step_exponent, alpha):
+    """α for an entry updated for the ``visits``-th time at global update ``t``: mode 0
+    (harmonic) ``1/visits^ω`` (ω = ``step_exponent``), 1 (constant) ``alpha``, 2 (theory clock)
+    ``alpha/(t+1)``, 3 (rescaled-linear) ``1/(1 + alpha·visits)`` with ``alpha = 1 − γ̂``."""
     if mode == 0:
-        return 1.0 / visits ** omega
+        return 1.0 / visits ** step_exponent
     if mode == 1:
         return alpha
-    return alpha / (t + 1.0)
+    if mode == 2:
+        return alpha / (t + 1.0)
+    return 1.0 / (1.0 + alpha * visits)
+
+
+#: the model's arrays every compiled handoff reads (:func:`handoff_arrays`), as one record
+HandoffArrays = namedtuple("HandoffArrays", "state_obs obs_ptr beh_cdf pair_ptr out_ptr "
+                           "out_pack init_cdf")
+#: the learner's step parameters as the compiled loops read them (:func:`step_params`)
+StepParams = namedtuple("StepParams", "mode step_exponent alpha greedy epsilon radius")
+
+
+def step_params(mode: int, step_exponent: float, alpha: float, greedy: bool, epsilon: float,
+                radius: float) -> StepParams:
+    """The :data:`StepParams` record with fixed scalar types (one compiled signature):
+    ``mode`` of :data:`STEP_MODES`, ``alpha`` the mode's constant (:func:`step_size`),
+    ``radius`` 0 for no projection."""
+    return StepParams(int(mode), float(step_exponent), float(alpha), bool(greedy),
+                      float(epsilon), float(radius))
 
 
 _target = njit(inline="always")(smdp_target)
@@ -103,6 +128,12 @@ def handoff_arrays(model: EpochModel) -> dict[str, np.ndarray]:
         "out_pack": np.ascontiguousarray(pack),
         "init_cdf": block_cdf(model.initial, np.array([0, model.n_states])),
     }
+
+
+def handoff_record(arr: dict[str, np.ndarray]) -> HandoffArrays:
+    """:func:`handoff_arrays`' dictionary as the :data:`HandoffArrays` record the compiled
+    loops take."""
+    return HandoffArrays(**{k: arr[k] for k in HandoffArrays._fields})
 
 
 def start_stream(arr: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, int]:
@@ -190,16 +221,18 @@ def _outcome(rs, q, k, state_obs, obs_ptr, out_ptr, out_pack, init_cdf):
 
 
 @njit(cache=True, inline="always")
-def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average, acc, last):
-    """One SMDP Q-learning step on entry ``a`` at global handoff ``t`` (:func:`q_step`), then
-    the projection onto ``‖q‖₂ ≤ radius`` if set. ``mode`` 0: α = 1/n^ω per entry, 1:
-    constant α, 2: α_t = alpha/(t+1). Returns ``(norm2, projected)``."""
+def _update(q, visits, a, target, t, S, norm2, average, acc, last):
+    """Update ``t`` (0-based: it makes θ_{t+1} from θ_t) on entry ``a`` (:func:`q_step`) with
+    the step of :data:`StepParams` ``S``, then the projection onto ``‖q‖₂ ≤ S.radius`` if set.
+    With ``average``, ``acc[b] + q[b]·(t − last[b])`` is ``Σ_{s<t} θ_s[b]`` (the lazy prefix sum
+    of docs/theory.md §6's average). Returns ``(norm2, projected)``."""
     visits[a] += 1
-    step = _step_size(visits[a], t, mode, omega, alpha)
+    step = _step_size(visits[a], t, S.mode, S.step_exponent, S.alpha)
     if average:
-        acc[a] += q[a] * (t - last[a])
-        last[a] = t
+        acc[a] += q[a] * (t + 1 - last[a])
+        last[a] = t + 1
     new = _q_step(q[a], target, step)
+    radius = S.radius
     if radius > 0.0:
         norm2 += new * new - q[a] * q[a]
     q[a] = new
@@ -208,8 +241,8 @@ def _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2, average,
         scale = radius / np.sqrt(norm2)
         for b in range(q.shape[0]):
             if average:
-                acc[b] += q[b] * (t - last[b])
-                last[b] = t
+                acc[b] += q[b] * (t + 1 - last[b])
+                last[b] = t + 1
             q[b] *= scale
         norm2 = radius * radius
         projected = True
@@ -245,122 +278,221 @@ def sample_behaviour(n, rs, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, o
 # its own file, so a loop in another file would keep a stale copy of an edited step)
 # ---------------------------------------------------------------------------------------
 
+#: a learner's table state: the table ``q``, the visit counts and the lazy prefix sums of the
+#: averaged iterate (``acc``, ``last``; see :func:`_update`)
+TableState = namedtuple("TableState", "q visits acc last")
+#: what a tracked run measures (:mod:`icq.reference.learners.montecarlo`): per observation pair
+#: the interval ``[lo, hi]`` and the ‖·‖_μ weights ``W, S1, S2``, the norm (``sup``) and the
+#: targets ``eps``
+ErrorArrays = namedtuple("ErrorArrays", "lo hi W S1 S2 sup eps")
+
 
 @njit(cache=True)
-def _run(n, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr, out_pack,
-         init_cdf, mode, omega, alpha, greedy, epsilon, t0, radius, norm2, average, acc, last):
-    """Advance IC-Q by ``n`` handoffs (global clock ``t0`` on entry) from latent state ``y``.
+def _run(n, rs, y, t0, norm2, average, H, S, L):
+    """Advance IC-Q by ``n`` updates (global update clock ``t0`` on entry) from latent state
+    ``y``: :data:`HandoffArrays` ``H``, :data:`StepParams` ``S``, :data:`TableState` ``L``.
 
-    ``mode`` 0: α = 1/n^ω per entry, 1: constant α, 2: α_t = alpha/(t+1) (``alpha`` holds
-    1/((1−κ)ω)). With ``radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2``
-    carries ``‖q‖₂²``); with ``average``, ``acc``/``last`` accumulate Σ_t q_t lazily.
+    With ``S.radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2`` carries
+    ``‖q‖₂²``); with ``average``, ``L.acc``/``L.last`` accumulate Σ_t θ_t lazily.
     One handoff is :func:`~icq.reference.learners.smdp._choose`,
     :func:`~icq.reference.learners.smdp._outcome` and :func:`~icq.reference.learners.smdp._update`
     (shared with the tracked runs of :mod:`icq.reference.learners.montecarlo`; a wrapper around
     the three measured 1.4× slower). Returns (y, episodes, norm2).
     """
     episodes = 0
+    q = L.q
     for step_i in range(n):
-        a, lo = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
-        target, y, ended = _outcome(rs, q, pair_ptr[y] + (a - lo), state_obs, obs_ptr, out_ptr,
-                                    out_pack, init_cdf)
+        a, lo = _choose(rs, q, y, H.state_obs, H.obs_ptr, H.beh_cdf, S.greedy, S.epsilon)
+        target, y, ended = _outcome(rs, q, H.pair_ptr[y] + (a - lo), H.state_obs, H.obs_ptr,
+                                    H.out_ptr, H.out_pack, H.init_cdf)
         episodes += ended
-        norm2, _ = _update(q, visits, a, target, t0 + step_i, mode, omega, alpha, radius, norm2,
-                           average, acc, last)
+        norm2, _ = _update(q, L.visits, a, target, t0 + step_i, S, norm2, average, L.acc,
+                           L.last)
     return y, episodes, norm2
 
 
 @njit(cache=True)
-def _recount(q, lo, hi, W, S1, S2, sup, eps, above):
-    """Counts of entries with ``e_p > ε`` (sup) for each target; returns the μ sum."""
-    s = 0.0
-    for i in range(eps.shape[0]):
-        above[i] = 0
-    for p in range(q.shape[0]):
-        if sup:
-            e = max(q[p] - lo[p], hi[p] - q[p])
-            for i in range(eps.shape[0]):
-                if e > eps[i]:
-                    above[i] += 1
-        else:
-            s += W[p] * q[p] * q[p] - 2.0 * S1[p] * q[p] + S2[p]
-    return s
+def _burn(n, rs, y, H, S, q):
+    """The burn-in: ``n`` handoffs of the behaviour chain from latent state ``y`` with the
+    draws of :func:`_run` (successor, outcome, restart: the same random stream) and no update.
+    Returns the latent state reached."""
+    for _ in range(n):
+        a, lo = _choose(rs, q, y, H.state_obs, H.obs_ptr, H.beh_cdf, S.greedy, S.epsilon)
+        _, y, _ = _draw(rs, H.pair_ptr[y] + (a - lo), H.out_ptr, H.out_pack, H.init_cdf)
+    return y
 
 
 @njit(cache=True, inline="always")
-def _is_bad(sup, above, s, eps, i):
-    return above[i] > 0 if sup else s > eps[i] * eps[i]
+def _entry_err(v, lo, hi):
+    """``e_p = max(v − lo, hi − v)``; ``+inf`` for a non-finite ``v`` (above every target)."""
+    if not np.isfinite(v):
+        return np.inf
+    return max(v - lo, hi - v)
 
 
 @njit(cache=True)
-def _run_tracked(horizon, rs, q, visits, y, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,
-                 out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
-                 S2, sup, eps, grid, grid_err, last_bad):
-    """``horizon`` handoffs of :func:`icq.reference.learners.tabular._run` from a fresh table,
-    with the error tracked in O(1) per handoff; ``last_bad[i]`` receives the last handoff count
-    ``t`` with ``e_t > eps[i]`` (−1 if none), ``grid_err[g]`` the error after ``grid[g]``
-    handoffs."""
+def _recount(q, E, above):
+    """Counts of entries with ``e_p > ε`` (sup) for each target; returns the μ sum over the
+    finite entries and the number of non-finite entries."""
+    s = 0.0
+    nonfinite = 0
+    for i in range(E.eps.shape[0]):
+        above[i] = 0
+    for p in range(q.shape[0]):
+        if not np.isfinite(q[p]):
+            nonfinite += 1
+        if E.sup:
+            e = _entry_err(q[p], E.lo[p], E.hi[p])
+            for i in range(E.eps.shape[0]):
+                if e > E.eps[i]:
+                    above[i] += 1
+        elif np.isfinite(q[p]):
+            s += E.W[p] * q[p] * q[p] - 2.0 * E.S1[p] * q[p] + E.S2[p]
+    return s, nonfinite
+
+
+@njit(cache=True, inline="always")
+def _is_bad(sup, above, s, nonfinite, eps, i):
+    return above[i] > 0 if sup else (nonfinite > 0 or s > eps[i] * eps[i])
+
+
+@njit(cache=True)
+def _current(q, E, s, nonfinite):
+    """The error now: a pass over the table for sup (only at grid points), the sum for μ;
+    ``+inf`` with a non-finite entry."""
+    if not E.sup:
+        return np.inf if nonfinite > 0 else np.sqrt(max(s, 0.0))
+    e = 0.0
+    for p in range(q.shape[0]):
+        e = max(e, _entry_err(q[p], E.lo[p], E.hi[p]))
+    return e
+
+
+@njit(cache=True)
+def _run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, last_bad):
+    """``burn_in`` handoffs without update (:func:`_burn`), then ``horizon`` updates of
+    :func:`_run` with the error (:data:`ErrorArrays` ``E``) tracked in O(1) per update;
+    ``last_bad[i]`` receives the last update count ``t`` with ``e_t > eps[i]`` (−1 if none),
+    ``grid_err[g]`` the error after ``grid[g]`` updates. A non-finite entry is above every
+    target."""
+    eps = E.eps
     n_eps = eps.shape[0]
+    sup = E.sup
+    lo = E.lo
+    hi = E.hi
     above = np.zeros(n_eps, dtype=np.int64)
-    s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
+    y = _burn(burn_in, rs, y, H, S, q)
+    s, nonfinite = _recount(q, E, above)
     for i in range(n_eps):
-        last_bad[i] = 0 if _is_bad(sup, above, s, eps, i) else -1
+        last_bad[i] = 0 if _is_bad(sup, above, s, nonfinite, eps, i) else -1
     g = 0
     while g < grid.shape[0] and grid[g] == 0:
-        grid_err[g] = _current(q, lo, hi, sup, s)
+        grid_err[g] = _current(q, E, s, nonfinite)
         g += 1
     acc = np.zeros(1)
     last = np.zeros(1)
     norm2 = 0.0
+    if S.radius > 0.0:
+        for p in range(q.shape[0]):
+            norm2 += q[p] * q[p]
     episodes = 0
     for t in range(horizon):
-        a, first = _choose(rs, q, y, state_obs, obs_ptr, beh_cdf, greedy, epsilon)
-        target, y, ended = _outcome(rs, q, pair_ptr[y] + (a - first), state_obs, obs_ptr,
-                                    out_ptr, out_pack, init_cdf)
+        a, first = _choose(rs, q, y, H.state_obs, H.obs_ptr, H.beh_cdf, S.greedy, S.epsilon)
+        target, y, ended = _outcome(rs, q, H.pair_ptr[y] + (a - first), H.state_obs,
+                                    H.obs_ptr, H.out_ptr, H.out_pack, H.init_cdf)
         episodes += ended
         old = q[a]
-        norm2, projected = _update(q, visits, a, target, t, mode, omega, alpha, radius, norm2,
-                                   False, acc, last)
+        norm2, projected = _update(q, visits, a, target, t, S, norm2, False, acc, last)
         new = q[a]
         if projected:
-            s = _recount(q, lo, hi, W, S1, S2, sup, eps, above)
+            s, nonfinite = _recount(q, E, above)
         elif sup:
-            e_old = max(old - lo[a], hi[a] - old)
-            e_new = max(new - lo[a], hi[a] - new)
+            e_old = _entry_err(old, lo[a], hi[a])
+            e_new = _entry_err(new, lo[a], hi[a])
             for i in range(n_eps):
                 above[i] += int(e_new > eps[i]) - int(e_old > eps[i])
+        elif np.isfinite(old) and np.isfinite(new):
+            s += E.W[a] * (new * new - old * old) - 2.0 * E.S1[a] * (new - old)
         else:
-            s += W[a] * (new * new - old * old) - 2.0 * S1[a] * (new - old)
+            s, nonfinite = _recount(q, E, above)
         for i in range(n_eps):
-            if _is_bad(sup, above, s, eps, i):
+            if _is_bad(sup, above, s, nonfinite, eps, i):
                 last_bad[i] = t + 1
         while g < grid.shape[0] and grid[g] == t + 1:
-            grid_err[g] = _current(q, lo, hi, sup, s)
+            grid_err[g] = _current(q, E, s, nonfinite)
             g += 1
     return y, episodes
 
 
-@njit(cache=True)
-def _current(q, lo, hi, sup, s):
-    """The error now: a pass over the table for sup (only at grid points), the sum for μ."""
-    if not sup:
-        return np.sqrt(max(s, 0.0))
-    e = 0.0
-    for p in range(q.shape[0]):
-        e = max(e, q[p] - lo[p], hi[p] - q[p])
-    return e
-
-
 @njit(cache=True, parallel=True)
-def _run_many(horizon, rss, ys, Q, V, state_obs, obs_ptr, beh_cdf, pair_ptr, out_ptr,  # noqa: N803
-              out_pack, init_cdf, mode, omega, alpha, greedy, epsilon, radius, lo, hi, W, S1,
-              S2, sup, eps, grid, grid_err, last_bad, episodes):
+def _run_many(horizon, burn_in, rss, ys, Q, V, H, S, E, grid, grid_err, last_bad,  # noqa: N803
+              episodes):
     """:func:`_run_tracked` for many seeds at once, one numba thread per seed (row i of every
     per-seed array belongs to seed i; the seeds share nothing, so the result does not depend
     on the threads)."""
     for i in prange(rss.shape[0]):
-        _, ep = _run_tracked(horizon, rss[i], Q[i], V[i], ys[i], state_obs, obs_ptr, beh_cdf,
-                             pair_ptr, out_ptr, out_pack, init_cdf, mode, omega, alpha, greedy,
-                             epsilon, radius, lo, hi, W, S1, S2, sup, eps, grid, grid_err[i],
-                             last_bad[i])
+        _, ep = _run_tracked(horizon, burn_in, rss[i], ys[i], Q[i], V[i], H, S, E, grid,
+                             grid_err[i], last_bad[i])
+        episodes[i] = ep
+
+
+@njit(cache=True)
+def _run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start, buf,
+                 grid_err):
+    """The averaged iterate's error on a check grid (docs/theory.md §8): ``burn_in`` handoffs
+    without update, then updates with the lazy prefix sums ``Σ_{s<t} θ_s`` of :func:`_update`,
+    stopping at each event time ``ev_time[k]`` (sorted): a tail start (``ev_grid[k] < 0``)
+    stores the prefix sum in ``buf[ev_slot[k]]``; a check (``ev_grid[k] = g``) forms
+    ``θ̄ = (Σ_{s<t} θ_s − Σ_{s<t₀} θ_s)/(t − t₀)``, ``t₀ = ev_start[k]`` (its prefix sum in
+    ``buf[ev_slot[k]]``, or 0 when ``ev_slot[k] < 0``), and writes its error exactly (a full
+    pass; ``+inf`` with a non-finite entry) to ``grid_err[g]``. Returns (y, episodes)."""
+    q = L.q
+    P = q.shape[0]  # noqa: N806
+    y = _burn(burn_in, rs, y, H, S, q)
+    norm2 = 0.0
+    if S.radius > 0.0:
+        for p in range(P):
+            norm2 += q[p] * q[p]
+    t = 0
+    episodes = 0
+    tmp = np.empty(P)
+    for k in range(ev_time.shape[0]):
+        n = ev_time[k] - t
+        if n > 0:
+            y, ep, norm2 = _run(n, rs, y, t, norm2, True, H, S, L)
+            episodes += ep
+            t = ev_time[k]
+        for p in range(P):
+            tmp[p] = L.acc[p] + q[p] * (t - L.last[p])
+        g = ev_grid[k]
+        slot = ev_slot[k]
+        if g < 0:
+            for p in range(P):
+                buf[slot, p] = tmp[p]
+            continue
+        span = t - ev_start[k]
+        e = 0.0
+        s = 0.0
+        bad = False
+        for p in range(P):
+            v = (tmp[p] - buf[slot, p]) / span if slot >= 0 else tmp[p] / span
+            if not np.isfinite(v):
+                bad = True
+            elif E.sup:
+                e = max(e, v - E.lo[p], E.hi[p] - v)
+            else:
+                s += E.W[p] * v * v - 2.0 * E.S1[p] * v + E.S2[p]
+        grid_err[g] = np.inf if bad else (e if E.sup else np.sqrt(max(s, 0.0)))
+    return y, episodes
+
+
+@njit(cache=True, parallel=True)
+def _run_checked_many(burn_in, rss, ys, Q, V, ACC, LAST, H, S, E, ev_time, ev_grid,  # noqa: N803
+                      ev_slot, ev_start, BUF, grid_err, episodes):
+    """:func:`_run_checked` for many seeds at once, one numba thread per seed (row i of every
+    per-seed array belongs to seed i)."""
+    for i in prange(rss.shape[0]):
+        _, ep = _run_checked(burn_in, rss[i], ys[i], H, S, TableState(Q[i], V[i], ACC[i],
+                             LAST[i]), E, ev_time, ev_grid, ev_slot, ev_start, BUF[i],
+                             grid_err[i])
         episodes[i] = ep

@@ -14,13 +14,19 @@ algorithm through separate agent objects on the same random stream (tested to ag
 
 With a fixed behaviour policy the iterates converge to ``Q̂*_μ`` of the AIS-induced SMDP under the
 behaviour chain's stationary law (agent-state Q-learning; imported result, docs/theory.md §2).
+
+:func:`train` runs any tabular :class:`~icq.reference.learners.spec.LearnerSpec` (docs/theory.md
+§8, "The learner specification"): its step schedule, burn-in, Q₀, projection and iterate (last,
+Polyak–Ruppert or tail average). :class:`TrainConfig` with :func:`train_tabular` is the older
+entry: a spec under the old field names (``omega`` is the step exponent) plus ``handoffs`` and
+``seed``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,27 +40,35 @@ from icq.reference.learners.checkpoint import (
     resume_target,
     save_checkpoint,
 )
-from icq.reference.learners.smdp import STEP_MODES, _run, handoff_arrays, start_stream, theory_rate
+from icq.reference.learners.smdp import (
+    STEP_MODES,
+    StepParams,
+    TableState,
+    _burn,
+    _run,
+    handoff_arrays,
+    handoff_record,
+    start_stream,
+    step_params,
+    theory_rate,
+)
+from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import EpochModel
 
-__all__ = ["TrainConfig", "TrainResult", "train_tabular"]
+__all__ = ["TrainConfig", "TrainResult", "kernel_params", "train", "train_tabular"]
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How tabular IC-Q is run.
+    """A tabular :class:`~icq.reference.learners.spec.LearnerSpec` under the older field names,
+    plus the run's ``handoffs`` (updates, after the burn-in) and ``seed``.
 
-    step : ``"harmonic"`` (``α_n = 1/n^omega`` per table entry), ``"constant"`` (``alpha``) or
-        ``"theory"``: Theorem 1's ``α_t = 1/((1−κ)ω(t+1))`` on the global handoff clock, with
-        ``kappa`` (A6) and ``feature_omega`` (A5) (docs/theory.md §6)
-    exploration : ``"behavior"`` (the file's π_b, default) or ``"epsilon-greedy"`` (``epsilon``)
-    radius : if set, project the table onto the Euclidean ball ``‖Q‖₂ ≤ radius`` after every
-        update (Theorem 1's projection with one-hot features, where θ is the table)
-    average : also return the averaged iterate ``θ̄_T = (1/T) Σ_{t=1..T} θ_t`` (θ_t: the table
-        after t updates), accumulated lazily in O(1) per handoff
-
-    The clock, the joint projection and the average need the whole table, so they are
-    centralized conveniences for checking Theorem 1; the decentralized runtime refuses them.
+    ``omega`` is the spec's ``step_exponent`` (the harmonic step 1/n^ω); ``average`` is
+    ``False`` (the last iterate), ``True`` (the Polyak–Ruppert average θ̄_T = (1/T)
+    Σ_{t=0}^{T−1} θ_t) or ``"tail:F"``; every other field is the spec's. :attr:`spec` is the
+    spec; :meth:`from_spec` the inverse. The clock, the joint projection, the average and the
+    rescaled step need the whole table (or the model), so the decentralized runtime refuses
+    them.
     """
 
     handoffs: int = 1_000_000
@@ -67,30 +81,53 @@ class TrainConfig:
     kappa: float | None = None
     feature_omega: float | None = None
     radius: float | None = None
-    average: bool = False
+    average: bool | str = False
+    burn_in: int = 0
+    q0: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.step not in ("harmonic", "constant", "theory"):
-            raise ValueError(f"step: {self.step!r} is not 'harmonic', 'constant' or 'theory'")
-        if self.step == "theory" and not (
-                self.kappa is not None and 0.0 <= self.kappa < 1.0
-                and self.feature_omega is not None and self.feature_omega > 0):
+        if self.average in (True, "polyak"):
+            object.__setattr__(self, "average", "polyak")
+        elif self.average in (False, "last"):
+            object.__setattr__(self, "average", False)
+        spec = self.spec  # validates every field (ValueError naming it)
+        if spec.step == "theory" and (spec.kappa is None or spec.feature_omega is None):
             raise ValueError(f"step 'theory' needs 0 <= kappa < 1 and feature_omega > 0 "
                              f"(got kappa={self.kappa}, feature_omega={self.feature_omega})")
-        if self.radius is not None and not self.radius > 0:
-            raise ValueError(f"radius: {self.radius} must be > 0")
-        if self.exploration not in ("behavior", "epsilon-greedy"):
-            raise ValueError(f"exploration: {self.exploration!r} is not 'behavior' or "
-                             "'epsilon-greedy'")
-        if not 0.5 < self.omega <= 1.0:
-            raise ValueError(f"omega: {self.omega} outside (0.5, 1] (Robbins–Monro)")
-        if self.handoffs < 0:
-            raise ValueError("handoffs: must be >= 0")
+        if isinstance(self.handoffs, bool) or not isinstance(self.handoffs, int) \
+                or self.handoffs < 0:
+            raise ValueError(f"handoffs: {self.handoffs!r} must be an integer >= 0")
+
+    @property
+    def spec(self) -> LearnerSpec:
+        """The learner this configuration runs."""
+        return LearnerSpec(step=self.step, step_exponent=self.omega, alpha=self.alpha,
+                           exploration=self.exploration, epsilon=self.epsilon,
+                           kappa=self.kappa, feature_omega=self.feature_omega,
+                           radius=self.radius, average=self.average or "last",
+                           burn_in=self.burn_in, q0=self.q0)
+
+    @classmethod
+    def from_spec(cls, spec: LearnerSpec, handoffs: int = 1_000_000,
+                  seed: int = 0) -> TrainConfig:
+        """The configuration of a tabular ``spec`` run for ``handoffs`` with ``seed``."""
+        if spec.representation != "tabular":
+            raise ValueError(f"learner: {spec.representation!r} is not the tabular learner")
+        return cls(handoffs=handoffs, seed=seed, step=spec.step, omega=spec.step_exponent,
+                   alpha=spec.alpha, exploration=spec.exploration, epsilon=spec.epsilon,
+                   kappa=spec.kappa, feature_omega=spec.feature_omega, radius=spec.radius,
+                   average=False if spec.average == "last" else spec.average,
+                   burn_in=spec.burn_in, q0=spec.q0)
 
 
 @dataclass(frozen=True, eq=False)
 class TrainResult:
-    """The learned table over observation pairs and how it was obtained."""
+    """The learned table over observation pairs and how it was obtained.
+
+    ``q`` is the last iterate θ_T; ``q_average`` the averaged iterate of an averaging spec
+    (else None); :attr:`q_reported` the spec's iterate. ``handoffs`` counts updates (the
+    burn-in's ``spec.burn_in`` handoffs excluded), ``episodes`` the episodes they ended.
+    """
 
     q: np.ndarray
     visits: np.ndarray
@@ -102,13 +139,36 @@ class TrainResult:
     q_average: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def spec(self) -> LearnerSpec:
+        """The learner that was run."""
+        return self.config.spec
 
-def _mode_alpha(config: TrainConfig) -> tuple[int, float]:
-    """The compiled loop's step mode and α for ``config`` (one definition for every loop)."""
-    mode = STEP_MODES[config.step]
-    alpha = (theory_rate(config.kappa, config.feature_omega) if config.step == "theory"
-             else config.alpha)
-    return mode, alpha
+    @property
+    def q_reported(self) -> np.ndarray:
+        """The spec's iterate: θ̄_T for an averaging spec, else θ_T."""
+        return self.q if self.q_average is None else self.q_average
+
+
+def kernel_params(spec: LearnerSpec, model: EpochModel) -> StepParams:
+    """The compiled loops' step parameters of a tabular ``spec`` on ``model``: the step mode
+    and its constant — ``alpha`` (constant), ``1/((1 − κ)ω)`` (theory: :func:`theory_rate`),
+    ``1 − γ̂`` (rescaled, γ̂ the largest row mass of K̂) — exploration and radius (0: none)."""
+    if spec.representation != "tabular":
+        raise ValueError(f"learner: {spec.representation!r} is not the tabular learner")
+    if spec.step == "theory":
+        if spec.kappa is None or spec.feature_omega is None:
+            raise ValueError("step: 'theory' needs κ (A6) and ω (A5) of the model: "
+                             "LearnerSpec.with_theory_constants(kappa, omega)")
+        alpha = theory_rate(spec.kappa, spec.feature_omega)
+    elif spec.step == "rescaled":
+        from icq.reference.exact.ais import ais_model
+
+        alpha = 1.0 - ais_model(model).smdp.gamma_bar
+    else:
+        alpha = spec.alpha
+    return step_params(STEP_MODES[spec.step], spec.step_exponent, alpha,
+                       spec.exploration == "epsilon-greedy", spec.epsilon, spec.radius or 0.0)
 
 
 @dataclass
@@ -125,92 +185,132 @@ class _State:
     last: np.ndarray
 
 
-_KIND = "tabular-icq/2"
+_KIND = "tabular-icq/3"  # /3: the spec in the meta, the average over θ_0..θ_{T−1}
 _SCALARS = ("y", "done", "episodes", "seconds", "norm2")
 
 
-def _meta(model: EpochModel, config: TrainConfig) -> dict:
-    cfg = asdict(config)
-    cfg.pop("handoffs")
-    return {"model": model_fingerprint(model), "config": cfg}
+def _meta(model: EpochModel, spec: LearnerSpec, seed: int, start: int | None) -> dict:
+    """The checkpoint's meta: the model's fingerprint; under ``config`` every field of the spec,
+    the seed and, for a tail average, its first averaged update (it depends on ``handoffs``)."""
+    config = {**spec.to_json(), "seed": seed}
+    if start is not None:
+        config["average_start"] = start
+    return {"model": model_fingerprint(model), "config": config}
 
 
-def _save(path: Path, st: _State, model: EpochModel, config: TrainConfig) -> None:
+def _save(path: Path, st: _State, meta: dict) -> None:
     """Atomic checkpoint (:mod:`icq.reference.learners.checkpoint`): state, model fingerprint,
-    config."""
+    spec and seed."""
     arrays = {k: getattr(st, k) for k in ("q", "visits", "rng", "acc", "last")}
     arrays.update(y=np.int64(st.y), done=np.int64(st.done), episodes=np.int64(st.episodes),
                   seconds=np.float64(st.seconds), norm2=np.float64(st.norm2))
-    save_checkpoint(path, _KIND, arrays, _meta(model, config))
+    save_checkpoint(path, _KIND, arrays, meta)
 
 
-def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
+def _load(path: Path, model: EpochModel, meta: dict, handoffs: int) -> _State:
     """Read and check a checkpoint completely before the compiled loop sees it."""
     P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
     spec = {"q": ArraySpec(f, P), "visits": ArraySpec(f, P, 0), "acc": ArraySpec(f, P),
             "rng": ArraySpec("<u8", (4,), rng=True), "y": ArraySpec(i, (), 0, model.n_states - 1),
             "done": ArraySpec(i, (), 0), "episodes": ArraySpec(i, (), 0),
             "seconds": ArraySpec(f, (), 0), "norm2": ArraySpec(f, (), 0)}
-    z = load_checkpoint(path, _KIND, _meta(model, config), spec)
+    z = load_checkpoint(path, _KIND, meta, spec)
     done = int(z["done"])
     problem = ArraySpec(f, P, 0, done).problem(z["last"]) if "last" in z else "missing"
     if problem:
         raise CheckpointError(path, f"entry 'last': {problem}")
-    check_handoffs(path, done, config.handoffs)
+    check_handoffs(path, done, handoffs)
     return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                   acc=z["acc"].copy(), last=z["last"].copy(),
                   **{k: z[k].item() for k in _SCALARS})
 
 
-def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
-                  checkpoint: str | Path | None = None, resume: bool = False,
-                  chunk: int = 2_000_000, progress: bool = False,
-                  stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
-    """Run tabular IC-Q for ``config.handoffs`` handoffs.
+_DEFAULT = LearnerSpec()
 
-    ``stop(q, handoffs)``, when given, is evaluated after each chunk on the current table and
-    the number of handoffs done; training ends early when it returns True (the command line
-    passes the Bellman-residual certificate of docs/theory.md §8 here).
 
-    With ``checkpoint``, the state (table, visit counts, generator state, latent state) is
-    written atomically after every ``chunk`` handoffs; ``resume=True`` continues from it and
-    gives exactly the table an uninterrupted run would have.
+def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_000_000,
+          seed: int = 0, checkpoint: str | Path | None = None, resume: bool = False,
+          chunk: int = 2_000_000, progress: bool = False,
+          stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
+    """Run the tabular learner ``spec`` for ``handoffs`` updates after its burn-in (docs/theory.md
+    §8, "The learner specification").
+
+    The burn-in's ``spec.burn_in`` handoffs are drawn first, on the same random stream, without
+    an update; the update clock ``t`` starts at 0 after them. The averaged iterate of
+    ``polyak`` is θ̄_T = (1/T) Σ_{t=0}^{T−1} θ_t (θ_0 = Q₀), of ``tail:F`` the mean of θ_t for
+    ``t ≥ T − ⌈F·T⌉`` (:meth:`LearnerSpec.average_start`), accumulated lazily in O(1) per
+    update (an empty average, T = 0, is θ_0).
+
+    ``stop(q, handoffs)``, when given, is evaluated after each chunk on the last iterate and the
+    number of updates done; training ends early when it returns True (the command line passes
+    the Bellman-residual certificate of docs/theory.md §8 here); an averaging spec refuses it.
+
+    With ``checkpoint``, the state (table, visit counts, prefix sums, generator state, latent
+    state) is written atomically after every ``chunk`` updates, with the spec and seed;
+    ``resume=True`` continues from it and gives exactly the table an uninterrupted run would
+    have.
     """
+    S = kernel_params(spec, model)  # noqa: N806
+    config = TrainConfig.from_spec(spec, handoffs, seed)  # validates handoffs
+    if stop is not None and spec.averaged:
+        raise ValueError(f"average: {spec.average!r}: the stopping rule reads the last iterate; "
+                         "stop early with the last iterate only")
     arr = handoff_arrays(model)
+    H = handoff_record(arr)  # noqa: N806
+    start = spec.average_start(handoffs) if spec.averaged else None
+    meta = _meta(model, spec, seed, start if spec.tail_fraction is not None else None)
     ckpt = resume_target(checkpoint, resume)
     if resume:
-        st = _load(ckpt, model, config)
+        st = _load(ckpt, model, meta, handoffs)
     else:
-        rs, y0 = start_stream(arr, config.seed)
+        rs, y0 = start_stream(arr, seed)
+        q = np.full(model.n_obs_pairs, float(spec.q0))
         zeros = np.zeros(model.n_obs_pairs)
-        st = _State(q=zeros.copy(), visits=zeros.copy(), rng=rs, y=y0, done=0, episodes=0,
-                    seconds=0.0, norm2=0.0, acc=zeros.copy(), last=zeros.copy())
+        t0 = time.perf_counter()
+        y0 = _burn(spec.burn_in, rs, y0, H, S, q) if spec.burn_in else y0
+        st = _State(q=q, visits=zeros.copy(), rng=rs, y=int(y0), done=0, episodes=0,
+                    seconds=time.perf_counter() - t0, norm2=float(q @ q) if spec.q0 else 0.0,
+                    acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=config.handoffs, initial=st.done, unit="handoff", unit_scale=True)
-    greedy = config.exploration == "epsilon-greedy"
-    mode, alpha = _mode_alpha(config)
-    while st.done < config.handoffs:
-        n = min(chunk, config.handoffs - st.done)
+        bar = tqdm(total=handoffs, initial=st.done, unit="handoff", unit_scale=True)
+    while st.done < handoffs:
+        n = min(chunk, handoffs - st.done)
+        averaging = start is not None and st.done >= start
+        if start is not None and st.done < start:
+            n = min(n, start - st.done)
+        elif averaging and st.done == start:  # the average starts here: Σ over t ≥ start
+            st.acc[:] = 0.0
+            st.last[:] = start
         t0 = time.perf_counter()
-        y, eps, st.norm2 = _run(n, st.rng, st.q, st.visits, st.y, arr["state_obs"],
-                                arr["obs_ptr"], arr["beh_cdf"], arr["pair_ptr"], arr["out_ptr"],
-                                arr["out_pack"], arr["init_cdf"], mode, config.omega, alpha,
-                                greedy, config.epsilon, st.done, config.radius or 0.0,
-                                st.norm2, config.average, st.acc, st.last)
+        y, eps, st.norm2 = _run(n, st.rng, st.y, st.done, st.norm2, averaging, H, S,
+                                TableState(st.q, st.visits, st.acc, st.last))
         st.seconds += time.perf_counter() - t0
         st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
         if ckpt is not None:
-            _save(ckpt, st, model, config)
+            _save(ckpt, st, meta)
         if bar is not None:
             bar.update(n)
         if stop is not None and stop(st.q, st.done):
             break
     if bar is not None:
         bar.close()
-    q_average = ((st.acc + st.q * (st.done - st.last)) / max(st.done, 1)
-                 if config.average else None)
+    q_average = None
+    if start is not None:
+        q_average = ((st.acc + st.q * (st.done - st.last)) / (st.done - start)
+                     if st.done > start else st.q.copy())
     return TrainResult(q=st.q, visits=st.visits, handoffs=st.done, episodes=st.episodes,
                        seconds=st.seconds, config=config, q_average=q_average)
+
+
+def train_tabular(model: EpochModel, config: TrainConfig = TrainConfig(), *,
+                  checkpoint: str | Path | None = None, resume: bool = False,
+                  chunk: int = 2_000_000, progress: bool = False,
+                  stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
+    """Run tabular IC-Q for ``config.handoffs`` handoffs: :func:`train` of ``config.spec``
+    (see there for ``checkpoint``, ``resume``, ``chunk``, ``progress`` and ``stop``)."""
+    return train(model, config.spec, handoffs=config.handoffs, seed=config.seed,
+                 checkpoint=checkpoint, resume=resume, chunk=chunk, progress=progress,
+                 stop=stop)
