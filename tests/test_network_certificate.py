@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from icq.bounds.certificate import certificate
-from icq.reference.learners.montecarlo import error_spec, full_error, run_seed
+from icq.reference.learners.montecarlo import check_grid, error_spec, full_error, run_seed
 from icq.reference.learners.neural import (
     NeuralConfig,
     build_networks,
@@ -22,11 +22,7 @@ from icq.reference.learners.neural import (
     train_neural,
 )
 from icq.reference.learners.neural import batched as B
-from icq.reference.learners.neural.batched import (
-    network_grid,
-    run_network_seeds,
-    train_network,
-)
+from icq.reference.learners.neural.batched import run_network_seeds, train_network
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import example_path, load
@@ -88,7 +84,7 @@ def test_batched_run_is_the_plain_single_seed_run_and_its_grid_errors_are_exact(
     mc = run_network_seeds(ARE, NEURAL, [0.3, 0.6], horizon=T, seeds=seeds, spec=spec,
                            device="cpu")
     assert mc.check_grid is not None and mc.check_grid[-1] == T
-    np.testing.assert_array_equal(mc.grid, network_grid(T))
+    np.testing.assert_array_equal(mc.grid, check_grid(T))
     stats: dict = {}
     for i, s in enumerate(seeds):
         ref = plain_neural(ARE, NEURAL, s, T, mc.grid, stats)
@@ -126,8 +122,8 @@ def test_claimed_average_that_is_the_last_iterate_is_caught(monkeypatch):
     """Negative control: the same comparison fails when the reported iterate is the last."""
     T = 60
     spec = error_spec(ARE, "learning", "sup")
-    ref = plain_neural(ARE, NEURAL, 1, T, network_grid(T))
-    brute = np.array([full_error(spec, ref[int(h)]) for h in network_grid(T)])
+    ref = plain_neural(ARE, NEURAL, 1, T, check_grid(T))
+    brute = np.array([full_error(spec, ref[int(h)]) for h in check_grid(T)])
     monkeypatch.setattr(B._Body, "reported", lambda self, t, snaps: self.params)
     mc = run_network_seeds(ARE, NEURAL, [0.3], horizon=T, seeds=[1], spec=spec, device="cpu")
     assert np.abs(mc.errors[0] - brute).max() > 1e-3
@@ -194,8 +190,17 @@ def test_grid_that_skips_the_horizon_is_refused_and_bad_input_named():
         train_network(RING, LearnerSpec(), 5, 0)
 
 
-def test_non_finite_error_is_above_every_target():
-    grid = np.array([1, 2, 4])
-    H = B._h_on_grid(np.array([[0.5, np.nan, 0.1], [0.5, 0.1, np.inf], [0.05, 0.05, 0.05]]),
-                     grid, np.array([0.2]))
-    assert H[:, 0].tolist() == [4.0, math.inf, 1.0]
+def test_a_non_finite_network_is_above_every_target(monkeypatch):
+    """A table with a non-finite entry counts as above every target: never certified."""
+    lr = LearnerSpec(representation="neural", width=4, depth=1)
+    real = B._MLP.table
+
+    def table(self, params):
+        q = real(self, params)
+        q[0, 0] = math.nan  # seed 0 only
+        return q
+
+    monkeypatch.setattr(B._MLP, "table", table)
+    mc = run_network_seeds(RING, lr, [1e6], horizon=20, seeds=2, device="cpu")
+    assert np.isinf(mc.errors[0]).all() and np.isfinite(mc.errors[1]).all()
+    assert mc.H[:, 0].tolist() == [math.inf, 1.0]

@@ -58,64 +58,47 @@ on CUDA when present (``device=None``); on the CPU in batches of :data:`CPU_BLOC
 
 The check grid. The error of ``Q_θ`` (the reported iterate) on the observation pairs with
 positive weight (the :class:`~icq.reference.learners.montecarlo.ErrorSpec`: sup or μ norm,
-learning or total error) is evaluated exactly, by a forward pass at every observation, at the
-update counts of :func:`network_grid` (``⌈2^(k/16)⌉``, k = 0, 1, …: every count up to 23, then
-16 per doubling, so consecutive checks differ by at most 4.4 %, and the horizon). H per seed and
-target is defined on that grid: the least grid point ``h`` with error ≤ ε at every grid point
-≥ ``h`` (``inf`` when the error at the horizon is above ε; a non-finite entry is above every
-target). Nothing is claimed between grid points.
+learning or total error) is evaluated exactly, by a forward pass at every observation, on the
+averaged tabular iterates' grid ``montecarlo.check_grid`` (``⌈2^(k/16)⌉``, k = 0, 1, …: every
+count up to 23, then 16 per doubling, at most 4.4 % apart, and the horizon). H per seed and
+target is defined on that grid (``montecarlo.h_on_grid``): the least grid point ``h`` with error
+≤ ε at every grid point ≥ ``h`` (``inf`` when the error at the horizon is above ε; a non-finite
+entry is above every target). Nothing is claimed between grid points.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
 
-from icq.reference.exact.ais import ais_model
-from icq.reference.learners.montecarlo import ErrorSpec, MonteCarloResult, error_spec, full_error
+from icq.reference.learners.montecarlo import (
+    ErrorSpec,
+    MonteCarloResult,
+    check_grid,
+    error_spec,
+    full_error,
+    h_on_grid,
+)
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
 from icq.reference.learners.neural.tangent import tangent_features
 from icq.reference.learners.neural.update import smdp_target, successor_value
-from icq.reference.learners.smdp import (
-    STEP_MODES,
-    handoff_arrays,
-    sample_behaviour,
-    start_stream,
-    step_size,
-    theory_step,
-)
+from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream, step_size
 from icq.reference.learners.spec import LearnerSpec
+from icq.reference.learners.tabular import kernel_params
 from icq.reference.model import EpochModel
 
-__all__ = ["CHECKS_PER_DOUBLING", "NetworkRun", "network_grid", "run_network_seeds",
-           "train_network"]
+__all__ = ["CPU_BLOCK", "NetworkRun", "run_network_seeds", "train_network"]
 
-#: check-grid points per doubling of the update count (:func:`network_grid`)
-CHECKS_PER_DOUBLING = 16
 #: the most memory the stored prefix sums of a tail average may take at once (bytes)
 SNAPSHOT_BYTES = 2**31
 #: handoffs drawn per seed at a time (bounded by ``2**21`` over all seeds)
 CHUNK = 4096
 #: seeds per batch on the CPU (``benchmarks/bench_netcert.py``: smaller batches stay in cache)
 CPU_BLOCK = 50
-
-
-def network_grid(horizon: int, per_doubling: int = CHECKS_PER_DOUBLING) -> np.ndarray:
-    """The check grid: the distinct ``⌈2^(k/m)⌉ ≤ horizon``, ``k = 0, 1, …``, and the horizon.
-
-    >>> network_grid(40, 4).tolist()
-    [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 23, 27, 32, 39, 40]
-    """
-    if horizon < 1:
-        raise ValueError(f"horizon: {horizon} must be >= 1")
-    k = np.arange(int(math.ceil(per_doubling * math.log2(horizon))) + 1)
-    g = np.unique(np.ceil(2.0 ** (k / per_doubling) - 1e-9).astype(np.int64))
-    return np.concatenate([g[g < horizon], [horizon]]).astype(np.int64)
 
 
 def _as_grid(grid, horizon: int) -> np.ndarray:
@@ -130,30 +113,18 @@ def _as_grid(grid, horizon: int) -> np.ndarray:
     return g.astype(np.int64)
 
 
-def _h_on_grid(errors: np.ndarray, grid: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(S, E) H on the grid from errors (S, G): the grid point after the last one with error
-    above ε (NaN counts as above), ``inf`` when that is the last grid point."""
-    bad = ~(errors[:, None, :] <= targets[None, :, None])  # (S, E, G)
-    n = grid.shape[0]
-    last = np.where(bad.any(-1), n - 1 - np.argmax(bad[..., ::-1], axis=-1), -1)
-    return np.append(grid.astype(float), math.inf)[last + 1]
-
-
 def _resolve_device(device) -> torch.device:
     return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 class _Steps:
-    """α (on Q) per update and seed, and the visit counts (S, n_obs_pairs)."""
+    """α (on Q) per update and seed — the spec's schedule as the tabular learner computes it
+    (``kernel_params``, ``step_size``) — and the visit counts (S, n_obs_pairs)."""
 
     def __init__(self, learner: LearnerSpec, model: EpochModel, n_seeds: int):
-        self.learner = learner
         self.visits = np.zeros((n_seeds, model.n_obs_pairs))
-        if learner.step == "theory" and (learner.kappa is None or learner.feature_omega is None):
-            raise ValueError("step: 'theory' needs κ and ω of the features "
-                             "(LearnerSpec.with_theory_constants)")
-        self.gamma_hat = (ais_model(model).smdp.gamma_bar if learner.step == "rescaled"
-                          else None)
+        self.params = kernel_params(replace(learner, representation="tabular", features=None),
+                                    model)
 
     def __call__(self, pair: np.ndarray, t0: int) -> np.ndarray:
         """α for the (C, S) pairs of updates t0..t0+C−1; counts the visits."""
@@ -167,15 +138,10 @@ class _Steps:
             rank = np.arange(C) - np.repeat(starts, np.diff(np.r_[starts, C]))
             n[order, s] = self.visits[s, sp] + rank + 1
             self.visits[s] += np.bincount(p, minlength=self.visits.shape[1])
-        lr = self.learner
-        if lr.step == "harmonic":
-            return step_size(n, 0, STEP_MODES["harmonic"], lr.step_exponent, 0.0)
-        if lr.step == "rescaled":
-            return 1.0 / (1.0 + (1.0 - self.gamma_hat) * n)
-        if lr.step == "constant":
-            return np.full((C, S), lr.alpha)
+        k = self.params
         t = np.arange(t0, t0 + C, dtype=float)[:, None]
-        return np.broadcast_to(theory_step(lr.kappa, lr.feature_omega, t), (C, S)).copy()
+        a = step_size(n, t, k.mode, k.step_exponent, k.alpha)
+        return np.broadcast_to(np.asarray(a, dtype=float), (C, S)).copy()
 
 
 @dataclass
@@ -496,8 +462,8 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     horizon : updates per seed (after the burn-in)
     seeds : a count n (seeds 0..n−1) or the seeds themselves
     error, norm, spec : the error (``spec``, default :func:`error_spec` ``(model, error, norm)``)
-    grid : the check grid (default :func:`network_grid`); strictly increasing update counts
-        from 1, ending at the horizon
+    grid : the check grid (default ``montecarlo.check_grid``, that of the averaged tabular
+        iterates); strictly increasing update counts from 1, ending at the horizon
     device : a torch device (None: CUDA when available, else the CPU)
     features : the linear learner's validated (n_obs_pairs, d) feature array (this floor does
         not read files: ``icq.bounds.validate.load_features(learner.features, model)``)
@@ -517,12 +483,12 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
         raise ValueError(f"targets: {eps.tolist()} must be finite and >= 0")
     seed_list = _seed_list(seeds)
     spec = spec if spec is not None else error_spec(model, error, norm)
-    grid = network_grid(horizon) if grid is None else _as_grid(grid, horizon)
+    grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
     errors = np.full((len(seed_list), len(grid)), np.nan)
 
     def record(sl: slice, g: int, body: _Body, params: list[torch.Tensor]) -> None:
         Q = body.table(params).cpu().numpy()  # noqa: N806
-        errors[sl, g] = [full_error(spec, q) if np.isfinite(q).all() else math.inf for q in Q]
+        errors[sl, g] = [full_error(spec, q) for q in Q]  # inf where an entry is not finite
 
     dev = _resolve_device(device)
     n = len(seed_list)
@@ -536,7 +502,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    kw = dict(H=_h_on_grid(errors, grid, eps), grid=grid, errors=errors, targets=eps,
+    kw = dict(H=h_on_grid(errors, grid, eps), grid=grid, errors=errors, targets=eps,
               seeds=seed_list, horizon=int(horizon), learner=learner, spec=spec,
               seconds=seconds, check_grid=grid,
               method=_method(learner, len(grid), dev.type, block))
