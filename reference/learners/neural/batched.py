@@ -492,7 +492,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
 
     dev = _resolve_device(device)
     n = len(seed_list)
-    block = block or (n if dev.type == "cuda" else CPU_BLOCK)
+    block = min(n, block or (n if dev.type == "cuda" else CPU_BLOCK))
     bar = _bar(progress, horizon * n)
     t0 = time.perf_counter()
     for b in range(0, n, block):
