@@ -4,8 +4,8 @@ under 10 minutes on a 2-core machine), against running seeds one after the other
 existing neural learner (``train_neural``), measured in the same run.
 
 Run ``python benchmarks/bench_netcert.py [--seeds 200] [--horizon 100000] [--short 200]
-[--baseline-seeds 3] [--baseline-horizon 2000] [--threads 1] [--device cpu] [--profile]
-[--json]``.
+[--baseline-seeds 3] [--baseline-horizon 2000] [--threads 1] [--block N] [--device cpu]
+[--profile] [--json]``.
 
 What is timed. Batched: ``run_network_seeds(model, LearnerSpec(representation="neural"),
 [0.1, 0.2], horizon=H, seeds=S)`` (harmonic steps 1/n^0.7, last iterate, learning sup error
@@ -18,11 +18,13 @@ extrapolation; the grid's checks grow with log H, a few seconds at 10⁵). Basel
 ``--baseline-seeds`` seeds one after the other (its own per-seed loop with its fused in-place
 update), per update and seed, extrapolated linearly to S seeds × 10⁵ updates.
 
-Threads: torch's intra-op threads are set to ``--threads`` for both (``torch.set_num_threads``;
-default 1: the per-update products are small, and on a shared machine a second thread costs more
-in synchronisation than it gains). Wall and CPU seconds (``time.process_time``) are both printed,
-with the load average before and after: on a machine shared with other work the CPU seconds are
-the better measure of the work, the wall seconds what a user waits.
+Threads: torch's intra-op threads are set to ``--threads`` for both (``torch.set_num_threads``,
+and ``threads=`` of the runs; default 1: the per-update products are small, and on a shared
+machine a second thread costs more in synchronisation than it gains). ``--block``: seeds per
+batch on the CPU (the batches run one after the other; default ``CPU_BLOCK``). Wall and CPU
+seconds (``time.process_time``) are both printed, with the load average before and after: on
+a machine shared with other work the CPU seconds are the better measure of the work, the wall
+seconds what a user waits.
 
 ``--profile`` prints torch's profiler table of 50 updates of the batched loop.
 """
@@ -38,7 +40,7 @@ import numpy as np
 import torch
 
 from icq.reference.learners.neural import NeuralConfig, train_neural
-from icq.reference.learners.neural.batched import run_network_seeds
+from icq.reference.learners.neural.batched import CPU_BLOCK, run_network_seeds
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import example_path, load
 
@@ -60,6 +62,8 @@ def main() -> None:
     ap.add_argument("--baseline-seeds", type=int, default=3)
     ap.add_argument("--baseline-horizon", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--block", type=int, default=None,
+                    help="seeds per batch (default: the library's, CPU_BLOCK on the CPU)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -77,7 +81,8 @@ def main() -> None:
     bw, bc = (float(np.mean([b[i] for b in base])) / a.baseline_horizon for i in (0, 1))
     # the batched runs
     run = lambda h: run_network_seeds(model, spec, [0.1, 0.2], horizon=h,  # noqa: E731
-                                      seeds=a.seeds, device=a.device)
+                                      seeds=a.seeds, device=a.device, threads=a.threads,
+                                      block=a.block)
     _, sw, sc = timed(lambda: run(a.short))
     mc, lw, lc = timed(lambda: run(a.horizon))
     per_w, per_c = ((lw - sw) / (a.horizon - a.short), (lc - sc) / (a.horizon - a.short))
@@ -85,7 +90,8 @@ def main() -> None:
     at_w = lw if exact else sw + (TARGET_UPDATES - a.short) * per_w
     at_c = lc if exact else sc + (TARGET_UPDATES - a.short) * per_c
     out = {
-        "device": a.device, "threads": a.threads, "seeds": a.seeds, "horizon": a.horizon,
+        "device": a.device, "threads": a.threads, "block": a.block or CPU_BLOCK,
+        "seeds": a.seeds, "horizon": a.horizon,
         "load_average_before": load0, "load_average_after": os.getloadavg()[0],
         "batched_wall_s": lw, "batched_cpu_s": lc, "short_wall_s": sw, "short_cpu_s": sc,
         "ms_per_update_all_seeds_wall": 1e3 * per_w, "ms_per_update_all_seeds_cpu": 1e3 * per_c,
@@ -140,7 +146,8 @@ def profile(model, spec, seeds, device) -> None:
 
     B._MLP.step = step
     try:
-        run_network_seeds(model, spec, [0.1], horizon=100, seeds=seeds, device=device)
+        run_network_seeds(model, spec, [0.1], horizon=100, seeds=seeds, device=device,
+                          threads=None)
     finally:
         B._MLP.step = orig
 

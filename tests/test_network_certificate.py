@@ -116,6 +116,8 @@ def test_tail_average_matches_brute_force():
         ref = plain_neural(RING, lr, s, 50, mc.grid)
         np.testing.assert_allclose(mc.errors[i], [full_error(spec, ref[int(h)])
                                                   for h in mc.grid], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(train_network(RING, lr, 50, s).q, ref[50], rtol=0,
+                                   atol=1e-12)
 
 
 def test_claimed_average_that_is_the_last_iterate_is_caught(monkeypatch):

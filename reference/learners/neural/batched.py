@@ -85,6 +85,7 @@ from icq.reference.learners.montecarlo import (
 )
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
 from icq.reference.learners.neural.tangent import tangent_features
+from icq.reference.learners.neural.training import torch_threads
 from icq.reference.learners.neural.update import smdp_target, successor_value
 from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream, step_size
 from icq.reference.learners.spec import LearnerSpec
@@ -451,7 +452,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
                       seeds=200, error: str = "learning", norm: str = "sup",
                       spec: ErrorSpec | None = None, grid=None, device=None,
                       progress: bool = False, features: np.ndarray | None = None,
-                      block: int | None = None) -> MonteCarloResult:
+                      block: int | None = None, threads: int | None = 1) -> MonteCarloResult:
     """Certificate runs of a ``linear`` or ``neural`` learner (module docstring), seeds batched,
     the error checked on a grid (docs/theory.md §8, "The network certificate").
 
@@ -470,6 +471,9 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     block : seeds per batch, run one batch after the other (None: all seeds in one batch on
         CUDA, :data:`CPU_BLOCK` on the CPU, where a smaller batch stays in the cache); a seed's
         run does not depend on the batch it is in
+    threads : torch's intra-op threads during the runs (restored after; None: torch's own
+        setting). Default 1: the per-update products are small, and a second thread measured
+        slower on a shared 2-core machine (``benchmarks/bench_netcert.py``)
 
     Returns
     -------
@@ -495,10 +499,11 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     block = min(n, block or (n if dev.type == "cuda" else CPU_BLOCK))
     bar = _bar(progress, horizon * n)
     t0 = time.perf_counter()
-    for b in range(0, n, block):
-        sl = slice(b, b + block)
-        _run(model, learner, seed_list[sl], horizon, grid,
-             lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar)
+    with torch_threads(threads):
+        for b in range(0, n, block):
+            sl = slice(b, b + block)
+            _run(model, learner, seed_list[sl], horizon, grid,
+                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar)
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
@@ -541,17 +546,20 @@ class NetworkRun:
 
 
 def train_network(model: EpochModel, learner: LearnerSpec, handoffs: int, seed: int = 0, *,
-                  features: np.ndarray | None = None, device=None,
-                  progress: bool = False) -> NetworkRun:
+                  features: np.ndarray | None = None, device=None, progress: bool = False,
+                  threads: int | None = 1) -> NetworkRun:
     """Train one seed of a ``linear`` or ``neural`` learner for ``handoffs`` updates after its
-    burn-in: the run of seed ``seed`` in :func:`run_network_seeds` (module docstring)."""
+    burn-in: the run of seed ``seed`` in :func:`run_network_seeds` (module docstring);
+    ``threads`` as there."""
     if handoffs < 0:
         raise ValueError(f"handoffs: {handoffs} must be >= 0")
     seeds = _seed_list([seed])
     t0 = time.perf_counter()
     bar = _bar(progress, handoffs)
-    body, steps, streams, snaps = _run(model, learner, seeds, handoffs, np.zeros(0, np.int64),
-                                       lambda *a: None, _resolve_device(device), features, bar)
+    with torch_threads(threads):
+        body, steps, streams, snaps = _run(model, learner, seeds, handoffs,
+                                           np.zeros(0, np.int64), lambda *a: None,
+                                           _resolve_device(device), features, bar)
     if bar is not None:
         bar.close()
     rep = body.reported(handoffs, snaps)
