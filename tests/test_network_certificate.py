@@ -178,6 +178,8 @@ def test_grid_that_skips_the_horizon_is_refused_and_bad_input_named():
     lr = LearnerSpec(representation="neural", width=4, depth=1)
     with pytest.raises(ValueError, match="grid: .*end at the horizon 20"):
         run_network_seeds(RING, lr, [0.1], horizon=20, seeds=2, grid=np.arange(1, 20))
+    with pytest.raises(ValueError, match="block: 0 must be >= 1"):
+        run_network_seeds(RING, lr, [0.1], horizon=20, seeds=2, block=0)
     with pytest.raises(ValueError, match="exploration"):
         train_network(RING, LearnerSpec(representation="neural", exploration="epsilon-greedy"),
                       5, 0)

@@ -486,6 +486,8 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     if not np.all(np.isfinite(eps) & (eps >= 0)):
         raise ValueError(f"targets: {eps.tolist()} must be finite and >= 0")
     seed_list = _seed_list(seeds)
+    if block is not None and block < 1:
+        raise ValueError(f"block: {block} must be >= 1 (seeds per batch)")
     spec = spec if spec is not None else error_spec(model, error, norm)
     grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
     errors = np.full((len(seed_list), len(grid)), np.nan)
@@ -496,7 +498,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
 
     dev = _resolve_device(device)
     n = len(seed_list)
-    block = min(n, block or (n if dev.type == "cuda" else CPU_BLOCK))
+    block = min(n, block if block is not None else (n if dev.type == "cuda" else CPU_BLOCK))
     bar = _bar(progress, horizon * n)
     t0 = time.perf_counter()
     with torch_threads(threads):
