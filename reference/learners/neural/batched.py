@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -509,13 +509,10 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
-    kw = dict(H=h_on_grid(errors, grid, eps), grid=grid, errors=errors, targets=eps,
-              seeds=seed_list, horizon=int(horizon), learner=learner, spec=spec,
-              seconds=seconds, check_grid=grid,
-              method=_method(learner, len(grid), dev.type, block))
-    if "config" in {f.name for f in fields(MonteCarloResult)}:
-        kw["config"] = learner
-    return MonteCarloResult(**kw)
+    return MonteCarloResult(H=h_on_grid(errors, grid, eps), grid=grid, errors=errors,
+                            targets=eps, seeds=seed_list, horizon=int(horizon), learner=learner,
+                            spec=spec, seconds=seconds, check_grid=grid,
+                            method=_method(learner, len(grid), dev.type, block))
 
 
 @dataclass(frozen=True, eq=False)
