@@ -21,10 +21,9 @@ semi-gradient step of the existing neural learner with one handoff per update:
     target = R + γ^τ max_{j' ∈ J(ô')} Q_θ(ô', j')        (R when the episode ends)
     θ ← θ − (α / s²) (Q_θ(ô, j) − target) ∇_θ Q_θ(ô, j)
 
-(only the predecessor's parameters move: ``∇_θ Q`` is zero elsewhere). ``α`` is the step on
-``Q``: ``s`` is the largest norm of a tangent feature ``∇_θ f(ô, j; θ₀)`` of the seed's networks
-(:func:`~icq.reference.learners.neural.tangent.tangent_features`' scale, so the pair with the
-largest gradient moves by α to first order, whatever the width), ``s = 1`` for ``linear``.
+(only the predecessor's parameters move). ``α`` is the step on ``Q``: ``s`` is the largest
+norm of a tangent feature ``∇_θ f(ô, j; θ₀)`` of the seed's networks (``tangent_features``'
+scale: the pair with the largest gradient moves by α to first order), ``s = 1`` for ``linear``.
 
 What each field of the spec means for a network
 -----------------------------------------------
@@ -36,85 +35,71 @@ What each field of the spec means for a network
 - ``average``: the reported parameters after ``T`` updates are ``θ_T`` (``last``), the mean of
   the parameter vectors ``θ_t``, ``t = 0..T−1`` (``polyak``; θ₀ the initialisation) or their
   mean over the last ``⌈F·T⌉`` values of ``t`` (``tail:F``); ``Q`` is the network at the mean
-  parameters (not the mean of the networks' outputs, which differs for an MLP). Kept lazily:
-  ``u_T = Σ_{t<T} (t + 1)(θ_{t+1} − θ_t)`` changes only where θ changes and
-  ``Σ_{t<T} θ_t = T·θ_T − u_T``; a tail mean subtracts the prefix sum stored at its start.
+  parameters (not the mean of the outputs). Kept lazily: ``u_T = Σ_{t<T} (t + 1)(θ_{t+1} − θ_t)``
+  changes where θ changes, ``Σ_{t<T} θ_t = T·θ_T − u_T``, a tail subtracts its start's sum.
 - ``burn_in`` t_b: t_b handoffs of the same stream are drawn and dropped before update 0.
 - ``radius`` R: after every update, θ − θ₀ (all the seed's parameters, every agent jointly) is
   projected onto ``‖θ − θ₀‖₂ ≤ R``, R in parameter units (``s·R`` in the normalised tangent
   units of docs/theory.md §5; for ``linear``, ``‖θ‖₂ ≤ R``).
 - ``q0``: the constant ``Q₀`` added to every output (``Q`` = Q₀ at θ₀).
-- ``exploration``: the file's π_b only (the handoff stream must not depend on θ, so that every
-  seed's stream is drawn by the compiled sampler); ``epsilon-greedy`` is refused.
+- ``exploration``: the file's π_b only (the stream must not depend on θ); ``epsilon-greedy``
+  is refused.
 
 Seeds as a batch dimension
 --------------------------
 Seed ``s`` has its own initialisation (``build_networks(..., seed=s)``) and its own handoff stream
 (:func:`~icq.reference.learners.smdp.start_stream` ``(arrays, s)``, then t_b + T draws of
 :func:`~icq.reference.learners.smdp.sample_behaviour`), so a seed's run does not depend on the
-other seeds of the batch. The parameters of layer ``l`` of every seed and agent are one tensor
-of shape ``(S·N, out, in)`` (row ``s·N + i``): one update is one gathered batched product per
-layer for the predecessors and successors of all seeds together, and the rank-one changes are
-added back with ``index_add_`` (rows of distinct seeds are distinct). float64 throughout, on
-CUDA when present (``device=None``).
+other seeds of the batch. Layer ``l`` of every seed and agent is one tensor ``(S·N, out, in +
+1)`` (row ``s·N + i``, the bias as the last column): an update is one gathered batched product
+per layer for the predecessors and successors of all seeds together, and the rank-one changes
+are added back with ``index_add_`` (rows of distinct seeds are distinct). float64 throughout,
+on CUDA when present (``device=None``); on the CPU in batches of :data:`CPU_BLOCK` seeds.
 
 The check grid. The error of ``Q_θ`` (the reported iterate) on the observation pairs with
 positive weight (the :class:`~icq.reference.learners.montecarlo.ErrorSpec`: sup or μ norm,
-learning or total error) is evaluated exactly, by a forward pass at every observation, at the
-update counts of :func:`network_grid` (``⌈2^(k/16)⌉``, k = 0, 1, …: every count up to 23, then
-16 per doubling, so consecutive checks differ by at most 4.4 %, and the horizon). H per seed and
-target is defined on that grid: the least grid point ``h`` with error ≤ ε at every grid point
-≥ ``h`` (``inf`` when the error at the horizon is above ε; a non-finite entry is above every
-target). Nothing is claimed between grid points.
+learning or total error) is evaluated exactly, by a forward pass at every observation, on the
+averaged tabular iterates' grid ``montecarlo.check_grid`` (``⌈2^(k/16)⌉``, k = 0, 1, …: every
+count up to 23, then 16 per doubling, at most 4.4 % apart, and the horizon). H per seed and
+target is defined on that grid (``montecarlo.h_on_grid``): the least grid point ``h`` with error
+≤ ε at every grid point ≥ ``h`` (``inf`` when the error at the horizon is above ε; a non-finite
+entry is above every target). Nothing is claimed between grid points.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from icq.reference.exact.ais import ais_model
-from icq.reference.learners.montecarlo import ErrorSpec, MonteCarloResult, error_spec, full_error
+from icq.reference.learners.montecarlo import (
+    ErrorSpec,
+    MonteCarloResult,
+    check_grid,
+    error_spec,
+    full_error,
+    h_on_grid,
+)
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
 from icq.reference.learners.neural.tangent import tangent_features
-from icq.reference.learners.smdp import (
-    STEP_MODES,
-    handoff_arrays,
-    sample_behaviour,
-    start_stream,
-    step_size,
-    theory_step,
-)
+from icq.reference.learners.neural.training import torch_threads
+from icq.reference.learners.neural.update import smdp_target, successor_value
+from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream, step_size
 from icq.reference.learners.spec import LearnerSpec
+from icq.reference.learners.tabular import kernel_params
 from icq.reference.model import EpochModel
 
-__all__ = ["CHECKS_PER_DOUBLING", "NetworkRun", "network_grid", "run_network_seeds",
-           "train_network"]
+__all__ = ["CPU_BLOCK", "NetworkRun", "run_network_seeds", "train_network"]
 
-#: check-grid points per doubling of the update count (:func:`network_grid`)
-CHECKS_PER_DOUBLING = 16
 #: the most memory the stored prefix sums of a tail average may take at once (bytes)
 SNAPSHOT_BYTES = 2**31
 #: handoffs drawn per seed at a time (bounded by ``2**21`` over all seeds)
 CHUNK = 4096
-
-
-def network_grid(horizon: int, per_doubling: int = CHECKS_PER_DOUBLING) -> np.ndarray:
-    """The check grid: the distinct ``⌈2^(k/m)⌉ ≤ horizon``, ``k = 0, 1, …``, and the horizon.
-
-    >>> network_grid(40, 4).tolist()
-    [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 23, 27, 32, 39, 40]
-    """
-    if horizon < 1:
-        raise ValueError(f"horizon: {horizon} must be >= 1")
-    k = np.arange(int(math.ceil(per_doubling * math.log2(horizon))) + 1)
-    g = np.unique(np.ceil(2.0 ** (k / per_doubling) - 1e-9).astype(np.int64))
-    return np.concatenate([g[g < horizon], [horizon]]).astype(np.int64)
+#: seeds per batch on the CPU (``benchmarks/bench_netcert.py``: smaller batches stay in cache)
+CPU_BLOCK = 50
 
 
 def _as_grid(grid, horizon: int) -> np.ndarray:
@@ -129,32 +114,18 @@ def _as_grid(grid, horizon: int) -> np.ndarray:
     return g.astype(np.int64)
 
 
-def _h_on_grid(errors: np.ndarray, grid: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """(S, E) H on the grid from errors (S, G): the grid point after the last one with error
-    above ε (NaN counts as above), ``inf`` when that is the last grid point."""
-    bad = ~(errors[:, None, :] <= targets[None, :, None])  # (S, E, G)
-    n = grid.shape[0]
-    last = np.where(bad.any(-1), n - 1 - np.argmax(bad[..., ::-1], axis=-1), -1)
-    return np.append(grid.astype(float), math.inf)[last + 1]
-
-
 def _resolve_device(device) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 class _Steps:
-    """α (on Q) per update and seed, and the visit counts (S, n_obs_pairs)."""
+    """α (on Q) per update and seed — the spec's schedule as the tabular learner computes it
+    (``kernel_params``, ``step_size``) — and the visit counts (S, n_obs_pairs)."""
 
     def __init__(self, learner: LearnerSpec, model: EpochModel, n_seeds: int):
-        self.learner = learner
         self.visits = np.zeros((n_seeds, model.n_obs_pairs))
-        if learner.step == "theory" and (learner.kappa is None or learner.feature_omega is None):
-            raise ValueError("step: 'theory' needs κ and ω of the features "
-                             "(LearnerSpec.with_theory_constants)")
-        self.gamma_hat = (ais_model(model).smdp.gamma_bar if learner.step == "rescaled"
-                          else None)
+        self.params = kernel_params(replace(learner, representation="tabular", features=None),
+                                    model)
 
     def __call__(self, pair: np.ndarray, t0: int) -> np.ndarray:
         """α for the (C, S) pairs of updates t0..t0+C−1; counts the visits."""
@@ -168,19 +139,14 @@ class _Steps:
             rank = np.arange(C) - np.repeat(starts, np.diff(np.r_[starts, C]))
             n[order, s] = self.visits[s, sp] + rank + 1
             self.visits[s] += np.bincount(p, minlength=self.visits.shape[1])
-        lr = self.learner
-        if lr.step == "harmonic":
-            return step_size(n, 0, STEP_MODES["harmonic"], lr.step_exponent, 0.0)
-        if lr.step == "rescaled":
-            return 1.0 / (1.0 + (1.0 - self.gamma_hat) * n)
-        if lr.step == "constant":
-            return np.full((C, S), lr.alpha)
+        k = self.params
         t = np.arange(t0, t0 + C, dtype=float)[:, None]
-        return np.broadcast_to(theory_step(lr.kappa, lr.feature_omega, t), (C, S)).copy()
+        a = step_size(n, t, k.mode, k.step_exponent, k.alpha)
+        return np.broadcast_to(np.asarray(a, dtype=float), (C, S)).copy()
 
 
 @dataclass
-class _Stream:
+class _Stream:  # the sampler's state: generator words, latent state, episodes so far
     rng: np.ndarray
     y: int
     episodes: int = 0
@@ -235,8 +201,7 @@ class _Body:
         cr = c.repeat_interleave(self.N)
         for i, (p, p0) in enumerate(zip(self.params, self.theta0, strict=True)):
             old = p[idx]
-            shape = (-1,) + (1,) * (old.dim() - 1)
-            new = p0[idx] + cr.view(shape) * (old - p0[idx])
+            new = p0[idx] + cr.view((-1,) + (1,) * (old.dim() - 1)) * (old - p0[idx])
             p[idx] = new
             if self.u is not None:
                 self.u[i][idx] += float(t + 1) * (new - old)
@@ -258,39 +223,32 @@ class _Body:
 
 
 class _MLP(_Body):
+    """Layer ``l`` of every seed and agent: one tensor (S·N, out, in + 1), the bias as the last
+    column (the layer's input carries a trailing 1), so that a layer is one gathered product
+    forward, one backward and one rank-one change."""
+
     def __init__(self, model: EpochModel, learner: LearnerSpec, seeds, dev: torch.device):
         self.dev = dev
         nets = [build_networks(model, learner.width, learner.depth, int(s), device=dev)
                 for s in seeds]
         n0 = nets[0]
-        self.nets0, self.layers, self.N = n0, n0.layers, n0.n_agents
+        self.nets, self.layers, self.N = nets, n0.layers, n0.n_agents
         self.X, self.obs_agent, self.mask = n0.X, n0.obs_agent, n0.obs_mask
-        self.pair_obs, self.pair_slot = n0.pair_obs, n0.pair_slot
-        self.K = n0.obs_mask.shape[1]
+        self.pair_obs, self.pair_slot, self.K = n0.pair_obs, n0.pair_slot, n0.obs_mask.shape[1]
         flat = torch.stack([n.theta0 for n in nets]).reshape(len(seeds) * self.N, -1)
-        self.params = []
-        for L in self.layers:
-            self.params.append(flat[:, L.w:L.w + L.out * L.inp]
-                               .reshape(-1, L.out, L.inp).contiguous())
-            b = flat[:, L.b:L.b + L.out] if L.b >= 0 else flat.new_zeros(flat.shape[0], L.out)
-            self.params.append(b.unsqueeze(2).contiguous())
+        self.params = [torch.cat([flat[:, L.w:L.w + L.out * L.inp].reshape(-1, L.out, L.inp),
+                                  flat[:, L.b:L.b + L.out].unsqueeze(2)], 2).contiguous()
+                       for L in self.layers]
         self.f0 = torch.stack([n.f0 for n in nets])  # (S, n_obs, K)
         scale = [tangent_features(model, networks=n).scale for n in nets]
         self.unit = torch.tensor([1.0 / s**2 for s in scale], dtype=torch.float64, device=dev)
-        self.nets = nets
         self.setup(learner, len(seeds))
-        self._buffers()
-
-    def _buffers(self) -> None:
+        e = lambda *shape: torch.empty(shape, dtype=torch.float64, device=dev)  # noqa: E731
         S2 = 2 * self.S
-        self.Wg = [torch.empty(S2, L.out, L.inp, dtype=torch.float64, device=self.dev)
-                   for L in self.layers]
-        self.bg = [torch.empty(S2, L.out, 1, dtype=torch.float64, device=self.dev)
-                   for L in self.layers]
-        self.Z = [torch.empty(S2, L.out, 1, dtype=torch.float64, device=self.dev)
-                  for L in self.layers]
-        self.outer = [torch.empty(self.S, L.out, L.inp, dtype=torch.float64, device=self.dev)
-                      for L in self.layers]
+        self.Wg = [e(S2, L.out, L.inp + 1) for L in self.layers]
+        self.H = [e(S2, L.inp + 1, 1).fill_(1.0) for L in self.layers[1:]]  # hidden inputs, 1
+        self.out = e(S2, self.K, 1)
+        self.outer = [e(self.S, L.out, L.inp + 1) for L in self.layers]
 
     def chunk(self, pair, rew, disc, nobs, alpha) -> dict:
         """The update's θ-independent data for C steps, as (C, S, ...) tensors."""
@@ -303,63 +261,57 @@ class _MLP(_Body):
         sidx = torch.arange(self.S, device=d)
         rows2 = torch.cat([self.seed_base + self.obs_agent[obs],
                            self.seed_base + self.obs_agent[nob]], dim=1)
+        x2 = torch.cat([self.X[obs], self.X[nob]], 1)
         slot = self.pair_slot[pair]
-        return {"rows2": rows2, "x2": torch.cat([self.X[obs], self.X[nob]], 1).unsqueeze(3),
-                "slot": slot.unsqueeze(2), "f0p": self.f0[sidx, obs, slot],
+        return {"rows2": rows2, "x2": torch.cat([x2, torch.ones_like(x2[..., :1])], 2)
+                .unsqueeze(3), "slot": slot.unsqueeze(2), "f0p": self.f0[sidx, obs, slot],
                 "f0n": self.f0[sidx, nob], "maskn": self.mask[nob], "cont": cont,
                 "rew": tt(rew), "disc": tt(disc), "alpha": tt(alpha) * self.unit}
 
     def step(self, c: dict, i: int, t: int) -> None:
         S, nl = self.S, len(self.layers)
         r2 = c["rows2"][i]
-        h = c["x2"][i]
-        hs = []
+        hs = [c["x2"][i]] + self.H
         for li in range(nl):  # predecessors (rows :S) and successors (S:) in one product
-            torch.index_select(self.params[2 * li], 0, r2, out=self.Wg[li])
-            torch.index_select(self.params[2 * li + 1], 0, r2, out=self.bg[li])
-            hs.append(h)
-            torch.baddbmm(self.bg[li], self.Wg[li], h, out=self.Z[li])
-            h = self.Z[li].relu_() if li < nl - 1 else self.Z[li]
-        out = h.squeeze(2)
-        qn = out[S:] - c["f0n"][i] + self.q0
-        v = torch.where(c["maskn"][i], qn, -torch.inf).amax(1)
-        cont = c["cont"][i]
-        target = c["rew"][i] + c["disc"][i] * torch.where(cont, v, torch.zeros_like(v))
+            torch.index_select(self.params[li], 0, r2, out=self.Wg[li])
+            if li < nl - 1:
+                z = self.H[li][:, :-1]
+                z.copy_(torch.bmm(self.Wg[li], hs[li])).clamp_(min=0.0)
+            else:
+                torch.bmm(self.Wg[li], hs[li], out=self.out)
+        out = self.out.squeeze(2)
+        v = successor_value(out[S:] - c["f0n"][i] + self.q0, c["maskn"][i])
+        target = smdp_target(c["rew"][i], c["disc"][i], v, c["cont"][i])
         q = out[:S].gather(1, c["slot"][i]).squeeze(1) - c["f0p"][i] + self.q0
         coef = c["alpha"][i] * (q - target)  # (α/s²)(Q − target)
         d = torch.zeros(S, self.K, 1, dtype=torch.float64, device=self.dev)
         d.scatter_(1, c["slot"][i].unsqueeze(2), coef.view(S, 1, 1))
-        changes = [None] * (2 * nl)
         for li in range(nl - 1, -1, -1):  # backprop, then the rank-one changes
             hh = hs[li][:S]
             torch.mul(d, hh.transpose(1, 2), out=self.outer[li])
-            changes[2 * li], changes[2 * li + 1] = self.outer[li], d
-            if li > 0:
-                d = torch.bmm(self.Wg[li][:S].transpose(1, 2), d) * (hh > 0)
-        self.apply(r2[:S], changes, t)
+            if li > 0:  # Wᵀd as the row vector dᵀW: a product over contiguous matrices
+                dn = torch.bmm(d.transpose(1, 2), self.Wg[li][:S])[:, :, :-1]
+                d = dn.transpose(1, 2) * (hh[:, :-1] > 0)
+        self.apply(r2[:S], self.outer, t)
 
     def table(self, params: list[torch.Tensor]) -> torch.Tensor:
         """(S, n_obs_pairs) Q of every seed at ``params``."""
-        n_obs = self.X.shape[0]
         rows = (self.seed_base.unsqueeze(1) + self.obs_agent).flatten()
         h = self.X.repeat(self.S, 1).unsqueeze(2)
-        nl = len(self.layers)
-        for li in range(nl):
-            h = torch.baddbmm(params[2 * li + 1][rows], params[2 * li][rows], h)
-            h = h.relu() if li < nl - 1 else h
-        out = h.view(self.S, n_obs, self.K) - self.f0 + self.q0
+        for li, p in enumerate(params):
+            h = torch.bmm(p[rows], torch.cat([h, torch.ones_like(h[:, :1])], 1))
+            h = h.clamp(min=0.0) if li < len(params) - 1 else h
+        out = h.view(self.S, self.X.shape[0], self.K) - self.f0 + self.q0
         return out[:, self.pair_obs, self.pair_slot]
 
     def flat(self, params: list[torch.Tensor], s: int) -> np.ndarray:
         """θ − θ₀ of seed s as the (N, P) flat rows of :class:`AgentNetworks`."""
         out = torch.zeros_like(self.nets[s].theta0)
         sl = slice(s * self.N, (s + 1) * self.N)
-        for li, L in enumerate(self.layers):
-            w = params[2 * li][sl] - self.theta0[2 * li][sl]
-            out[:, L.w:L.w + L.out * L.inp] = w.reshape(self.N, -1)
-            if L.b >= 0:
-                b = params[2 * li + 1][sl] - self.theta0[2 * li + 1][sl]
-                out[:, L.b:L.b + L.out] = b.reshape(self.N, -1)
+        for p, p0, L in zip(params, self.theta0, self.layers, strict=True):
+            w = p[sl] - p0[sl]
+            out[:, L.w:L.w + L.out * L.inp] = w[..., :-1].reshape(self.N, -1)
+            out[:, L.b:L.b + L.out] = w[..., -1]
         return out.cpu().numpy()
 
 
@@ -397,9 +349,8 @@ class _Linear(_Body):
         th = self.params[0]
         nob = c["nobs"][i]
         qn = torch.bmm(self.slots[nob], th.unsqueeze(2)).squeeze(2) + self.q0
-        v = torch.where(self.mask[nob], qn, -torch.inf).amax(1)
-        cont = c["cont"][i]
-        target = c["rew"][i] + c["disc"][i] * torch.where(cont, v, torch.zeros_like(v))
+        target = smdp_target(c["rew"][i], c["disc"][i], successor_value(qn, self.mask[nob]),
+                             c["cont"][i])
         phi = self.phi[c["pair"][i]]
         q = (phi * th).sum(1) + self.q0
         self.apply(self.seed_base, [phi * (c["alpha"][i] * (q - target)).unsqueeze(1)], t)
@@ -409,9 +360,8 @@ class _Linear(_Body):
 
 
 def _snapshot_uses(points: np.ndarray, learner: LearnerSpec, body: _Body) -> Counter:
-    """How many of the update counts ``points`` need the prefix sum stored at each start
-    ``a > 0`` of a tail average; refuses points that would keep more than
-    :data:`SNAPSHOT_BYTES` of them at once."""
+    """Per start ``a > 0`` of a tail average, how many of ``points`` use its prefix sum;
+    refuses points that would keep more than :data:`SNAPSHOT_BYTES` of them at once."""
     if learner.tail_fraction is None:
         return Counter()
     starts = np.array([learner.average_start(int(h)) for h in points])
@@ -426,17 +376,16 @@ def _snapshot_uses(points: np.ndarray, learner: LearnerSpec, body: _Body) -> Cou
 
 
 def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: int,
-         grid: np.ndarray, on_grid, device, features, progress: bool):
+         grid: np.ndarray, on_grid, device, features, bar):
     """The shared loop: burn-in, then ``horizon`` updates of every seed, ``on_grid(g, body,
-    params)`` at each grid point. Returns (body, steps, streams)."""
+    params)`` at each grid point. Returns (body, steps, streams, prefix sums kept)."""
     if learner.representation not in ("linear", "neural"):
         raise ValueError(f"learner: {learner.representation!r} is not a network learner "
                          "(linear or neural); tabular runs go through montecarlo.run_seeds")
     if learner.exploration != "behavior":
         raise ValueError("exploration: the network learners sample the file's π_b (their "
                          "handoff stream must not depend on θ); epsilon-greedy is tabular only")
-    dev = _resolve_device(device)
-    S = len(seeds)
+    dev, S = device, len(seeds)
     steps = _Steps(learner, model, S)
     if learner.representation == "neural":
         body: _Body = _MLP(model, learner, seeds, dev)
@@ -451,17 +400,9 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
     streams = [_Stream(*start_stream(arr, int(s))) for s in seeds]
     chunk = max(1, min(CHUNK, 2**21 // S))
     for st in streams:  # the burn-in: draws of the same stream, no update
-        left = learner.burn_in
-        while left:
-            n = min(left, 2**16)
+        for n in [2**16] * (learner.burn_in // 2**16) + [learner.burn_in % 2**16]:
             _draw(arr, st, n)
-            left -= n
         st.episodes = 0
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=horizon * S, unit="handoff", unit_scale=True)
     g, t = 0, 0
     with torch.no_grad():
         while t < horizon:
@@ -476,17 +417,22 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
                 t += 1
                 while g < len(grid) and grid[g] == t:
                     on_grid(g, body, body.reported(t, snapshots))
-                    a = learner.average_start(t)
-                    if uses[a] > 0:
-                        uses[a] -= 1
-                        if uses[a] == 0:
-                            del snapshots[a]
+                    a = learner.average_start(t)  # drop a prefix sum after its last use
+                    uses[a] -= uses[a] > 0
+                    if a in snapshots and uses[a] == 0:
+                        del snapshots[a]
                     g += 1
             if bar is not None:
                 bar.update(C * S)
-    if bar is not None:
-        bar.close()
     return body, steps, streams, snapshots
+
+
+def _bar(progress: bool, total: int):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="handoff", unit_scale=True)
 
 
 def _seed_list(seeds) -> np.ndarray:
@@ -496,19 +442,19 @@ def _seed_list(seeds) -> np.ndarray:
     return out
 
 
-def _method(learner: LearnerSpec, n_grid: int, dev: str) -> str:
+def _method(learner: LearnerSpec, n_grid: int, dev: str, block: int) -> str:
     return (f"{learner.words()}: seeds as a batch dimension (one batched product per layer "
-            f"for all seeds, {dev}, float64); error of Q_θ at the reported iterate evaluated "
-            f"exactly on a check grid of {n_grid} update counts")
+            f"for {block} seeds at a time, {dev}, float64); error of Q_θ at the reported "
+            f"iterate evaluated exactly on a check grid of {n_grid} update counts")
 
 
 def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horizon: int,
                       seeds=200, error: str = "learning", norm: str = "sup",
                       spec: ErrorSpec | None = None, grid=None, device=None,
-                      progress: bool = False, features: np.ndarray | None = None
-                      ) -> MonteCarloResult:
-    """Certificate runs of a ``linear`` or ``neural`` learner (module docstring), all seeds
-    together, the error checked on a grid (docs/theory.md §8, "The network certificate").
+                      progress: bool = False, features: np.ndarray | None = None,
+                      block: int | None = None, threads: int | None = 1) -> MonteCarloResult:
+    """Certificate runs of a ``linear`` or ``neural`` learner (module docstring), seeds batched,
+    the error checked on a grid (docs/theory.md §8, "The network certificate").
 
     Parameters
     ----------
@@ -517,11 +463,17 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     horizon : updates per seed (after the burn-in)
     seeds : a count n (seeds 0..n−1) or the seeds themselves
     error, norm, spec : the error (``spec``, default :func:`error_spec` ``(model, error, norm)``)
-    grid : the check grid (default :func:`network_grid`); strictly increasing update counts
-        from 1, ending at the horizon
+    grid : the check grid (default ``montecarlo.check_grid``, that of the averaged tabular
+        iterates); strictly increasing update counts from 1, ending at the horizon
     device : a torch device (None: CUDA when available, else the CPU)
     features : the linear learner's validated (n_obs_pairs, d) feature array (this floor does
         not read files: ``icq.bounds.validate.load_features(learner.features, model)``)
+    block : seeds per batch, run one batch after the other (None: all seeds in one batch on
+        CUDA, :data:`CPU_BLOCK` on the CPU, where a smaller batch stays in the cache); a seed's
+        run does not depend on the batch it is in
+    threads : torch's intra-op threads during the runs (restored after; None: torch's own
+        setting). Default 1: the per-update products are small, and a second thread measured
+        slower on a shared 2-core machine (``benchmarks/bench_netcert.py``)
 
     Returns
     -------
@@ -534,25 +486,33 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     if not np.all(np.isfinite(eps) & (eps >= 0)):
         raise ValueError(f"targets: {eps.tolist()} must be finite and >= 0")
     seed_list = _seed_list(seeds)
+    if block is not None and block < 1:
+        raise ValueError(f"block: {block} must be >= 1 (seeds per batch)")
     spec = spec if spec is not None else error_spec(model, error, norm)
-    grid = network_grid(horizon) if grid is None else _as_grid(grid, horizon)
+    grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
     errors = np.full((len(seed_list), len(grid)), np.nan)
 
-    def record(g: int, body: _Body, params: list[torch.Tensor]) -> None:
+    def record(sl: slice, g: int, body: _Body, params: list[torch.Tensor]) -> None:
         Q = body.table(params).cpu().numpy()  # noqa: N806
-        errors[:, g] = [full_error(spec, q) if np.isfinite(q).all() else math.inf for q in Q]
+        errors[sl, g] = [full_error(spec, q) for q in Q]  # inf where an entry is not finite
 
+    dev = _resolve_device(device)
+    n = len(seed_list)
+    block = min(n, block if block is not None else (n if dev.type == "cuda" else CPU_BLOCK))
+    bar = _bar(progress, horizon * n)
     t0 = time.perf_counter()
-    body, _, _, _ = _run(model, learner, seed_list, horizon, grid, record, device, features,
-                         progress)
+    with torch_threads(threads):
+        for b in range(0, n, block):
+            sl = slice(b, b + block)
+            _run(model, learner, seed_list[sl], horizon, grid,
+                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar)
     seconds = time.perf_counter() - t0
-    kw = dict(H=_h_on_grid(errors, grid, eps), grid=grid, errors=errors, targets=eps,
-              seeds=seed_list, horizon=int(horizon), learner=learner, spec=spec,
-              seconds=seconds, check_grid=grid,
-              method=_method(learner, len(grid), body.dev.type))
-    if "config" in {f.name for f in fields(MonteCarloResult)}:
-        kw["config"] = learner
-    return MonteCarloResult(**kw)
+    if bar is not None:
+        bar.close()
+    return MonteCarloResult(H=h_on_grid(errors, grid, eps), grid=grid, errors=errors,
+                            targets=eps, seeds=seed_list, horizon=int(horizon), learner=learner,
+                            spec=spec, seconds=seconds, check_grid=grid,
+                            method=_method(learner, len(grid), dev.type, block))
 
 
 @dataclass(frozen=True, eq=False)
@@ -585,17 +545,23 @@ class NetworkRun:
 
 
 def train_network(model: EpochModel, learner: LearnerSpec, handoffs: int, seed: int = 0, *,
-                  features: np.ndarray | None = None, device=None,
-                  progress: bool = False) -> NetworkRun:
+                  features: np.ndarray | None = None, device=None, progress: bool = False,
+                  threads: int | None = 1) -> NetworkRun:
     """Train one seed of a ``linear`` or ``neural`` learner for ``handoffs`` updates after its
-    burn-in: the run of seed ``seed`` in :func:`run_network_seeds` (module docstring)."""
+    burn-in: the run of seed ``seed`` in :func:`run_network_seeds` (module docstring);
+    ``threads`` as there."""
     if handoffs < 0:
         raise ValueError(f"handoffs: {handoffs} must be >= 0")
     seeds = _seed_list([seed])
     t0 = time.perf_counter()
-    body, steps, streams, snaps = _run(model, learner, seeds, handoffs, np.zeros(0, np.int64),
-                                       lambda *a: None, device, features, progress)
-    rep = body.reported(handoffs, snaps) if handoffs else body.params
+    bar = _bar(progress, handoffs)
+    with torch_threads(threads):
+        body, steps, streams, snaps = _run(model, learner, seeds, handoffs,
+                                           np.zeros(0, np.int64), lambda *a: None,
+                                           _resolve_device(device), features, bar)
+    if bar is not None:
+        bar.close()
+    rep = body.reported(handoffs, snaps)
     neural = isinstance(body, _MLP)
     theta = body.flat(rep, 0) if neural else rep[0][0].cpu().numpy()
     last = body.flat(body.params, 0) if neural else body.params[0][0].cpu().numpy()
@@ -604,4 +570,4 @@ def train_network(model: EpochModel, learner: LearnerSpec, handoffs: int, seed: 
         theta=theta, theta_last=last, networks=body.nets[0] if neural else None,
         visits=steps.visits[0], handoffs=int(handoffs), burn_in=learner.burn_in,
         episodes=streams[0].episodes, seconds=time.perf_counter() - t0, learner=learner,
-        method=_method(learner, 0, body.dev.type).split(":")[0])
+        method=_method(learner, 0, body.dev.type, 1).split(":")[0])
