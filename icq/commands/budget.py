@@ -212,13 +212,14 @@ def _print(b, args: argparse.Namespace) -> None:
 
 def _print_tune(t) -> None:
     def q(c):
-        return c.reason if c.quantile_H is None else _num(c.quantile_H) \
-            if c.quantile_H != float("inf") else "beyond horizon"
+        if c.quantile_H is None:  # the reason names the options first
+            return f"not run ({c.reason.split(':')[0]})"
+        return "beyond horizon" if c.quantile_H == float("inf") else _num(c.quantile_H)
 
     print(f"\n--tune: {len(t.candidates)} candidates, {t.selection_seeds.size} selection runs "
           f"each (horizon {t.selection_horizon:,})")
-    print(format_table(["learner options", "selection quantile of H"],
-                       [[" ".join(c.spec.argv()), q(c)] for c in t.candidates]))
+    print(format_table(["selection quantile of H", "learner options"],
+                       [[q(c), " ".join(c.spec.argv())] for c in t.candidates]))
     print(f"chosen: {' '.join(t.chosen.argv())}")
     print(f"certified T: tuned {_num(t.row.handoffs)}, default {_num(t.default.handoffs)}"
           + ("" if t.speedup is None else f" (default / tuned = {t.speedup:.3g})"))
