@@ -26,14 +26,14 @@ run is a fresh run; ``icq budget --tune`` selects on the disjoint range
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from icq.bounds.auditor import Audit, audit
 from icq.bounds.budget import MethodBudget, icq_limit, theorem_budgets
-from icq.bounds.certificate import certificate, order_statistic_rank
+from icq.bounds.certificate import certificate, order_statistic_rank, seeds_needed
 from icq.reference.common.io import plain
 from icq.reference.learners.montecarlo import (
     ErrorSpec,
@@ -47,8 +47,9 @@ from icq.reference.model import EpochModel
 
 __all__ = ["AUTO_CAP", "AUTO_START", "CERTIFICATE_SEED_BASE", "DEFAULT_LEARNER", "NO_BUDGET",
            "SELECTION_SEED_BASE", "BootstrapBudget", "Budgets", "TargetBelowFloor",
-           "TargetBelowLimit", "bootstrap_budget", "budgets", "certificate_seeds", "certify",
-           "icq_limit", "run_spec", "seed_words", "theorem_learner", "train_command"]
+           "TargetBelowLimit", "auto_horizon", "bootstrap_budget", "budgets", "certificate_seeds",
+           "certify", "check_disjoint", "icq_limit", "run_spec", "seed_words", "theorem_learner",
+           "train_command"]
 
 #: first seed of every certificate: 2³², a range ``icq train`` (``--seed``, default 0) never
 #: reaches by default, so a default training run is a fresh run (docs/theory.md §8)
@@ -148,25 +149,28 @@ def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int
                              progress=progress)
 
 
-def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.ndarray,
-            horizon: int | str, errspec: ErrorSpec, quantile: float, confidence: float,
-            horizon_cap: int = AUTO_CAP, backend: str = "local", workers: int | None = None,
-            model_name: str = "the model", model_file: str = "MODEL.json",
-            mean_duration: float | None = None, T_max: int | None = None,  # noqa: N803
-            method: str | None = None, note: str = "", progress: bool = False
-            ) -> tuple[MethodBudget, MonteCarloResult]:
-    """The Monte-Carlo certificate of ``spec`` at ``target`` on ``seeds`` (docs/theory.md §8).
+def check_disjoint(selection: np.ndarray, certification: np.ndarray) -> None:
+    """ValueError when a certification seed was also a selection seed: a certificate must come
+    from runs that no choice (of a learner, ``--tune``, or of a horizon, ``--horizon auto``)
+    has seen (docs/theory.md §8, "Tuning")."""
+    shared = np.intersect1d(np.asarray(selection), np.asarray(certification))
+    if shared.size:
+        raise ValueError(f"seeds: {shared.size} certification seeds were also selection seeds "
+                         f"(first {int(shared[0])}); the certificate needs fresh seeds")
 
-    ``horizon="auto"`` doubles the horizon from :data:`AUTO_START` up to ``horizon_cap`` until
-    the certified T lies in the first half of the horizon (the last run is kept when the cap is
-    reached first); the claim states the final horizon. ``note`` is appended to the claim. The
-    row's details carry the spec, the seed range and ``train_command`` (with the first seed
-    past the certificate's, a fresh one).
-    """
-    auto = horizon == "auto"
-    h = min(AUTO_START, horizon_cap) if auto else int(horizon)
+
+def auto_horizon(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.ndarray,
+                 errspec: ErrorSpec, quantile: float, confidence: float,
+                 horizon_cap: int = AUTO_CAP, backend: str = "local",
+                 workers: int | None = None, progress: bool = False
+                 ) -> tuple[list[int], bool]:
+    """``--horizon auto`` (docs/theory.md §8): the horizons ``AUTO_START·2^i`` (capped at
+    ``horizon_cap``) tried on the selection runs ``seeds`` until the certified T of those runs
+    lies in the first half of the horizon, and whether it did (False: the cap came first); the
+    last horizon is the chosen one. A tqdm bar counts the doublings when ``progress``."""
+    h = min(AUTO_START, horizon_cap)
     bar = None
-    if auto and progress:
+    if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=max(1, math.ceil(math.log2(max(horizon_cap, h) / h)) + 1),
@@ -174,25 +178,57 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
     tried = []
     while True:
         mc = run_spec(model, spec, [target], horizon=h, seeds=seeds, errspec=errspec,
-                      backend=backend, workers=workers, progress=progress and not auto)
-        row = certificate(mc, quantile=quantile, confidence=confidence, model_name=model_name,
-                          learner=spec.words(), mean_duration=mean_duration, T_max=T_max)
+                      backend=backend, workers=workers)
+        T = certificate(mc, quantile=quantile, confidence=confidence).handoffs  # noqa: N806
         tried.append(h)
         if bar is not None:
             bar.update(1)
-        if not auto or (row.handoffs is not None and 2 * row.handoffs <= h) or h >= horizon_cap:
+        settled = T is not None and 2 * T <= h
+        if settled or h >= horizon_cap:
             break
         h = min(2 * h, horizon_cap)
     if bar is not None:
         bar.close()
+    return tried, settled
+
+
+def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.ndarray,
+            horizon: int | str, errspec: ErrorSpec, quantile: float, confidence: float,
+            horizon_cap: int = AUTO_CAP, selection_seeds: int = 59, backend: str = "local",
+            workers: int | None = None, model_name: str = "the model",
+            model_file: str = "MODEL.json", mean_duration: float | None = None,
+            T_max: int | None = None, method: str | None = None,  # noqa: N803
+            note: str = "", progress: bool = False) -> tuple[MethodBudget, MonteCarloResult]:
+    """The Monte-Carlo certificate of ``spec`` at ``target`` on ``seeds`` (docs/theory.md §8).
+
+    ``horizon="auto"``: the horizon is chosen by :func:`auto_horizon` on ``selection_seeds``
+    separate runs (seeds ``SELECTION_SEED_BASE + i``, at least as many as the quantile and
+    confidence need), then the certificate is computed at that horizon on ``seeds``, which took
+    no part in the choice; the claim states the final horizon. ``note`` is appended to the
+    claim. The row's details carry the spec, the seed range and ``train_command`` (with the
+    first seed past the certificate's, a fresh one).
+    """
     s = np.asarray(seeds, dtype=np.int64)
     words = (f" The {s.size} runs used {seed_words(s)}, a range icq train never uses by "
              "default (--seed 0).")
-    if auto:
-        words += (f" Horizon {h:,}, chosen by doubling from {tried[0]:,} (cap {horizon_cap:,}) "
-                  "until T lay in its first half" + ("" if row.handoffs is not None
-                                                     and 2 * row.handoffs <= h else
-                                                     ": the cap was reached first") + ".")
+    tried = None
+    if horizon == "auto":
+        sel = certificate_seeds(max(selection_seeds, seeds_needed(quantile, confidence)),
+                                SELECTION_SEED_BASE)
+        check_disjoint(sel, s)
+        tried, settled = auto_horizon(model, spec, target, seeds=sel, errspec=errspec,
+                             quantile=quantile, confidence=confidence, horizon_cap=horizon_cap,
+                             backend=backend, workers=workers, progress=progress)
+        horizon = tried[-1]
+        words += (f" Horizon {horizon:,}, chosen by doubling from {tried[0]:,} (cap "
+                  f"{horizon_cap:,}) on {sel.size} separate runs ({seed_words(sel)}) until "
+                  "their certified T lay in its first half" + ("" if settled else
+                                                               ": the cap was reached first")
+                  + "; the certification runs took no part in the choice.")
+    mc = run_spec(model, spec, [target], horizon=int(horizon), seeds=s, errspec=errspec,
+                  backend=backend, workers=workers, progress=progress)
+    row = certificate(mc, quantile=quantile, confidence=confidence, model_name=model_name,
+                      learner=spec.words(), mean_duration=mean_duration, T_max=T_max)
     claim = row.details["claim"] + words + (f" {note}" if note else "")
     details = {**row.details, "claim": claim, "learner": spec.to_json(),
                "seed_first": int(s.min()), "seed_last": int(s.max()), "horizons_tried": tried}
@@ -237,6 +273,7 @@ class Budgets:
     runs : the Monte-Carlo runs of ``learner`` (learning curves for reports)
     audit : the model's audit (the theorem rows' inputs)
     tune : ``icq budget --tune``'s record (:class:`icq.bounds.tune.Tuned`), or None
+    bootstrap : ``icq budget --bootstrap``'s record (:class:`BootstrapBudget`), or None
     """
 
     target: float
@@ -249,7 +286,7 @@ class Budgets:
     learner: LearnerSpec = DEFAULT_LEARNER
     limit: float | None = None
     tune: Any = None
-    extra: dict = field(default_factory=dict)
+    bootstrap: Any = None
 
     @property
     def ok(self) -> bool:
@@ -271,6 +308,8 @@ class Budgets:
                "methods": [asdict(r) for r in self.rows]}
         if self.tune is not None:
             out["tune"] = self.tune.to_json()
+        if self.bootstrap is not None:
+            out["bootstrap"] = self.bootstrap.to_json()
         return plain(out)
 
 
@@ -310,7 +349,8 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
     a = audit(model, features=features, feature_kind=feature_kind)
     name = model_name or model.name
     common = dict(errspec=spec, quantile=quantile, confidence=confidence,
-                  horizon_cap=horizon_cap, backend=backend, workers=workers, model_name=name,
+                  horizon_cap=horizon_cap, selection_seeds=selection_seeds, backend=backend,
+                  workers=workers, model_name=name,
                   model_file=model_file or "MODEL.json", mean_duration=a.durations.mean_duration,
                   T_max=model.T_max, progress=progress)
     cert_seeds = certificate_seeds(seeds)
@@ -324,9 +364,8 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
         from icq.bounds.tune import tune as run_tune
 
         h = mc.horizon if horizon == "auto" else horizon
-        tuned = run_tune(model, target, learner, selection_seeds=selection_seeds,
-                         certification_seeds=cert_seeds, selection_horizon=h, horizon=horizon,
-                         default_row=first, **common)
+        tuned = run_tune(model, target, learner, certification_seeds=cert_seeds,
+                         selection_horizon=h, horizon=horizon, default_row=first, **common)
         rows.insert(1, tuned.row)
     return Budgets(target, error, norm, spec.floor, tuple(rows), mc, a, learner, limit, tuned)
 

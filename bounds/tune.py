@@ -33,6 +33,7 @@ from icq.bounds.budgets import (
     SELECTION_SEED_BASE,
     certificate_seeds,
     certify,
+    check_disjoint,
     run_spec,
     seed_words,
 )
@@ -68,15 +69,6 @@ def family(base: LearnerSpec = DEFAULT_LEARNER) -> tuple[LearnerSpec, ...]:
             seen.add(key)
             uniq.append(s)
     return tuple(uniq)
-
-
-def check_disjoint(selection: np.ndarray, certification: np.ndarray) -> None:
-    """ValueError when a certification seed was also a selection seed: the certificate of a
-    chosen spec must come from runs the choice never saw (module docstring)."""
-    shared = np.intersect1d(np.asarray(selection), np.asarray(certification))
-    if shared.size:
-        raise ValueError(f"seeds: {shared.size} certification seeds were also selection seeds "
-                         f"(first {int(shared[0])}); the tuned certificate needs fresh seeds")
 
 
 @dataclass(frozen=True)
@@ -178,6 +170,6 @@ def tune(model: Any, target: float, base: LearnerSpec, *, selection_seeds: int |
     else:
         row, _ = certify(model, chosen, target, seeds=cert_seeds, horizon=horizon,
                          errspec=errspec, quantile=quantile, confidence=confidence,
-                         method=METHOD, note=note, **common)
+                         selection_seeds=sel.size, method=METHOD, note=note, **common)
     return Tuned(tuple(found), chosen, row, default_row, sel, cert_seeds,
                  int(selection_horizon))

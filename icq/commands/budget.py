@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from icq.bounds.budgets import AUTO_CAP, NO_BUDGET
@@ -166,15 +167,14 @@ def run(args: argparse.Namespace) -> int:
         curves = SimpleNamespace(grid=b.runs.grid, errors=b.runs.errors, target=args.target,
                                  handoffs=b.rows[0].handoffs, norm=args.norm)
         write_report(b.audit, args.report, certificate=curves)
+    if boot is not None:
+        b = replace(b, bootstrap=boot)
     if args.json:
-        out = b.to_json()
-        if boot is not None:
-            out["bootstrap"] = boot.to_json()
-        emit_json(out)
+        emit_json(b.to_json())
         return code
     _print(b, args)
-    if boot is not None:
-        _print_bootstrap(boot)
+    if b.bootstrap is not None:
+        _print_bootstrap(b.bootstrap)
     return code
 
 
