@@ -46,10 +46,10 @@ from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import EpochModel
 
 __all__ = ["AUTO_CAP", "AUTO_START", "CERTIFICATE_SEED_BASE", "DEFAULT_LEARNER", "NO_BUDGET",
-           "SELECTION_SEED_BASE", "BootstrapBudget", "Budgets", "TargetBelowFloor",
-           "TargetBelowLimit", "auto_horizon", "bootstrap_budget", "budgets", "certificate_seeds",
-           "certify", "check_disjoint", "icq_limit", "run_spec", "seed_words", "theorem_learner",
-           "train_command"]
+           "SELECTION_SEED_BASE", "BootstrapBudget", "Budgets", "LearnerNotRunnable",
+           "TargetBelowFloor", "TargetBelowLimit", "auto_horizon", "bootstrap_budget", "budgets",
+           "certificate_seeds", "certify", "check_disjoint", "icq_limit", "run_spec",
+           "seed_words", "theorem_learner", "train_command"]
 
 #: first seed of every certificate: 2³², a range ``icq train`` (``--seed``, default 0) never
 #: reaches by default, so a default training run is a fresh run (docs/theory.md §8)
@@ -118,6 +118,11 @@ def train_command(file: str, spec: LearnerSpec, handoffs: int, seed: int) -> lis
             "--seed", str(int(seed))]
 
 
+class LearnerNotRunnable(ValueError):
+    """A spec the Monte-Carlo runs of this installation cannot run (the message names the
+    option)."""
+
+
 def _train_config(spec: LearnerSpec) -> TrainConfig:
     """The tabular last-iterate :class:`TrainConfig` of ``spec`` (ValueError naming the option
     for anything today's tabular runs lack)."""
@@ -125,9 +130,9 @@ def _train_config(spec: LearnerSpec) -> TrainConfig:
         ("step", spec.step == "rescaled"), ("average", spec.average != "last"),
         ("burn-in", spec.burn_in != 0), ("q0", spec.q0 != 0.0)) if bad]
     if lacking:
-        raise ValueError(f"{', '.join(lacking)}: the tabular Monte-Carlo runs of this version "
-                         "certify the last iterate with harmonic, constant or theory steps, no "
-                         "burn-in and Q₀ = 0")
+        raise LearnerNotRunnable(f"{', '.join(lacking)}: the tabular Monte-Carlo runs of this "
+                                 "version certify the last iterate with harmonic, constant or "
+                                 "theory steps, no burn-in and Q₀ = 0")
     return TrainConfig(step=spec.step, omega=spec.step_exponent, alpha=spec.alpha,
                        exploration=spec.exploration, epsilon=spec.epsilon, kappa=spec.kappa,
                        feature_omega=spec.feature_omega, radius=spec.radius)
@@ -142,7 +147,11 @@ def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int
     if spec.representation == "tabular":
         return run_seeds(model, _train_config(spec), targets, horizon=horizon, seeds=seeds,
                          spec=errspec, backend=backend, workers=workers, progress=progress)
-    from icq.reference.learners.neural.batched import run_network_seeds
+    try:
+        from icq.reference.learners.neural.batched import run_network_seeds
+    except ImportError as exc:
+        raise LearnerNotRunnable(f"learner: {spec.representation} certificates need "
+                                 f"icq.reference.learners.neural.batched ({exc})") from None
 
     return run_network_seeds(model, spec, targets, horizon=horizon, seeds=seeds,
                              error=errspec.error, norm=errspec.norm, spec=errspec,
@@ -381,7 +390,7 @@ def _theorem_certificate(model, a, rows, learner, target, seeds, horizon, common
     try:
         own, _ = certify(model, spec, target, seeds=seeds, horizon=horizon,
                          method="Monte-Carlo certificate of Theorem 1's learner", **common)
-    except ValueError as exc:  # a spec today's runs cannot run
+    except LearnerNotRunnable as exc:
         own = MethodBudget(
             method="Monte-Carlo certificate of Theorem 1's learner", target=float(target),
             error=rows[i].error, norm=rows[i].norm, status="blocked", handoffs=None,

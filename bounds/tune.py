@@ -31,6 +31,7 @@ from icq.bounds.budget import MethodBudget
 from icq.bounds.budgets import (
     DEFAULT_LEARNER,
     SELECTION_SEED_BASE,
+    LearnerNotRunnable,
     certificate_seeds,
     certify,
     check_disjoint,
@@ -151,7 +152,7 @@ def tune(model: Any, target: float, base: LearnerSpec, *, selection_seeds: int |
         try:
             mc = run_spec(model, spec, [target], horizon=int(selection_horizon), seeds=sel,
                           errspec=errspec, **run_opts)
-        except ValueError as exc:  # a spec the runs of this version cannot run
+        except LearnerNotRunnable as exc:
             found.append(Candidate(spec, None, str(exc).splitlines()[0]))
             continue
         row = certificate(mc, quantile=quantile, confidence=confidence)

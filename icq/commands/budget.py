@@ -129,7 +129,12 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icq.bounds.budgets import TargetBelowFloor, bootstrap_budget, budgets
+    from icq.bounds.budgets import (
+        LearnerNotRunnable,
+        TargetBelowFloor,
+        bootstrap_budget,
+        budgets,
+    )
     from icq.bounds.certificate import SeedsTooFew
     from icq.commands.audit import _trace_data
 
@@ -158,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--seeds: {exc}") from None
     except TargetBelowFloor as exc:
         raise UsageError(exc.message("--target")) from None
+    except LearnerNotRunnable as exc:
+        raise UsageError(f"--{exc}") from None
     code = b.exit_code
     if args.report is not None:
         from types import SimpleNamespace
