@@ -25,6 +25,7 @@ run is a fresh run; ``icq budget --tune`` selects on the disjoint range
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -124,8 +125,9 @@ class LearnerNotRunnable(ValueError):
 
 
 def _train_config(spec: LearnerSpec) -> TrainConfig:
-    """The tabular last-iterate :class:`TrainConfig` of ``spec`` (ValueError naming the option
-    for anything today's tabular runs lack)."""
+    """The tabular last-iterate :class:`TrainConfig` of ``spec`` (:class:`LearnerNotRunnable`
+    naming the option for anything it lacks), for a ``run_seeds`` that takes a
+    :class:`TrainConfig`; unused once ``run_seeds`` takes the spec (its ``learner``)."""
     lacking = [name for name, bad in (
         ("step", spec.step == "rescaled"), ("average", spec.average != "last"),
         ("burn-in", spec.burn_in != 0), ("q0", spec.q0 != 0.0)) if bad]
@@ -145,7 +147,9 @@ def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int
     :func:`icq.reference.learners.montecarlo.run_seeds`, linear and neural through
     :func:`icq.reference.learners.neural.batched.run_network_seeds` (imported when needed)."""
     if spec.representation == "tabular":
-        return run_seeds(model, _train_config(spec), targets, horizon=horizon, seeds=seeds,
+        learner = (spec if "learner" in inspect.signature(run_seeds).parameters
+                   else _train_config(spec))
+        return run_seeds(model, learner, targets, horizon=horizon, seeds=seeds,
                          spec=errspec, backend=backend, workers=workers, progress=progress)
     try:
         from icq.reference.learners.neural.batched import run_network_seeds
@@ -236,8 +240,9 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
                   + "; the certification runs took no part in the choice.")
     mc = run_spec(model, spec, [target], horizon=int(horizon), seeds=s, errspec=errspec,
                   backend=backend, workers=workers, progress=progress)
+    words_kw = {} if getattr(mc, "learner", None) is not None else {"learner": spec.words()}
     row = certificate(mc, quantile=quantile, confidence=confidence, model_name=model_name,
-                      learner=spec.words(), mean_duration=mean_duration, T_max=T_max)
+                      mean_duration=mean_duration, T_max=T_max, **words_kw)
     claim = row.details["claim"] + words + (f" {note}" if note else "")
     details = {**row.details, "claim": claim, "learner": spec.to_json(),
                "seed_first": int(s.min()), "seed_last": int(s.max()), "horizons_tried": tried}

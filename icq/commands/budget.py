@@ -122,6 +122,8 @@ def _check(args: argparse.Namespace) -> None:
         v = getattr(args, name)
         if not 0.0 < v < 1.0:
             problems.append(f"--{name}: {v} must lie in (0, 1)")
+    if args.learner == "linear" and args.features == "tabular":
+        problems.append("--features: the linear learner needs a feature file (--features FILE)")
     if args.workers is not None and args.workers < 1:
         problems.append(f"--workers: {args.workers} must be >= 1")
     if problems:
