@@ -154,12 +154,12 @@ def test_tune_selects_on_disjoint_seeds_and_its_claim_holds_on_held_out_seeds():
     assert np.intersect1d(t.selection_seeds, t.certification_seeds).size == 0
     assert t.selection_seeds.min() >= B.SELECTION_SEED_BASE
     assert "2³² + 2³¹ + 0…58" in t.row.covers and "disjoint" in t.row.covers
-    cfg = B._train_config(t.chosen)
-    cal = run_seeds(m, cfg, [eps], horizon=horizon, seeds=B.certificate_seeds(59),
-                    backend="serial")
+    errspec = error_spec(m)
+    cal = B.run_spec(m, t.chosen, [eps], horizon=horizon, seeds=B.certificate_seeds(59),
+                     errspec=errspec, backend="serial")
     assert t.row.handoffs == certificate(cal).handoffs
-    fresh = run_seeds(m, cfg, [eps], horizon=horizon, seeds=10**6 + np.arange(300),
-                      backend="serial")
+    fresh = B.run_spec(m, t.chosen, [eps], horizon=horizon, seeds=10**6 + np.arange(300),
+                       errspec=errspec, backend="serial")
     slack = 3 * math.sqrt(q * (1 - q) / 300)
     assert np.mean(fresh.H[:, 0] <= t.row.handoffs) >= q - slack
 
