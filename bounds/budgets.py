@@ -252,6 +252,21 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
     return replace(row, method=method or row.method, covers=claim, details=details), mc
 
 
+def _with_theory(spec: LearnerSpec, a: Audit) -> LearnerSpec:
+    """``spec`` with κ (the audit's sound upper bound) and ω of a ``theory`` step filled in from
+    the audit ``a`` of its features, as ``icq train --step theory`` fills them
+    (:class:`LearnerNotRunnable` when A6 or A5 fails); other specs unchanged."""
+    if spec.step != "theory" or (spec.kappa is not None and spec.feature_omega is not None):
+        return spec
+    kap, om = a.features.kappa, a.features.omega
+    if spec.representation == "neural" or kap is None or not kap.upper < 1 or om is None \
+            or not om.holds:
+        raise LearnerNotRunnable("step: 'theory' needs A6 (κ < 1) and A5 (ω > 0) of the "
+                                 "learner's features, which the audit does not establish here "
+                                 "(icq audit says why)")
+    return spec.with_theory_constants(kap.upper, om.value)
+
+
 def theorem_learner(a: Audit, row: MethodBudget, base: LearnerSpec) -> LearnerSpec | None:
     """Theorem 1's own learner at the budget ``row`` (docs/theory.md §6): the theory step with
     the model's κ and ω, the Polyak average, the burn-in t_b and radius R_θ the budget chose,
@@ -361,6 +376,7 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
         if learner.representation == "tabular" and target <= limit:
             raise TargetBelowLimit(target, spec.floor, limit, norm)
     a = audit(model, features=features, feature_kind=feature_kind)
+    learner = _with_theory(learner, a)
     name = model_name or model.name
     common = dict(errspec=spec, quantile=quantile, confidence=confidence,
                   horizon_cap=horizon_cap, selection_seeds=selection_seeds, backend=backend,

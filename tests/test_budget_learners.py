@@ -245,3 +245,16 @@ def test_budget_bootstrap_reruns_the_certificate_on_the_bootstrap_refits(tmp_pat
     assert boot["upper"] == sorted(boot["handoffs"])[math.ceil(0.6 * 3) - 1]
     code, out, err = run(capsys, "budget", str(model), "--target", "0.3", "--bootstrap", "3")
     assert code == 2 and "--traces" in err
+
+
+def test_theory_step_takes_the_models_constants_or_is_refused(capsys):
+    code, out, err = run(capsys, "budget", SYN, "--target", "2", "--step", "theory",
+                         "--horizon", "2000", *FAST)
+    assert code in (0, 3), err
+    fa = audit(load(SYN)).features
+    got = json.loads(out)["learner"]
+    assert (got["kappa"], got["feature_omega"]) == (fa.kappa.upper, fa.omega.value)
+    # control: A6 fails on ring-exact, so Theorem 1's step is undefined there
+    code, out, err = run(capsys, "budget", RING, "--target", "2", "--step", "theory",
+                         "--horizon", "2000", *FAST)
+    assert code == 2 and out == "" and "--step" in err and "A6" in err
