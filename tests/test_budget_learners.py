@@ -258,3 +258,16 @@ def test_theory_step_takes_the_models_constants_or_is_refused(capsys):
     code, out, err = run(capsys, "budget", RING, "--target", "2", "--step", "theory",
                          "--horizon", "2000", *FAST)
     assert code == 2 and out == "" and "--step" in err and "A6" in err
+
+
+def test_horizon_auto_progress_bar_on_a_terminal_only_never_with_json(capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(B, "AUTO_START", 250)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    argv = ("budget", RING, "--target", "0.05", "--horizon", "auto", "--horizon-cap", "4000",
+            "--seeds", "59", "--workers", "1")
+    code, out, err = run(capsys, *argv)
+    assert code in (0, 3) and "horizon" in err and "doubling" in err
+    code, out, err = run(capsys, *argv, "--json")
+    assert code in (0, 3) and "doubling" not in err and json.loads(out)["methods"]
