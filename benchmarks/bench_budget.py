@@ -114,7 +114,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=None, help="certificate and fresh seeds "
                     "(default 200)")
     ap.add_argument("--selection-seeds", type=int, default=59)
-    ap.add_argument("--only", default=None, help="run only models whose name contains this")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated: run only models whose name contains one of these")
     ap.add_argument("--throughput", action="store_true",
                     help="also tracked/plain time of one seed")
     ap.add_argument("--json", action="store_true")
@@ -123,7 +124,7 @@ def main() -> None:
     seeds = args.seeds or (60 if args.quick else 200)
     rows = []
     for name, m, eps in models():
-        if args.only and args.only not in name:
+        if args.only and not any(o and o in name for o in args.only.split(",")):
             continue
         rows.append(bench(name, m, eps, horizon, seeds, args.selection_seeds))
         if args.throughput:
