@@ -142,15 +142,21 @@ def _train_config(spec: LearnerSpec) -> TrainConfig:
 
 def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int,
              seeds: np.ndarray, errspec: ErrorSpec, backend: str = "local",
-             workers: int | None = None, progress: bool = False) -> MonteCarloResult:
+             workers: int | None = None, progress: bool = False, checkpoint: Any = None,
+             resume: bool = False) -> MonteCarloResult:
     """Tracked runs of ``spec``: tabular through
-    :func:`icq.reference.learners.montecarlo.run_seeds`, linear and neural through
+    :func:`icq.reference.learners.montecarlo.run_seeds` (``checkpoint``, ``resume``: its
+    resumable runs), linear and neural through
     :func:`icq.reference.learners.neural.batched.run_network_seeds` (imported when needed)."""
     if spec.representation == "tabular":
         learner = (spec if "learner" in inspect.signature(run_seeds).parameters
                    else _train_config(spec))
+        resumable = {} if checkpoint is None else {"checkpoint": checkpoint, "resume": resume}
         return run_seeds(model, learner, targets, horizon=horizon, seeds=seeds,
-                         spec=errspec, backend=backend, workers=workers, progress=progress)
+                         spec=errspec, backend=backend, workers=workers, progress=progress,
+                         **resumable)
+    if checkpoint is not None:
+        raise LearnerNotRunnable("checkpoint: only the tabular certificate's runs resume")
     try:
         from icq.reference.learners.neural.batched import run_network_seeds
     except ImportError as exc:
@@ -211,7 +217,8 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
             workers: int | None = None, model_name: str = "the model",
             model_file: str = "MODEL.json", mean_duration: float | None = None,
             T_max: int | None = None, method: str | None = None,  # noqa: N803
-            note: str = "", progress: bool = False) -> tuple[MethodBudget, MonteCarloResult]:
+            note: str = "", progress: bool = False, checkpoint: Any = None,
+            resume: bool = False) -> tuple[MethodBudget, MonteCarloResult]:
     """The Monte-Carlo certificate of ``spec`` at ``target`` on ``seeds`` (docs/theory.md §8).
 
     ``horizon="auto"``: the horizon is chosen by :func:`auto_horizon` on ``selection_seeds``
@@ -219,7 +226,8 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
     confidence need), then the certificate is computed at that horizon on ``seeds``, which took
     no part in the choice; the claim states the final horizon. ``note`` is appended to the
     claim. The row's details carry the spec, the seed range and ``train_command`` (with the
-    first seed past the certificate's, a fresh one).
+    first seed past the certificate's, a fresh one). ``checkpoint``, ``resume``: the
+    certification runs survive a kill (:func:`run_spec`).
     """
     s = np.asarray(seeds, dtype=np.int64)
     words = (f" The {s.size} runs used {seed_words(s)}, a range icq train never uses by "
@@ -239,7 +247,8 @@ def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.nd
                                                                ": the cap was reached first")
                   + "; the certification runs took no part in the choice.")
     mc = run_spec(model, spec, [target], horizon=int(horizon), seeds=s, errspec=errspec,
-                  backend=backend, workers=workers, progress=progress)
+                  backend=backend, workers=workers, progress=progress, checkpoint=checkpoint,
+                  resume=resume)
     words_kw = {} if getattr(mc, "learner", None) is not None else {"learner": spec.words()}
     row = certificate(mc, quantile=quantile, confidence=confidence, model_name=model_name,
                       mean_duration=mean_duration, T_max=T_max, **words_kw)
@@ -349,7 +358,7 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
             features: Any = "tabular", feature_kind: str | None = None,
             model_name: str | None = None, model_file: str | None = None,
             theorem_certificate: bool = True, tune: bool = False, selection_seeds: int = 59,
-            progress: bool = False) -> Budgets:
+            progress: bool = False, checkpoint: Any = None, resume: bool = False) -> Budgets:
     """Every method's handoff budget for ``target`` (see the module docstring).
 
     Raises :class:`~icq.bounds.certificate.SeedsTooFew` when ``seeds`` cannot bound the
@@ -359,7 +368,9 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
     (:func:`icq.bounds.audit`); ``model_name`` names the model in the claims, ``model_file`` in
     ``train_command``. ``horizon="auto"``: see :func:`certify`. ``theorem_certificate``: also
     certify Theorem 1's own learner where it gives a budget. ``tune``: also run
-    :func:`icq.bounds.tune.tune` with ``selection_seeds`` selection runs.
+    :func:`icq.bounds.tune.tune` with ``selection_seeds`` selection runs. ``checkpoint`` and
+    ``resume`` make the certificate's runs of ``learner`` survive a kill
+    (:func:`~icq.reference.learners.montecarlo.run_seeds`).
     """
     if isinstance(learner, TrainConfig):
         raise TypeError("learner: a LearnerSpec (icq.reference.learners.spec), not a TrainConfig")
@@ -384,7 +395,8 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
                   model_file=model_file or "MODEL.json", mean_duration=a.durations.mean_duration,
                   T_max=model.T_max, progress=progress)
     cert_seeds = certificate_seeds(seeds)
-    first, mc = certify(model, learner, target, seeds=cert_seeds, horizon=horizon, **common)
+    first, mc = certify(model, learner, target, seeds=cert_seeds, horizon=horizon,
+                        checkpoint=checkpoint, resume=resume, **common)
     rows = [first, *theorem_budgets(a, target, error=error, norm=norm)]
     if theorem_certificate:
         rows += _theorem_certificate(model, a, rows, learner, target, cert_seeds, horizon,

@@ -102,6 +102,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "(default) or a .npy/.json file")
     p.add_argument("--report", default=None, metavar="PATH.md|PATH.html",
                    help="also write the audit report with the certificate's learning curves")
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="write each finished chunk of the certificate's runs to DIR atomically")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the certificate's runs from --checkpoint DIR (the result is "
+                   "identical, bit for bit, to an uninterrupted run)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -126,6 +131,8 @@ def _check(args: argparse.Namespace) -> None:
         problems.append("--features: the linear learner needs a feature file (--features FILE)")
     if args.workers is not None and args.workers < 1:
         problems.append(f"--workers: {args.workers} must be >= 1")
+    if args.resume and args.checkpoint is None:
+        problems.append("--resume: needs --checkpoint DIR")
     if problems:
         raise UsageError("\n".join(problems))
 
@@ -157,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
         b = budgets(m, args.target, learner, features=features,
                     feature_kind=None if isinstance(features, str) else "user",
                     model_file=args.file, tune=args.tune,
-                    selection_seeds=args.selection_seeds, **opts)
+                    selection_seeds=args.selection_seeds, checkpoint=args.checkpoint,
+                    resume=args.resume, **opts)
         boot = None if data is None else bootstrap_budget(
             data, args.target, learner, replicates=args.bootstrap, seed=args.bootstrap_seed,
             level=args.level, **opts)
