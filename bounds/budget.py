@@ -13,7 +13,8 @@ The envelope. From ``d(t) ≤ d̄(t₀)^⌊t/t₀⌋`` (docs/theory.md §4), for
 
 with ``A = 0`` and ``C₀ = G²/((1−κ)²ω²)``: the envelope of MIX_RATE (the ω² is the conservative
 reading of docs/errata.md item 2); ``E(T) ≥`` the exact MIX_RATE wherever ``α_T ≤ 1``. The
-burn-in term 8R_θ²d(t_b) and the Minkowski combination are added outside the bisection.
+burn-in term 4R_θ²d(t_b) (BurnIn.v ``burn_in_shift``) and the Minkowski combination are
+added outside the bisection.
 
 T₀ (derivation). Write ``v(T) = (1 + ln T)/T``, so ``v' = −ln T/T²`` and
 ``u' = 24c/(T+1)``. Then ``T²(T+1)·(uv)' = 24c T(1 + ln T) − u (T+1) ln T``. For ``T ≥ e``,
@@ -49,8 +50,14 @@ import numpy as np
 from icq.bounds import symbolic as S
 from icq.reference.exact.mixing import Envelope
 
-__all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "sample_budget",
-           "theorem_budgets"]
+__all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "icq_limit",
+           "sample_budget", "theorem_budgets"]
+
+#: the learners each theorem row covers, as the learner options name them (docs/theory.md §8)
+THEOREM1_COVERS = ("tabular or linear IC-Q, theory step (--step theory), Polyak average "
+                   "(--average polyak), burn-in t_b (--burn-in), radius R_θ ≥ ‖θ*‖ (--radius), "
+                   "behaviour policy π_b")
+A6FREE_COVERS = "tabular IC-Q, constant step (--step constant), last iterate, behaviour policy π_b"
 
 #: give up beyond this many handoffs
 T_CAP = 1e30
@@ -78,6 +85,7 @@ class Budget:
     exact_check : exact right-hand side at T* ≤ target²
     method : how it was computed
     burn_in, d_burn, clock_handoffs : t_b, d_ν₀(t_b) and T_clock (handoffs = t_b + T_clock)
+    R_theta : the projection radius the budget used
     handoffs_three : the same budget with the three-term form 3(a² + b² + c²) (never smaller)
     floor_three : ``3C_F²ε_approx² + 3Δ²``
     covers : the learner, iterate, start law and norm the budget covers
@@ -101,6 +109,7 @@ class Budget:
     clock_handoffs: int | None = None
     handoffs_three: int | None = None
     floor_three: float | None = None
+    R_theta: float | None = None  # noqa: N815
     covers: str = ("the projected theory-step learner (α_t = 1/((1−κ)ω(t+1)), projection radius "
                    "R_θ ≥ ‖θ*‖), its averaged iterate θ̄_T, behaviour policy π_b, start law ν₀ "
                    "with t_b burn-in handoffs without updates, expected squared error in "
@@ -161,6 +170,19 @@ class MethodBudget:
         return fields_html(f"{self.method} budget (docs/theory.md {self.section})",
                            {k: v for k, v in vars(self).items() if k != "details"}
                            | {f"details: {k}": v for k, v in self.details.items()})
+
+
+def icq_limit(model: Any, norm: str = "sup") -> float:
+    """The total error of Q̂*_μ∘σ in ``norm`` (docs/theory.md §8, "IC-Q's limit"): the table
+    tabular IC-Q converges to, measured like the certificate's total error
+    (:func:`icq.reference.learners.montecarlo.full_error`); never below the floor of
+    :func:`~icq.reference.learners.montecarlo.error_spec`. In ‖·‖_μ it is the exact
+    ‖Q̂*_μ∘σ − Q*‖_μ that the Theorem 1 row uses as Δ."""
+    from icq.reference.exact.ais import ais_model
+    from icq.reference.exact.solve import solve
+    from icq.reference.learners.montecarlo import error_spec, full_error
+
+    return full_error(error_spec(model, "total", norm), solve(ais_model(model).smdp).q)
 
 
 def budget_T0(t0: int, dbar: float, kappa: float, omega: float) -> float:  # noqa: N802
@@ -239,9 +261,10 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
     module docstring).
 
     The budget uses the Minkowski form (C_F ε_approx + Δ + √(residual))², residual =
-    MIX_RATE(T_clock) + 8R_θ²·d(t_b), and counts the burn-in: ``handoffs = t_b + T_clock``,
-    t_b chosen among :func:`burn_in_candidates` to minimise the total. The three-term form
-    3(a² + b² + c²) is budgeted the same way and reported beside it (``handoffs_three``).
+    MIX_RATE(T_clock) + 4R_θ²·d(t_b) (BurnIn.v ``burn_in_shift``), and counts the burn-in:
+    ``handoffs = t_b + T_clock``, t_b chosen among :func:`burn_in_candidates` to minimise the
+    total. The three-term form 3(a² + b² + c²) is budgeted the same way and reported beside
+    it (``handoffs_three``).
 
     Parameters
     ----------
@@ -271,8 +294,9 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         who = ("approximation+ais" if a_err < target and Delta < target
                else "ais" if Delta >= a_err else "approximation")
         return _blocked(target, f"C_F ε_approx + Δ = {a_err:.6g} + {Delta:.6g} ≥ target = "
-                        f"{target:.6g}: no number of handoffs suffices (smallest reachable "
-                        f"target: above {a_err + Delta:.6g})", who, floor, None, floor_three)
+                        f"{target:.6g}: Theorem 1 cannot certify this target (its bound stays "
+                        f"above {a_err + Delta:.6g}, a floor of the bound, not of the error)",
+                        who, floor, None, floor_three)
     if t0 is None or dbar is None or not dbar < 1:
         return _blocked(target, "no mixing envelope d(t) ≤ d̄(t₀)^⌊t/t₀⌋ with d̄ < 1", "mixing",
                         floor, None, floor_three)
@@ -287,7 +311,7 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
     candidates = burn_in_candidates(start_distances, t0, dbar)
 
     def best(room: float) -> tuple[int, int, float] | None:
-        """min over t_b of t_b + T_clock with MIX envelope ≤ room − 8R²d(t_b)."""
+        """min over t_b of t_b + T_clock with MIX envelope ≤ room − 4R²d(t_b)."""
         found = None
         for tb, d in candidates:
             g = room - S.evaluate(S.BURN_IN_TERM, R_theta=R, d_burn=d)
@@ -324,10 +348,10 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
         f"decreasing from T₀ = {T0:.6g} on and ≤ target² from T_clock = {T:,} on",
         T0=T0, floor=floor, envelope_at_answer=env_total, exact_at_answer=exact,
         tau_at_answer=tau_val, exact_check=bool(exact <= goal * (1 + 1e-12)),
-        method="Minkowski form (C_F ε_approx + Δ + √(MIX_RATE + 8R_θ²d(t_b)))²; bisection over "
+        method="Minkowski form (C_F ε_approx + Δ + √(MIX_RATE + 4R_θ²d(t_b)))²; bisection over "
         "integers T ≥ ⌈T₀⌉ on the lambdified sympy envelope of MIX_RATE, burn-in chosen among "
         "the first times d_ν₀(t) ≤ 10⁻ᵏ; exact right-hand side checked at the answer",
-        burn_in=tb, d_burn=d, clock_handoffs=T,
+        burn_in=tb, d_burn=d, clock_handoffs=T, R_theta=R,
         handoffs_three=None if three is None else int(three[0] + three[1]),
         floor_three=floor_three)
 
@@ -341,7 +365,8 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
 
     - learning error (to Q̂*_μ on observation pairs): Δ = 0 in the Minkowski form,
       ‖Q_θ̄ − Q̂*‖_μ ≤ C_F ε_approx + √residual;
-    - total error (to Q* on latent pairs): Δ = Δ_exact (exactly ‖Q̂*∘σ − Q*‖∞);
+    - total error (to Q* on latent pairs): in ‖·‖_μ, Δ = ‖Q̂*_μ∘σ − Q*‖_μ exactly
+      (:func:`icq_limit`); in the sup norm, Δ_exact = ‖Q̂*∘σ − Q*‖∞;
     - sup norm over the support: ‖x‖∞ ≤ ‖x‖_μ/√w_min (w_min the smallest positive μ⊗π_b
       weight), and for the total error √E(‖x‖∞ + Δ)² ≤ √E‖x‖²∞ + Δ (Minkowski), so the
       learning budget is taken at target (ε − Δ)·√w_min.
@@ -379,8 +404,8 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
         method="A6-free theorem", target=float(target), error=error, norm=norm,
         status="blocked", handoffs=None, primitive_steps_expected=None,
         primitive_steps_max=None,
-        covers="tabular IC-Q with a constant step, behaviour policy π_b, any start law, mean "
-        "squared sup-norm error to Q̂*_μ (loose)", blocked_by="constants", reason=why,
+        covers=f"{A6FREE_COVERS}; any start law, mean squared sup-norm error to Q̂*_μ (loose)",
+        blocked_by="constants", reason=why,
         section="docs/theory.md §8", details=details))
 
     th = a.theorem
@@ -396,11 +421,12 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
         scale, floor_extra = math.sqrt(w_min), gap
         mu_target = (target - gap) * scale
         delta_mu = 0.0
-    else:
+    else:  # the exact ‖Q̂*_μ∘σ − Q*‖_μ, tighter than the sup-norm Δ_exact
+        gap = icq_limit(m, "mu") if error == "total" else 0.0
         mu_target, delta_mu = float(target), gap
     if mu_target <= 0:
-        b = _blocked(target, f"the sup-norm total error has the floor Δ_exact = {gap:.6g} ≥ "
-                     f"target {target:.6g}", "ais", None)
+        b = _blocked(target, f"Theorem 1 cannot certify this target: its sup-norm bound stays "
+                     f"above Δ_exact = {gap:.6g} ≥ target {target:.6g}", "ais", None)
     else:
         b = sample_budget(
             mu_target, C_F=a.features.C_F.value,
@@ -419,18 +445,20 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
     elif mu_target <= 0:
         floor = gap
     where = ("sup over the support of μ⊗π_b" if norm == "sup" else "‖·‖_μ over μ⊗π_b")
-    what = ("to Q* on latent pairs (learning + interface, Δ = Δ_exact)" if error == "total"
-            else "to Q̂*_μ on observation pairs (learning)")
+    what = ("to Q̂*_μ on observation pairs (learning)" if error == "learning" else
+            "to Q* on latent pairs (learning + interface, Δ = Δ_exact)" if norm == "sup" else
+            "to Q* on latent pairs (learning + interface, Δ = ‖Q̂*_μ∘σ − Q*‖_μ exact)")
     rows.append(MethodBudget(
         method="Theorem 1", target=float(target), error=error, norm=norm,
         status="ok" if b.handoffs is not None else "blocked", handoffs=b.handoffs,
         primitive_steps_expected=b.primitive_steps_expected,
         primitive_steps_max=b.primitive_steps_max,
-        covers=f"{b.covers.rsplit(', expected', 1)[0]}; root-mean-square error {what}, "
-        f"{where}; A5, A6 required",
+        covers=f"{THEOREM1_COVERS} ({b.covers.rsplit(', expected', 1)[0]}); root-mean-square "
+        f"error {what}, {where}; A5, A6 required",
         blocked_by=b.blocked_by, reason=b.reason, floor=floor, section="docs/theory.md §6",
         details={"burn_in": b.burn_in, "d_burn": b.d_burn, "clock_handoffs": b.clock_handoffs,
                  "handoffs_three_term": b.handoffs_three, "target_mu": mu_target,
                  "T0": b.T0, "exact_check": b.exact_check, "method": b.method,
+                 "R_theta": b.R_theta, "Delta": delta_mu if norm == "mu" else gap,
                  "imported": th.imported}))
     return rows

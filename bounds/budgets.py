@@ -2,11 +2,19 @@
 (docs/theory.md §6, §8), what ``icq budget`` prints and :func:`icq.budget` returns.
 
 The Monte-Carlo certificate comes first (:mod:`icq.bounds.certificate`, on runs of
-:mod:`icq.reference.learners.montecarlo`): independent runs of the tabular learner configured by
-``config``, the error tracked at every handoff, and an order-statistic bound on the handoff
-count after which a fresh run stays within the target. The theorem rows follow
-(:func:`icq.bounds.budget.theorem_budgets`): sound in expectation for the learner they name, and
-loose, or blocked with the reason.
+:mod:`icq.reference.learners.montecarlo`): independent runs of the learner specified by
+``learner`` (a :class:`~icq.reference.learners.spec.LearnerSpec`, the options of ``icq train``),
+the error tracked exactly, and an order-statistic bound on the handoff count after which a fresh
+run stays within the target. The theorem rows follow (:func:`icq.bounds.budget.theorem_budgets`):
+sound in expectation for the learners they name, and loose, or blocked with the reason. Where
+Theorem 1 gives a budget, its own learner (theory step, Polyak average, the burn-in and radius
+the budget chose) is certified too, and the ratio theorem T / certified T says how loose the
+theorem is on this model (docs/theory.md §8, "Theorem 1 beside its own learner").
+
+Seeds. Certificates run the seeds ``CERTIFICATE_SEED_BASE + i`` (:data:`CERTIFICATE_SEED_BASE`
+= 2³²), a range ``icq train`` never uses by default (``--seed 0``), so a user's default training
+run is a fresh run; ``icq budget --tune`` selects on the disjoint range
+``SELECTION_SEED_BASE + i`` (:mod:`icq.bounds.tune`).
 
 >>> import icq
 >>> b = budgets(icq.load(icq.example_path("ring-exact")), 0.1, seeds=59, horizon=20_000,
@@ -17,17 +25,46 @@ loose, or blocked with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from icq.bounds.auditor import Audit, audit
-from icq.bounds.budget import MethodBudget, theorem_budgets
-from icq.bounds.certificate import certificate, order_statistic_rank
-from icq.reference.learners.montecarlo import MonteCarloResult, error_spec, run_seeds
+from icq.bounds.budget import MethodBudget, icq_limit, theorem_budgets
+from icq.bounds.certificate import certificate, order_statistic_rank, seeds_needed
+from icq.reference.common.io import plain
+from icq.reference.learners.montecarlo import (
+    ErrorSpec,
+    MonteCarloResult,
+    error_spec,
+    run_seeds,
+)
+from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import EpochModel
 
-__all__ = ["Budgets", "TargetBelowFloor", "budgets", "learner_words"]
+__all__ = ["AUTO_CAP", "AUTO_START", "CERTIFICATE_SEED_BASE", "DEFAULT_LEARNER", "NO_BUDGET",
+           "SELECTION_SEED_BASE", "BootstrapBudget", "Budgets", "LearnerNotRunnable",
+           "TargetBelowFloor", "TargetBelowLimit", "auto_horizon", "bootstrap_budget", "budgets",
+           "certificate_seeds", "certify", "check_disjoint", "icq_limit", "run_spec",
+           "seed_words", "theorem_learner", "train_command"]
+
+#: first seed of every certificate: 2³², a range ``icq train`` (``--seed``, default 0) never
+#: reaches by default, so a default training run is a fresh run (docs/theory.md §8)
+CERTIFICATE_SEED_BASE = 2**32
+#: first seed of ``--tune``'s selection stage: disjoint from the certificate seeds (up to 2³¹
+#: of them) and from ``icq train``'s default
+SELECTION_SEED_BASE = CERTIFICATE_SEED_BASE + 2**31
+#: ``--horizon auto``: the first horizon and the default cap of the doubling
+AUTO_START = 200_000
+AUTO_CAP = 64_000_000
+#: the learner ``icq budget`` certifies without learner options (``icq train``'s default)
+DEFAULT_LEARNER = LearnerSpec()
+#: exit status of ``icq budget`` when no method gives a budget
+NO_BUDGET = 3
 
 
 class TargetBelowFloor(ValueError):
@@ -46,6 +83,219 @@ class TargetBelowFloor(ValueError):
                 f"gets closer to Q*; choose {option} above it")
 
 
+class TargetBelowLimit(TargetBelowFloor):
+    """A total-error target at or below the total error of Q̂*_μ∘σ, the table tabular IC-Q
+    converges to (``limit``, :func:`icq_limit`): no number of handoffs of IC-Q reaches it."""
+
+    def __init__(self, target: float, floor: float, limit: float, norm: str):
+        self.limit = limit
+        super().__init__(target, floor, norm, "")
+
+    def message(self, option: str) -> str:
+        return (f"{option}: {self.target:g} is at or below {self.limit:.6g}, the total error "
+                f"in the {self.norm} norm of Q̂*_μ∘σ, the table tabular IC-Q converges to "
+                f"(the floor for any table is {self.floor:.6g}): no number of handoffs of "
+                f"IC-Q gets below it; choose {option} above {self.limit:.6g}")
+
+
+def certificate_seeds(n: int, base: int = CERTIFICATE_SEED_BASE) -> np.ndarray:
+    """The seeds ``base, base + 1, …, base + n − 1``."""
+    return base + np.arange(int(n), dtype=np.int64)
+
+
+def seed_words(seeds: np.ndarray) -> str:
+    """The seed range of a run, relative to its base, as a claim states it."""
+    s = np.asarray(seeds, dtype=np.int64)
+    for base, name in ((SELECTION_SEED_BASE, "2³² + 2³¹"), (CERTIFICATE_SEED_BASE, "2³²")):
+        if s.size and s.min() >= base:
+            return f"seeds {name} + {int(s.min()) - base}…{int(s.max()) - base}"
+    return f"seeds {int(s.min())}…{int(s.max())}" if s.size else "no seeds"
+
+
+def train_command(file: str, spec: LearnerSpec, handoffs: int, seed: int) -> list[str]:
+    """The exact ``icq train`` argument list that trains ``spec`` for ``handoffs`` updates with
+    ``seed`` (``--seed`` its last two items)."""
+    return ["icq", "train", file, *spec.argv(), "--handoffs", str(int(handoffs)),
+            "--seed", str(int(seed))]
+
+
+class LearnerNotRunnable(ValueError):
+    """A spec the Monte-Carlo runs of this installation cannot run (the message names the
+    option)."""
+
+
+def _train_config(spec: LearnerSpec) -> TrainConfig:
+    """The tabular last-iterate :class:`TrainConfig` of ``spec`` (:class:`LearnerNotRunnable`
+    naming the option for anything it lacks), for a ``run_seeds`` that takes a
+    :class:`TrainConfig`; unused once ``run_seeds`` takes the spec (its ``learner``)."""
+    lacking = [name for name, bad in (
+        ("step", spec.step == "rescaled"), ("average", spec.average != "last"),
+        ("burn-in", spec.burn_in != 0), ("q0", spec.q0 != 0.0)) if bad]
+    if lacking:
+        raise LearnerNotRunnable(f"{', '.join(lacking)}: the tabular Monte-Carlo runs of this "
+                                 "version certify the last iterate with harmonic, constant or "
+                                 "theory steps, no burn-in and Q₀ = 0")
+    return TrainConfig(step=spec.step, omega=spec.step_exponent, alpha=spec.alpha,
+                       exploration=spec.exploration, epsilon=spec.epsilon, kappa=spec.kappa,
+                       feature_omega=spec.feature_omega, radius=spec.radius)
+
+
+def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int,
+             seeds: np.ndarray, errspec: ErrorSpec, backend: str = "local",
+             workers: int | None = None, progress: bool = False, checkpoint: Any = None,
+             resume: bool = False) -> MonteCarloResult:
+    """Tracked runs of ``spec``: tabular through
+    :func:`icq.reference.learners.montecarlo.run_seeds` (``checkpoint``, ``resume``: its
+    resumable runs), linear and neural through
+    :func:`icq.reference.learners.neural.batched.run_network_seeds` (imported when needed)."""
+    if spec.representation == "tabular":
+        learner = (spec if "learner" in inspect.signature(run_seeds).parameters
+                   else _train_config(spec))
+        resumable = {} if checkpoint is None else {"checkpoint": checkpoint, "resume": resume}
+        return run_seeds(model, learner, targets, horizon=horizon, seeds=seeds,
+                         spec=errspec, backend=backend, workers=workers, progress=progress,
+                         **resumable)
+    if checkpoint is not None:
+        raise LearnerNotRunnable("checkpoint: only the tabular certificate's runs resume")
+    try:
+        from icq.reference.learners.neural.batched import run_network_seeds
+    except ImportError as exc:
+        raise LearnerNotRunnable(f"learner: {spec.representation} certificates need "
+                                 f"icq.reference.learners.neural.batched ({exc})") from None
+
+    return run_network_seeds(model, spec, targets, horizon=horizon, seeds=seeds,
+                             error=errspec.error, norm=errspec.norm, spec=errspec,
+                             progress=progress)
+
+
+def check_disjoint(selection: np.ndarray, certification: np.ndarray) -> None:
+    """ValueError when a certification seed was also a selection seed: a certificate must come
+    from runs that no choice (of a learner, ``--tune``, or of a horizon, ``--horizon auto``)
+    has seen (docs/theory.md §8, "Tuning")."""
+    shared = np.intersect1d(np.asarray(selection), np.asarray(certification))
+    if shared.size:
+        raise ValueError(f"seeds: {shared.size} certification seeds were also selection seeds "
+                         f"(first {int(shared[0])}); the certificate needs fresh seeds")
+
+
+def auto_horizon(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.ndarray,
+                 errspec: ErrorSpec, quantile: float, confidence: float,
+                 horizon_cap: int = AUTO_CAP, backend: str = "local",
+                 workers: int | None = None, progress: bool = False
+                 ) -> tuple[list[int], bool]:
+    """``--horizon auto`` (docs/theory.md §8): the horizons ``AUTO_START·2^i`` (capped at
+    ``horizon_cap``) tried on the selection runs ``seeds`` until the certified T of those runs
+    lies in the first half of the horizon, and whether it did (False: the cap came first); the
+    last horizon is the chosen one. A tqdm bar counts the doublings when ``progress``."""
+    h = min(AUTO_START, horizon_cap)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=max(1, math.ceil(math.log2(max(horizon_cap, h) / h)) + 1),
+                   desc="horizon", unit="doubling", leave=False)
+    tried = []
+    while True:
+        mc = run_spec(model, spec, [target], horizon=h, seeds=seeds, errspec=errspec,
+                      backend=backend, workers=workers)
+        T = certificate(mc, quantile=quantile, confidence=confidence).handoffs  # noqa: N806
+        tried.append(h)
+        if bar is not None:
+            bar.update(1)
+        settled = T is not None and 2 * T <= h
+        if settled or h >= horizon_cap:
+            break
+        h = min(2 * h, horizon_cap)
+    if bar is not None:
+        bar.close()
+    return tried, settled
+
+
+def certify(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: np.ndarray,
+            horizon: int | str, errspec: ErrorSpec, quantile: float, confidence: float,
+            horizon_cap: int = AUTO_CAP, selection_seeds: int = 59, backend: str = "local",
+            workers: int | None = None, model_name: str = "the model",
+            model_file: str = "MODEL.json", mean_duration: float | None = None,
+            T_max: int | None = None, method: str | None = None,  # noqa: N803
+            note: str = "", progress: bool = False, checkpoint: Any = None,
+            resume: bool = False) -> tuple[MethodBudget, MonteCarloResult]:
+    """The Monte-Carlo certificate of ``spec`` at ``target`` on ``seeds`` (docs/theory.md §8).
+
+    ``horizon="auto"``: the horizon is chosen by :func:`auto_horizon` on ``selection_seeds``
+    separate runs (seeds ``SELECTION_SEED_BASE + i``, at least as many as the quantile and
+    confidence need), then the certificate is computed at that horizon on ``seeds``, which took
+    no part in the choice; the claim states the final horizon. ``note`` is appended to the
+    claim. The row's details carry the spec, the seed range and ``train_command`` (with the
+    first seed past the certificate's, a fresh one). ``checkpoint``, ``resume``: the
+    certification runs survive a kill (:func:`run_spec`).
+    """
+    s = np.asarray(seeds, dtype=np.int64)
+    words = (f" The {s.size} runs used {seed_words(s)}, a range icq train never uses by "
+             "default (--seed 0).")
+    tried = None
+    if horizon == "auto":
+        sel = certificate_seeds(max(selection_seeds, seeds_needed(quantile, confidence)),
+                                SELECTION_SEED_BASE)
+        check_disjoint(sel, s)
+        tried, settled = auto_horizon(model, spec, target, seeds=sel, errspec=errspec,
+                             quantile=quantile, confidence=confidence, horizon_cap=horizon_cap,
+                             backend=backend, workers=workers, progress=progress)
+        horizon = tried[-1]
+        words += (f" Horizon {horizon:,}, chosen by doubling from {tried[0]:,} (cap "
+                  f"{horizon_cap:,}) on {sel.size} separate runs ({seed_words(sel)}) until "
+                  "their certified T lay in its first half" + ("" if settled else
+                                                               ": the cap was reached first")
+                  + "; the certification runs took no part in the choice.")
+    mc = run_spec(model, spec, [target], horizon=int(horizon), seeds=s, errspec=errspec,
+                  backend=backend, workers=workers, progress=progress, checkpoint=checkpoint,
+                  resume=resume)
+    words_kw = {} if getattr(mc, "learner", None) is not None else {"learner": spec.words()}
+    row = certificate(mc, quantile=quantile, confidence=confidence, model_name=model_name,
+                      mean_duration=mean_duration, T_max=T_max, **words_kw)
+    claim = row.details["claim"] + words + (f" {note}" if note else "")
+    details = {**row.details, "claim": claim, "learner": spec.to_json(),
+               "seed_first": int(s.min()), "seed_last": int(s.max()), "horizons_tried": tried}
+    if row.handoffs is not None:
+        details["train_command"] = train_command(model_file, spec, row.handoffs,
+                                                 int(s.max()) + 1)
+    return replace(row, method=method or row.method, covers=claim, details=details), mc
+
+
+def _with_theory(spec: LearnerSpec, a: Audit) -> LearnerSpec:
+    """``spec`` with κ (the audit's sound upper bound) and ω of a ``theory`` step filled in from
+    the audit ``a`` of its features, as ``icq train --step theory`` fills them
+    (:class:`LearnerNotRunnable` when A6 or A5 fails); other specs unchanged."""
+    if spec.step != "theory" or (spec.kappa is not None and spec.feature_omega is not None):
+        return spec
+    kap, om = a.features.kappa, a.features.omega
+    if spec.representation == "neural" or kap is None or not kap.upper < 1 or om is None \
+            or not om.holds:
+        raise LearnerNotRunnable("step: 'theory' needs A6 (κ < 1) and A5 (ω > 0) of the "
+                                 "learner's features, which the audit does not establish here "
+                                 "(icq audit says why)")
+    return spec.with_theory_constants(kap.upper, om.value)
+
+
+def theorem_learner(a: Audit, row: MethodBudget, base: LearnerSpec) -> LearnerSpec | None:
+    """Theorem 1's own learner at the budget ``row`` (docs/theory.md §6): the theory step with
+    the model's κ and ω, the Polyak average, the burn-in t_b and radius R_θ the budget chose,
+    behaviour policy π_b; tabular for one-hot features, linear with ``base``'s feature file.
+    None when the row gives no budget or the features are neither."""
+    if row.handoffs is None:
+        return None
+    if a.features.kind == "tabular":
+        rep, feats = "tabular", None
+    elif base.representation == "linear":
+        rep, feats = "linear", base.features
+    else:
+        return None
+    th = a.theorem.inputs
+    return LearnerSpec(representation=rep, features=feats, step="theory", average="polyak",
+                       burn_in=int(row.details["burn_in"]),
+                       radius=float(row.details["R_theta"])).with_theory_constants(
+        float(th["kappa"]), float(th["omega"]))
+
+
 @dataclass(frozen=True, eq=False)
 class Budgets:
     """One row per method (certificate first) and what they were computed from.
@@ -53,10 +303,15 @@ class Budgets:
     Attributes
     ----------
     target, error, norm : the question (``error``: ``"learning"`` or ``"total"``)
-    floor : the smallest reachable target (0 for the learning error)
+    floor : the smallest reachable target for any table (0 for the learning error)
+    limit : total error: that of Q̂*_μ∘σ, the table tabular IC-Q converges to
+        (:func:`icq_limit`); None for the learning error
+    learner : the certified spec
     rows : the methods' :class:`~icq.bounds.budget.MethodBudget`
-    runs : the Monte-Carlo runs (learning curves for reports)
+    runs : the Monte-Carlo runs of ``learner`` (learning curves for reports)
     audit : the model's audit (the theorem rows' inputs)
+    tune : ``icq budget --tune``'s record (:class:`icq.bounds.tune.Tuned`), or None
+    bootstrap : ``icq budget --bootstrap``'s record (:class:`BootstrapBudget`), or None
     """
 
     target: float
@@ -66,47 +321,196 @@ class Budgets:
     rows: tuple[MethodBudget, ...]
     runs: MonteCarloResult
     audit: Audit
+    learner: LearnerSpec = DEFAULT_LEARNER
+    limit: float | None = None
+    tune: Any = None
+    bootstrap: Any = None
 
     @property
     def ok(self) -> bool:
         """Whether at least one method gives a budget."""
         return any(r.status == "ok" for r in self.rows)
 
+    @property
+    def exit_code(self) -> int:
+        """0 when a method gives a budget, else :data:`NO_BUDGET`."""
+        return 0 if self.ok else NO_BUDGET
 
-def learner_words(config: TrainConfig) -> str:
-    """The learner a certificate covers, in words."""
-    step = (f"harmonic steps 1/n^{config.omega:g} per entry" if config.step == "harmonic"
-            else f"constant step {config.alpha:g}")
-    expl = ("the file's behaviour policy π_b" if config.exploration == "behavior"
-            else f"ε-greedy exploration (ε = {config.epsilon:g})")
-    return f"tabular IC-Q ({step}, {expl}, last iterate)"
+    def to_json(self) -> dict[str, Any]:
+        """The record as ``icq budget --json`` prints it."""
+        from dataclasses import asdict
+
+        out = {"target": self.target, "error": self.error, "norm": self.norm,
+               "smallest_reachable_target": self.floor, "icq_limit": self.limit,
+               "learner": self.learner.to_json(), "exit": self.exit_code,
+               "methods": [asdict(r) for r in self.rows]}
+        if self.tune is not None:
+            out["tune"] = self.tune.to_json()
+        if self.bootstrap is not None:
+            out["bootstrap"] = self.bootstrap.to_json()
+        return plain(out)
 
 
-def budgets(model: EpochModel, target: float, config: TrainConfig = TrainConfig(), *,
+def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEARNER, *,
             error: str = "learning", norm: str = "sup", seeds: int = 200,
-            quantile: float = 0.95, confidence: float = 0.95, horizon: int = 2_000_000,
-            backend: str = "local", workers: int | None = None, features: Any = "tabular",
-            feature_kind: str | None = None, model_name: str | None = None,
-            progress: bool = False) -> Budgets:
+            quantile: float = 0.95, confidence: float = 0.95, horizon: int | str = 2_000_000,
+            horizon_cap: int = AUTO_CAP, backend: str = "local", workers: int | None = None,
+            features: Any = "tabular", feature_kind: str | None = None,
+            model_name: str | None = None, model_file: str | None = None,
+            theorem_certificate: bool = True, tune: bool = False, selection_seeds: int = 59,
+            progress: bool = False, checkpoint: Any = None, resume: bool = False) -> Budgets:
     """Every method's handoff budget for ``target`` (see the module docstring).
 
     Raises :class:`~icq.bounds.certificate.SeedsTooFew` when ``seeds`` cannot bound the
-    ``quantile`` with ``confidence``, and :class:`TargetBelowFloor` for a total-error target
-    at or below the smallest reachable one. ``features`` and ``feature_kind`` go to the audit
-    (:func:`icq.bounds.audit`); ``model_name`` names the model in the certificate's claim.
+    ``quantile`` with ``confidence``, :class:`TargetBelowFloor` for a total-error target at or
+    below the smallest reachable one and :class:`TargetBelowLimit` for one at or below IC-Q's
+    limit (tabular specs). ``features`` and ``feature_kind`` go to the audit
+    (:func:`icq.bounds.audit`); ``model_name`` names the model in the claims, ``model_file`` in
+    ``train_command``. ``horizon="auto"``: see :func:`certify`. ``theorem_certificate``: also
+    certify Theorem 1's own learner where it gives a budget. ``tune``: also run
+    :func:`icq.bounds.tune.tune` with ``selection_seeds`` selection runs. ``checkpoint`` and
+    ``resume`` make the certificate's runs of ``learner`` survive a kill
+    (:func:`~icq.reference.learners.montecarlo.run_seeds`).
     """
+    if isinstance(learner, TrainConfig):
+        raise TypeError("learner: a LearnerSpec (icq.reference.learners.spec), not a TrainConfig")
     order_statistic_rank(seeds, quantile, confidence)
     spec = error_spec(model, error, norm)
-    if error == "total" and target <= spec.floor:
-        pair = "" if spec.floor_pair < 0 else (
-            f"{'/'.join(model.obs_name(int(model.obs_pair_obs[spec.floor_pair])))} → "
-            f"{model.successor_name(int(model.obs_succ[spec.floor_pair]))}")
-        raise TargetBelowFloor(target, spec.floor, norm, pair)
+    limit = None
+    if error == "total":
+        if target <= spec.floor:
+            pair = "" if spec.floor_pair < 0 else (
+                f"{'/'.join(model.obs_name(int(model.obs_pair_obs[spec.floor_pair])))} → "
+                f"{model.successor_name(int(model.obs_succ[spec.floor_pair]))}")
+            raise TargetBelowFloor(target, spec.floor, norm, pair)
+        limit = icq_limit(model, norm)
+        if learner.representation == "tabular" and target <= limit:
+            raise TargetBelowLimit(target, spec.floor, limit, norm)
     a = audit(model, features=features, feature_kind=feature_kind)
-    mc = run_seeds(model, config, [target], horizon=horizon, seeds=seeds, spec=spec,
-                   backend=backend, workers=workers, progress=progress)
-    rows = (certificate(mc, quantile=quantile, confidence=confidence,
-                        model_name=model_name or model.name, learner=learner_words(config),
-                        mean_duration=a.durations.mean_duration, T_max=model.T_max),
-            *theorem_budgets(a, target, error=error, norm=norm))
-    return Budgets(target, error, norm, spec.floor, tuple(rows), mc, a)
+    learner = _with_theory(learner, a)
+    name = model_name or model.name
+    common = dict(errspec=spec, quantile=quantile, confidence=confidence,
+                  horizon_cap=horizon_cap, selection_seeds=selection_seeds, backend=backend,
+                  workers=workers, model_name=name,
+                  model_file=model_file or "MODEL.json", mean_duration=a.durations.mean_duration,
+                  T_max=model.T_max, progress=progress)
+    cert_seeds = certificate_seeds(seeds)
+    first, mc = certify(model, learner, target, seeds=cert_seeds, horizon=horizon,
+                        checkpoint=checkpoint, resume=resume, **common)
+    rows = [first, *theorem_budgets(a, target, error=error, norm=norm)]
+    if theorem_certificate:
+        rows += _theorem_certificate(model, a, rows, learner, target, cert_seeds, horizon,
+                                     common)
+    tuned = None
+    if tune:
+        from icq.bounds.tune import tune as run_tune
+
+        h = mc.horizon if horizon == "auto" else horizon
+        tuned = run_tune(model, target, learner, certification_seeds=cert_seeds,
+                         selection_horizon=h, horizon=horizon, default_row=first, **common)
+        rows.insert(1, tuned.row)
+    return Budgets(target, error, norm, spec.floor, tuple(rows), mc, a, learner, limit, tuned)
+
+
+def _theorem_certificate(model, a, rows, learner, target, seeds, horizon, common
+                         ) -> list[MethodBudget]:
+    """The certificate of Theorem 1's own learner beside the Theorem 1 row, and the ratio
+    theorem T / certified T (both counted after the burn-in) in the Theorem 1 row's details."""
+    i = next(i for i, r in enumerate(rows) if r.method == "Theorem 1")
+    spec = theorem_learner(a, rows[i], learner)
+    if spec is None:
+        return []
+    try:
+        own, _ = certify(model, spec, target, seeds=seeds, horizon=horizon,
+                         method="Monte-Carlo certificate of Theorem 1's learner", **common)
+    except LearnerNotRunnable as exc:
+        own = MethodBudget(
+            method="Monte-Carlo certificate of Theorem 1's learner", target=float(target),
+            error=rows[i].error, norm=rows[i].norm, status="blocked", handoffs=None,
+            primitive_steps_expected=None, primitive_steps_max=None, covers=spec.words(),
+            blocked_by="learner", reason=str(exc), section="docs/theory.md §8",
+            details={"learner": spec.to_json()})
+    clock = rows[i].details.get("clock_handoffs")
+    ratio = (clock / own.handoffs if own.handoffs and clock is not None else None)
+    rows[i] = replace(rows[i], details={**rows[i].details, "own_learner_certificate":
+                                        own.handoffs, "theorem_over_certificate": ratio,
+                                        "train_command": train_command(
+                                            common["model_file"], spec, clock,
+                                            int(seeds.max()) + 1)})
+    return [own]
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapBudget:
+    """The certificate rerun on bootstrap refits of a fitted model (docs/theory.md §8,
+    "Budget under model uncertainty").
+
+    Attributes
+    ----------
+    handoffs : (B,) certified T per refit (``inf``: beyond the horizon, or the target is not
+        reachable on that refit)
+    level : the stated upper quantile
+    upper : the ⌈level·B⌉-th smallest of ``handoffs``
+    replicates, episodes, seed : the bootstrap
+    meaning : what ``upper`` means, in words
+    """
+
+    handoffs: np.ndarray
+    level: float
+    upper: float
+    replicates: int
+    episodes: int
+    seed: int
+    meaning: str
+
+    def to_json(self) -> dict[str, Any]:
+        return plain({"handoffs": self.handoffs, "level": self.level, "upper": self.upper,
+                      "replicates": self.replicates, "episodes": self.episodes,
+                      "seed": self.seed, "meaning": self.meaning})
+
+
+def bootstrap_budget(data: Any, target: float, learner: LearnerSpec = DEFAULT_LEARNER, *,
+                     replicates: int, seed: int = 0, level: float = 0.9,
+                     error: str = "learning", norm: str = "sup", seeds: int = 200,
+                     quantile: float = 0.95, confidence: float = 0.95,
+                     horizon: int | str = 2_000_000, horizon_cap: int = AUTO_CAP,
+                     backend: str = "local", workers: int | None = None,
+                     model_name: str | None = None, progress: bool = False) -> BootstrapBudget:
+    """The Monte-Carlo certificate of ``learner`` on ``replicates`` episode-bootstrap refits of
+    the model fitted from ``data`` (:class:`icq.reference.learners.traces.TraceData`).
+
+    Refit ``b`` counts episode e ``w_e`` times, ``w ~ Multinomial(E, 1/E)`` drawn from
+    ``numpy.random.default_rng([seed, b])``: the resampling of :mod:`icq.bounds.bootstrap`, so
+    refit b is the model behind that module's replicate b. Each refit is certified on the
+    certificate seeds (:func:`certificate_seeds`) for its own error (its own Q̂*_μ or Q*).
+    """
+    if not isinstance(replicates, int) or replicates < 2:
+        raise ValueError(f"bootstrap: {replicates!r} replicates; need an integer >= 2")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level: {level!r} must lie in (0, 1)")
+    order_statistic_rank(seeds, quantile, confidence)
+    E = data.episodes  # noqa: N806
+    out = np.full(replicates, np.inf)
+    for b in range(replicates):
+        w = np.random.default_rng([seed, b]).multinomial(E, np.full(E, 1.0 / E)).astype(float)
+        model, _ = data.model(w)
+        spec = error_spec(model, error, norm)
+        if error == "total" and target <= max(spec.floor, icq_limit(model, norm)
+                                              if learner.representation == "tabular" else 0.0):
+            continue
+        row, _ = certify(model, learner, target, seeds=certificate_seeds(seeds),
+                         horizon=horizon, errspec=spec, quantile=quantile,
+                         confidence=confidence, horizon_cap=horizon_cap, backend=backend,
+                         workers=workers, model_name=model_name or model.name,
+                         progress=progress)
+        if row.handoffs is not None:
+            out[b] = row.handoffs
+    upper = float(np.sort(out)[math.ceil(level * replicates) - 1])
+    meaning = (f"In {math.ceil(level * replicates)} of {replicates} bootstrap refits (the "
+               f"{E:,} logged episodes resampled with replacement, the model refitted) the "
+               f"certified T was ≤ {upper:,.0f}: a budget that holds across the model's "
+               "uncertainty in the bootstrap sense, i.e. across the spread that resampling the "
+               "episodes shows. It is not a guarantee for the true system: the bootstrap law "
+               "only approximates the fitted model's sampling law, and each refit's "
+               f"certificate is a confidence-{confidence:g} statement about that refit.")
+    return BootstrapBudget(out, level, upper, replicates, E, seed, meaning)

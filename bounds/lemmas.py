@@ -384,7 +384,7 @@ LEMMAS: tuple[Lemma, ...] = (
         assumes=(
             'weights p ≥ 0 summing to 1 over finitely many outcomes',
             '0 ≤ X ≤ a + b + C with constants a = C_F ε_approx ≥ 0 (Lemma F), b = Δ ≥ 0 (Lemma A)',
-            ('E[C²] ≤ r, r = MIX_RATE + 8R_θ²d(t_b): imported (Bhandari, Russo & Singal 2018 '
+            ('E[C²] ≤ r, r = MIX_RATE + 4R_θ²d(t_b): imported (Bhandari, Russo & Singal 2018 '
              'Thm 3(c), conservative reading) plus the start-law correction'),
         ),
     ),

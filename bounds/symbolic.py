@@ -102,9 +102,9 @@ AIS_TERM = 3 * Delta**2
 #: ω ≤ 1 both only enlarge the number.
 MIX_RATE = G**2 * (9 + 24 * (tau + 1)) * (1 + sp.log(T)) / (T * (1 - kappa) ** 2 * omega**2)
 #: the start-law correction: after t_b burn-in handoffs (no updates) the chain's law is at TV
-#: distance d(t_b) from μ; the squared error is ≤ 4R_θ² in the projection ball, so the
-#: expectation moves by at most 2·d(t_b)·4R_θ² (docs/theory.md §6)
-BURN_IN_TERM = 8 * R_theta**2 * d_burn
+#: distance d(t_b) from μ; the squared error lies in [0, 4R_θ²] in the projection ball, so the
+#: expectation moves by at most 4R_θ²·d(t_b) (docs/theory.md §6; BurnIn.v ``burn_in_shift``)
+BURN_IN_TERM = 4 * R_theta**2 * d_burn
 #: the estimation term E‖Q_θ̄_T − Q_θ*‖²_μ from the learner's start law ν₀ (T counts handoffs
 #: after the burn-in)
 RESIDUAL = MIX_RATE + BURN_IN_TERM
@@ -113,7 +113,7 @@ MIX_TERM = 3 * MIX_RATE
 #: Theorem 1 at a stationary start, three-term form (Decomposition.v
 #: ``three_term_decomposition``); θ̄_T the averaged iterate
 BOUND = APPROX_TERM + AIS_TERM + MIX_TERM
-#: Theorem 1 from ν₀, three-term form: 3C_F²ε_approx² + 3Δ² + 3(MIX_RATE + 8R_θ²d(t_b))
+#: Theorem 1 from ν₀, three-term form: 3C_F²ε_approx² + 3Δ² + 3(MIX_RATE + 4R_θ²d(t_b))
 BOUND_THREE = APPROX_TERM + AIS_TERM + 3 * RESIDUAL
 #: Theorem 1 from ν₀, Minkowski form (Residual.v ``minkowski_combination``):
 #: E‖Q_θ̄_T∘σ − Q*‖²_μ ≤ (C_F ε_approx + Δ + √RESIDUAL)², never above BOUND_THREE

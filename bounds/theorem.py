@@ -5,7 +5,7 @@ Projected IC-Q with radius ``R_θ ≥ ‖θ*‖``, steps ``α_t = 1/((1−κ)ω(
 iterate θ̄_T, ``G = R̄ + 2R_θ``, started from the file's ν₀, t_b burn-in handoffs without updates
 and then T_clock = T − t_b learning handoffs. With the estimation term
 
-    c² = G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T_clock) / (T_clock (1−κ)² ω²) + 8 R_θ² d(t_b)
+    c² = G² (9 + 24 (τ_mix(α_T) + 1)) (1 + ln T_clock) / (T_clock (1−κ)² ω²) + 4 R_θ² d(t_b)
 
 (α_T at T_clock; d(t_b) = ½‖ν₀P_b^{t_b} − μ‖₁):
 
@@ -60,8 +60,8 @@ class Theorem1:
     handoffs : T
     gap_form : which Δ the headline ``terms``/``bound`` use (``"paper"`` = Δ_AIS)
     terms : {approximation, ais, mixing_residual, burn_in}: 3C_F²ε², 3Δ², 3·MIX_RATE and
-        3·8R_θ²d(t_b) (the three-term form's summands), None where undefined
-    bound : the Minkowski form (C_F ε + Δ + √(MIX_RATE + 8R_θ²d(t_b)))², None unless applicable
+        3·4R_θ²d(t_b) (the three-term form's summands), None where undefined
+    bound : the Minkowski form (C_F ε + Δ + √(MIX_RATE + 4R_θ²d(t_b)))², None unless applicable
     bound_by_gap : the bound with each Δ of §3 (None unless applicable)
     alpha_T, tau_mix_alpha_T, tau_exact : α_T and τ_mix(α_T) (exact or an upper bound)
     inputs : every scalar used

@@ -93,14 +93,26 @@ def test_budget_from_the_top_is_what_icq_budget_prints(capsys):
 
     m = icq.load(icq.example_path("ring-exact"))
     b = icq.budget(m, 0.1, seeds=59, horizon=20_000, backend="serial")
-    runs = run_seeds(m, icq.TrainConfig(), [0.1], horizon=20_000, seeds=59, backend="serial")
+    from icq.bounds.budgets import CERTIFICATE_SEED_BASE, certificate_seeds
+
+    runs = run_seeds(m, icq.TrainConfig(), [0.1], horizon=20_000, seeds=certificate_seeds(59),
+                     backend="serial")
     assert b.rows[0].handoffs == certificate(runs).handoffs == int(runs.H[:, 0].max())
+    assert b.rows[0].details["seed_first"] == CERTIFICATE_SEED_BASE
     assert [r.method for r in b.rows[1:]] == ["A6-free theorem", "Theorem 1"] and b.ok
-    assert main(["budget", str(icq.example_path("ring-exact")), "--target", "0.1", "--seeds",
-                 "59", "--horizon", "20000", "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)["methods"]
-    assert [(r["method"], r["handoffs"], r["status"]) for r in printed] == [
-        (r.method, r.handoffs, r.status) for r in b.rows]
+    path = str(icq.example_path("ring-exact"))
+    assert main(["budget", path, "--target", "0.1", "--seeds", "59", "--horizon", "20000",
+                 "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    b = icq.budget(m, 0.1, seeds=59, horizon=20_000, backend="serial", model_name="ring-exact.json",
+                   model_file=path)
+
+    def timeless(j):  # wall times differ between two runs
+        return [{**r, "details": {k: v for k, v in r["details"].items() if k != "seconds"}}
+                for r in j["methods"]]
+    assert timeless(printed) == timeless(json.loads(json.dumps(b.to_json())))
+    assert {k: v for k, v in printed.items() if k != "methods"} == {
+        k: v for k, v in b.to_json().items() if k != "methods"}
     from icq.bounds.budgets import TargetBelowFloor
     with pytest.raises(TargetBelowFloor, match="smallest reachable total error"):
         icq.budget(icq.load(icq.example_path("synthetic-handoff")), 0.5, error="total",

@@ -269,7 +269,7 @@ class Naive:
                     d = 0.5 * np.abs(Pt - mu).sum(axis=1).max()
                 resid = (G**2 * (9 + 24 * (t_a + 1)) * (1 + math.log(Tc))
                          / (Tc * (1 - kappa) ** 2 * out["omega"] ** 2)
-                         + 8 * R_theta**2 * min(dnu[tb], 1.0))
+                         + 4 * R_theta**2 * min(dnu[tb], 1.0))
                 bound = (out["ais_gap"] + math.sqrt(resid)) ** 2
                 if best is None or bound < best[0]:
                     best = (bound, t_a, 3 * out["ais_gap"] ** 2 + 3 * resid)
@@ -448,7 +448,7 @@ def test_budget_agrees_with_a_naive_scan():
         assert b.handoffs_three is None or b.handoffs_three >= b.handoffs
         T = b.clock_handoffs  # noqa: N806
         # naive: the Minkowski envelope at T and T − 1 for the chosen burn-in (docs/theory.md
-        # §4/§6): (Δ + √(MIX_RATE envelope + 8R_θ²d(t_b)))²
+        # §4/§6): (Δ + √(MIX_RATE envelope + 4R_θ²d(t_b)))²
         env = a.mixing.envelope
         kappa, omega, G, R = th["kappa"], th["omega"], th["G"], th["R_theta"]
 
@@ -457,7 +457,7 @@ def test_budget_agrees_with_a_naive_scan():
             tau = env.t0 * (1 + math.log(1 / alpha) / math.log(1 / max(env.dbar, 1e-300)))
             rate = G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(t)) / (
                 t * (1 - kappa) ** 2 * omega ** 2)
-            return (gap + math.sqrt(rate + 8 * R**2 * d)) ** 2
+            return (gap + math.sqrt(rate + 4 * R**2 * d)) ** 2
 
         assert envelope(T) <= target**2 * (1 + 1e-12)
         if T > math.ceil(b.T0):

@@ -35,13 +35,13 @@ BY_HAND = [
     ("MIX_RATE", {**MIX, "G": 2.0, "T": E, "kappa": 0.5, "omega": 0.5},
      4 * 33 * 2 / (E * 0.25 * 0.25)),                                   # G²·33·(1+1)/(e·¼·¼)
     ("MIX_TERM", MIX, 99.0),                                                         # 3·33
-    ("BURN_IN_TERM", {"R_theta": 1, "d_burn": 0.375}, 3.0),                          # 8·1·.375
-    ("RESIDUAL", {**MIX, "R_theta": 1, "d_burn": 0.375}, 36.0),                      # 33 + 3
+    ("BURN_IN_TERM", {"R_theta": 1, "d_burn": 0.75}, 3.0),                          # 4·1·.75
+    ("RESIDUAL", {**MIX, "R_theta": 1, "d_burn": 0.75}, 36.0),                      # 33 + 3
     ("BOUND", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2}, 123.0),              # 12+12+99
     ("BOUND_THREE", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2, "R_theta": 1,
-                     "d_burn": 0.375}, 132.0),                                       # 12+12+3·36
+                     "d_burn": 0.75}, 132.0),                                       # 12+12+3·36
     ("BOUND_MINKOWSKI", {**MIX, "C_F": 4, "eps_approx": 0.5, "Delta": 2, "R_theta": 1,
-                         "d_burn": 0.375}, 100.0),                                   # (2+2+6)²
+                         "d_burn": 0.75}, 100.0),                                   # (2+2+6)²
     # α_T = 1/2 at T = 1; τ envelope t₀(1 + log(1/α)/log(1/d̄)) = 1·(1 + 1) = 2: (9 + 24·3) = 81
     ("RESIDUAL_ENVELOPE", {"G": 1, "kappa": 0, "omega": 1, "T": 1, "t0": 1, "dbar": 0.5}, 81.0),
     ("ENVELOPE", {"G": 1, "kappa": 0, "omega": 1, "T": 1, "t0": 1, "dbar": 0.5, "C_F": 4,
@@ -87,12 +87,12 @@ def test_theorem1_is_the_sum_of_its_terms_and_prints_its_latex():
     mix = 3 * G**2 * (9 + 24 * 8) * (1 + math.log(12345)) / (12345 * 0.6**2 * 0.2**2)
     assert r.terms["mixing_residual"] == pytest.approx(mix, rel=1e-12)
     assert r.terms["approximation"] == pytest.approx(3 * 16 * 0.09)
-    # no burn-in, unknown start law: d(0) = 1, the burn-in term is 3·8R_θ²
-    assert r.terms["burn_in"] == pytest.approx(3 * 8 * 2.0**2)
+    # no burn-in, unknown start law: d(0) = 1, the burn-in term is 3·4R_θ²
+    assert r.terms["burn_in"] == pytest.approx(3 * 4 * 2.0**2)
     assert r.bound_three == pytest.approx(sum(r.terms.values()), rel=1e-12)
     assert r.bound_three_by_gap["exact"] == pytest.approx(r.bound_three - 3 * 1.5**2
                                                           + 3 * 0.5**2)
-    c = math.sqrt(mix / 3 + 8 * 2.0**2)
+    c = math.sqrt(mix / 3 + 4 * 2.0**2)
     assert r.bound == pytest.approx((4.0 * 0.3 + 1.5 + c) ** 2, rel=1e-12)
     assert r.bound <= r.bound_three and "θ̄_T" in r.iterate and "averaged" in r.covers
     # a burn-in moves the step clock: T_clock = T − t_b

@@ -87,7 +87,12 @@ def test_theorem_budgets_rows_for_every_error_and_norm():
     learn = theorem_budgets(a, 3.0, error="learning", norm="mu")[1]
     total = theorem_budgets(a, 3.0, error="total", norm="mu")[1]
     assert learn.status == total.status == "ok" and learn.handoffs <= total.handoffs
-    below = theorem_budgets(a, 0.5 * a.gap_exact.value, error="total", norm="mu")[1]
-    assert below.status == "blocked" and below.floor == pytest.approx(a.gap_exact.value)
+    # ‖·‖_μ total error: Δ is the exact ‖Q̂*_μ∘σ − Q*‖_μ (docs/theory.md §8), below Δ_exact
+    from icq.bounds.budget import icq_limit
+
+    gap_mu = icq_limit(a.model, "mu")
+    below = theorem_budgets(a, 0.9 * gap_mu, error="total", norm="mu")[1]
+    assert below.status == "blocked" and below.floor == pytest.approx(gap_mu)
+    assert gap_mu < a.gap_exact.value
     blocked = theorem_budgets(audit(load(example_path("ring-exact"))), 1.0)[1]
     assert blocked.status == "blocked" and "A6" in blocked.reason

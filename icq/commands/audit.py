@@ -277,7 +277,7 @@ def _print_text(a, out: dict, pc, whatif=None) -> None:
              if th["applicable"] else "does not apply"))
     print(f"  covers: {th['covers']}")
     print("  terms, in squared-error units (3C_F²ε_approx², 3Δ², 3·mixing residual, "
-          "3·8R_θ²d(t_b); §6):")
+          "3·4R_θ²d(t_b); §6):")
     for k, v in th["terms"].items():
         print(f"    {k}: {'—' if v is None else format_float(v)}")
     print(f"  ({th['imported']})")
