@@ -54,6 +54,7 @@ from icq.bounds.features import (
     tabular_features,
 )
 from icq.bounds.setting import Setting, prepare
+from icq.bounds.summary import audit_html
 from icq.bounds.terms import DurationDiscount, Term, duration_discount
 from icq.bounds.theorem import Theorem1, symbolic_summary, theorem1
 from icq.bounds.validate import InputError, check_features, check_obs_metric
@@ -113,8 +114,6 @@ class Audit:
     start_distances: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
-        from icq.bounds.summary import audit_html
-
         return audit_html(self)
 
     @property

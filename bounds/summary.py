@@ -12,9 +12,8 @@ them, and :func:`audit_html`, an audit's notebook view, leaves them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from icq.bounds.auditor import Audit
 from icq.bounds.theorem import IMPORTED, symbolic_summary
 from icq.reference.common.document import (
     Heading,
@@ -27,6 +26,9 @@ from icq.reference.common.document import (
     render,
 )
 from icq.reference.common.tables import frame
+
+if TYPE_CHECKING:  # annotations only: auditor imports this module (its notebook view)
+    from icq.bounds.auditor import Audit
 
 __all__ = ["FIGURES", "PolicyComparison", "audit_document", "audit_html", "greedy_policies",
            "verdict"]

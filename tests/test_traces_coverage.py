@@ -21,7 +21,7 @@ import numpy as np
 from icq.bounds.bootstrap import coverage, measure
 from icq.reference.common.parallel import map_tasks
 from icq.reference.learners.traces import fit_lines, simulate_traces
-from icq.reference.model import example_path, load
+from icq.reference.model import example_path, load, replace_arrays
 
 TRUTH = "author-reviewer-editor"
 
@@ -34,7 +34,7 @@ def _truth():
         a, b = m.obs_ptr[o], m.obs_ptr[o + 1]
         if b - a == 2:
             beh[a:b] = [0.7, 0.3]
-    return m.replace_arrays(behavior=beh)
+    return replace_arrays(m, behavior=beh)
 
 
 def test_bootstrap_intervals_cover_the_truth_at_the_nominal_rate():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.common.io import format_float
 from icq.reference.model import load
 

@@ -27,7 +27,7 @@ import argparse
 import math
 from pathlib import Path
 
-from icq.cli import UsageError, emit_json, format_table, show_progress
+from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.audit import check_report_path, parse_features
 from icq.commands.train import add_tabular_arguments, tabular_config
 from icq.reference.model import load

@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.model import load
 
 __all__ = ["add_parser", "hypothesis_home", "run"]

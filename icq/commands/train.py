@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from icq.cli import UsageError, emit_json, format_table, show_progress
+from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _fail
+from icq.property_tests.properties.common import Checked, fail
 from icq.property_tests.properties.reductions import unit_durations
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
@@ -43,7 +43,7 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
     err = float(np.sqrt(w @ (q - hat) ** 2))
     bound = tol * (1.0 + float(np.abs(hat).max()))
     if err > bound:
-        raise _fail(name, f"‖Q − Q̂*_μ‖_μ = {err:.4g} > {bound:.4g} after {handoffs} handoffs"
+        raise fail(name, f"‖Q − Q̂*_μ‖_μ = {err:.4g} > {bound:.4g} after {handoffs} handoffs"
                     + (" (learner ignores durations)" if ignore_durations else "")
                     + (" (frozen learner)" if frozen else ""))
     return Checked(name, err, bound, f"{handoffs} handoffs, seed {seed}")

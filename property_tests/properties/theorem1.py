@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.property_tests.properties.common import _fail, per_model
+from icq.property_tests.properties.common import fail, per_model
 from icq.reference.model import EpochModel
 
 __all__ = ["Theorem1Check", "constant_encoding", "theorem1_empirical"]
@@ -94,7 +94,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     if mse - z * se > claim * (1 + 1e-9) + 1e-12:
         what = ("3C_F²ε_approx² + 3Δ_exact² (no mixing residual)" if asymptote_only
                 else "the Theorem 1 bound (tightest Δ)")
-        raise _fail(name, f"mean over {seeds} seeds of ‖Q_θ̄_T∘σ − Q*‖²_μ = {mse:.6g} "
+        raise fail(name, f"mean over {seeds} seeds of ‖Q_θ̄_T∘σ − Q*‖²_μ = {mse:.6g} "
                     f"(se {se:.3g}) > {what} = {claim:.6g} at T = {handoffs} "
                     f"(κ = {inp['kappa']:.4g}, ω = {inp['omega']:.4g}, R_θ = {radius:.4g})")
     return Theorem1Check(True, th.reason, handoffs, seeds, mse, se, bound, asym)

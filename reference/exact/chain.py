@@ -25,7 +25,7 @@ import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 from numba import njit
 
-from icq.reference.exact.solve import _bicgstab
+from icq.reference.exact.solve import bicgstab
 from icq.reference.model import EpochModel
 
 __all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "obs_pair_weights",
@@ -194,7 +194,7 @@ def _solve_stationary(ch: BehaviourChain, nodes: np.ndarray) -> np.ndarray:
         def solved(x: np.ndarray) -> bool:
             return bool(np.abs(M @ x - nu).max() <= 1e-12 * max(1.0, np.abs(x).max()))
 
-        x = _bicgstab(A.T.tocsr(), nu, nu, 1e-14 * float(nu.max()), 2000)
+        x = bicgstab(A.T.tocsr(), nu, nu, 1e-14 * float(nu.max()), 2000)
         if not solved(x):
             x, info = spla.gmres(M, nu, rtol=1e-14, atol=0.0, restart=50, maxiter=2000)
             if info != 0 or not solved(x):

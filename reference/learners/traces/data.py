@@ -15,12 +15,12 @@ import scipy.sparse as sp
 
 from icq.reference.learners.traces.fit import (
     MIN_COUNT,
+    CellCounter,
     FitResult,
-    _as_lines,
-    _check_gamma,
-    _count,
-    _Counter,
-    _finish,
+    as_lines,
+    check_gamma,
+    count_lines,
+    finish_fit,
     model_from_counts,
 )
 from icq.reference.learners.traces.format import Line, read_traces
@@ -62,7 +62,7 @@ class TraceData:
                                  fallback=self.fit.model)
 
 
-def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
+def _trace_data(cn: CellCounter, fit: FitResult) -> TraceData:
     E, C = len(cn.ep_index), fit.structure.n_cells
     ep = np.asarray(cn.line_ep, dtype=np.int64)
     cell = np.asarray(cn.line_cell, dtype=np.int64)
@@ -77,17 +77,17 @@ def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
 def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
                     name: str | None = None) -> TraceData:
     """Read a trace file once, keeping one (episode, cell, reward) entry per line."""
-    _check_gamma(gamma)
-    cn = _Counter(keep_lines=True)
+    check_gamma(gamma)
+    cn = CellCounter(keep_lines=True)
     digest: list[str] = []
     for ln in read_traces(path, digest=digest):
         cn.add(ln)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name or Path(path).stem, digest[0]))
+    return _trace_data(cn, finish_fit(cn, gamma, min_count, name or Path(path).stem, digest[0]))
 
 
 def trace_data_from_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
                           min_count: int = MIN_COUNT, name: str = "fitted") -> TraceData:
     """:class:`TraceData` from lines (dicts are validated first), as from a file."""
-    _check_gamma(gamma)
-    cn = _count(_as_lines(lines), keep_lines=True)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name, None))
+    check_gamma(gamma)
+    cn = count_lines(as_lines(lines), keep_lines=True)
+    return _trace_data(cn, finish_fit(cn, gamma, min_count, name, None))
