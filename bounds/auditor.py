@@ -38,7 +38,7 @@ from icq.bounds.ais import (
     reward_sufficiency,
 )
 from icq.bounds.assumptions import Check, applicability, check_assumptions
-from icq.bounds.budget import Budget, burn_in_candidates, sample_budget
+from icq.bounds.budget import burn_in_candidates
 from icq.bounds.features import (
     Approximation,
     FixedPoint,
@@ -63,7 +63,7 @@ from icq.reference.common.io import plain
 from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile, start_distances
 from icq.reference.model import EpochModel
 
-__all__ = ["Audit", "FeatureAudit", "audit", "budget"]
+__all__ = ["Audit", "FeatureAudit", "audit"]
 
 #: default T for Theorem 1 when none is given
 DEFAULT_HANDOFFS = 1_000_000
@@ -320,25 +320,3 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
                  features=fa, assumptions=checks, theorem=th, start_distances=dist,
                  witness=None if k is None or s.mu is None else a6_witness(
                      m, s.mu, k, phi=None if fa.kind == "tabular" else fa.phi))
-
-
-def budget(a: Audit, target: float, *, gap_form: str = "paper") -> Budget:
-    """The sample budget (:func:`icq.bounds.budget.sample_budget`) for an audit's constants."""
-    th, fa = a.theorem, a.features
-    env = a.mixing.envelope
-    m = a.model
-
-    def tau(alpha: float) -> TauMix:
-        if a.mixing.tau(alpha).exact or m.n_states > MIX_EXACT_MAX:
-            return a.mixing.tau(alpha)
-        return mixing_profile(m, alpha, st=a.setting.stationary).tau(alpha)
-
-    G = th.inputs.get("G")  # noqa: N806
-    return sample_budget(
-        target, C_F=fa.C_F.value,
-        eps_approx=None if fa.approximation is None else fa.approximation.value,
-        Delta=a.gaps()[gap_form], G=G, kappa=th.inputs["kappa"], omega=th.inputs["omega"],
-        t0=None if env is None else env.t0, dbar=None if env is None else env.dbar,
-        mean_duration=a.durations.mean_duration or 0.0, T_max=m.T_max, tau=tau,
-        applicable=th.applicable, reason=th.reason, R_theta=th.inputs.get("R_theta"),
-        start_distances=a.start_distances)
