@@ -46,7 +46,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
         ais_gap_paper,
         ais_gap_statewise,
         ais_gap_value_aware,
-        delta_tv,
+        delta_l1,
         policy_loss_bound,
         policy_loss_exact,
         reward_sufficiency,
@@ -57,7 +57,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
     s = prepare(model)
     g = model.gamma_bar
     eps = reward_sufficiency(s).value
-    tv = delta_tv(s)
+    tv = delta_l1(s)
     paper = ais_gap_paper(eps, tv.delta, tv.L_V, g)
     va, sw, ex = ais_gap_value_aware(s), ais_gap_statewise(s), ais_gap_exact(s)
     loss = policy_loss_exact(s).value

@@ -151,8 +151,8 @@ def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) 
 
 def _bounds_terms(model: EpochModel) -> tuple[float, float]:
     """ε (B1) and δ (B2, total variation) as :mod:`icq.bounds` computes them."""
-    from icq.bounds.ais import delta_tv, reward_sufficiency
+    from icq.bounds.ais import delta_l1, reward_sufficiency
     from icq.bounds.setting import prepare
 
     s = prepare(model)
-    return reward_sufficiency(s).value, delta_tv(s).delta
+    return reward_sufficiency(s).value, delta_l1(s).delta

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from icq.reference.learners.traces.fit import (
+    FIT_KEY,
     MIN_COUNT,
     CellCounter,
     FitResult,
@@ -21,12 +22,13 @@ from icq.reference.learners.traces.fit import (
     check_gamma,
     count_lines,
     finish_fit,
+    fit_record,
     model_from_counts,
 )
 from icq.reference.learners.traces.format import Line, read_traces
-from icq.reference.model import EpochModel
+from icq.reference.model import EpochModel, ModelError
 
-__all__ = ["TraceData", "load_trace_data", "trace_data_from_lines"]
+__all__ = ["TraceData", "load_trace_data", "trace_data_for_model", "trace_data_from_lines"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +85,28 @@ def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUN
     for ln in read_traces(path, digest=digest):
         cn.add(ln)
     return _trace_data(cn, finish_fit(cn, gamma, min_count, name or Path(path).stem, digest[0]))
+
+
+def trace_data_for_model(path: str | Path, model: EpochModel) -> TraceData:
+    """The episodes of ``path`` for resampling ``model``, a model written by ``icq fit``
+    (docs/traces.md): read with the model's γ and the ``min_count`` of its fit record, and
+    checked to be the file it was fitted from (the record's sha256).
+
+    Raises
+    ------
+    ModelError
+        The model has no fit record, or the file is not the one it was fitted from.
+    """
+    rec = fit_record(model)
+    if rec is None:
+        raise ModelError([f"extensions.{FIT_KEY}: the model has no fit record; a bootstrap "
+                          "needs a model written by icq fit"])
+    data = load_trace_data(path, model.gamma, min_count=int(rec.get("min_count", MIN_COUNT)),
+                           name=model.name)
+    if rec.get("sha256") not in (None, data.fit.sha256):
+        raise ModelError([f"--traces: {path} is not the file the model was fitted from "
+                          f"(extensions.{FIT_KEY}.sha256 differs)"])
+    return data
 
 
 def trace_data_from_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
