@@ -63,15 +63,19 @@ from icq.bounds.theorem import Theorem1, symbolic_summary, theorem1
 from icq.bounds.validate import InputError, check_features, check_obs_metric
 from icq.bounds.whatif import Witness, a6_witness
 from icq.reference.common.io import plain
-from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile, start_distances
+from icq.reference.exact.mixing import (
+    EXACT_MIXING_MAX,
+    MixingProfile,
+    TauMix,
+    mixing_profile,
+    start_distances,
+)
 from icq.reference.model import EpochModel
 
 __all__ = ["Audit", "FeatureAudit", "audit"]
 
 #: default T for Theorem 1 when none is given
 DEFAULT_HANDOFFS = 1_000_000
-#: chains up to this size get τ_mix(α_T) exactly (larger ones: the sound envelope)
-MIX_EXACT_MAX = 1_000
 #: the tabular Φ is materialised (for reports and callers) up to this many entries
 TABULAR_DENSE_MAX = 4_000_000
 
@@ -289,7 +293,7 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     om = fa.omega.value if fa.omega is not None else 0.0
     alpha = (S.evaluate(S.ALPHA_T, kappa=kap, omega=om, T=int(T))
              if kap is not None and om > 0 else None)
-    eps_mix = 0.25 if alpha is None or m.n_states > MIX_EXACT_MAX else min(0.25, alpha)
+    eps_mix = 0.25 if alpha is None or m.n_states > EXACT_MIXING_MAX else min(0.25, alpha)
     prof = mixing_profile(m, eps_mix, st=s.stationary)
     t_mix = prof.tau(0.25)
 

@@ -57,7 +57,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     """
     from icq.bounds import audit
     from icq.bounds.theorem import theorem1
-    from icq.reference.exact.chain import pair_weights
+    from icq.reference.exact.chain import mu_squared_error, pair_weights
     from icq.reference.learners.neural import NeuralConfig, tangent_features, train_neural_batch
 
     name = "theorem1_empirical"
@@ -85,7 +85,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     mu = a.setting.stationary.mu
     w = pair_weights(model, mu)
     # Theorem 1 (docs/theory.md §6, corrected) is about the averaged iterate θ̄_T
-    err = ((res.q[:, model.pair_obs_pair] - a.setting.latent.q[None, :]) ** 2) @ w
+    err = mu_squared_error(res.q, a.setting.latent.q, w, model.pair_obs_pair)
     mse = float(err.mean())
     se = float(err.std(ddof=1) / math.sqrt(len(err))) if len(err) > 1 else 0.0
     bound = min(b for b in th.bound_by_gap.values() if b is not None)

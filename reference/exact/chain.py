@@ -28,8 +28,8 @@ from numba import njit
 from icq.reference.exact.solve import bicgstab
 from icq.reference.model import EpochModel
 
-__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "obs_pair_weights",
-           "pair_weights", "stationary"]
+__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "mu_squared_error",
+           "obs_pair_weights", "pair_weights", "stationary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,3 +246,16 @@ def obs_pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | N
     :func:`pair_weights` summed over each observation pair's latent pairs."""
     return np.bincount(model.pair_obs_pair, pair_weights(model, mu, behavior),
                        minlength=model.n_obs_pairs)
+
+
+def mu_squared_error(q_obs: np.ndarray, q_latent: np.ndarray, weights: np.ndarray,
+                     pair_obs_pair: np.ndarray) -> float | np.ndarray:
+    """``‖q∘σ − Q‖²_μ = Σ_k w_k (q(σ(y_k), j_k) − Q(y_k, j_k))²`` over latent pairs ``k``
+    (docs/theory.md §6), ``w`` the :func:`pair_weights`; ``q_obs`` one table (n_obs_pairs,)
+    or a stack of them (…, n_obs_pairs), one value each."""
+    q_obs, q_latent, w = (np.asarray(a, dtype=float) for a in (q_obs, q_latent, weights))
+    if q_latent.shape != w.shape:
+        raise ValueError("q_latent and weights must have one entry per latent pair")
+    d = q_obs[..., np.asarray(pair_obs_pair)] - q_latent
+    out = (d * d) @ w
+    return float(out) if np.ndim(out) == 0 else out
