@@ -40,7 +40,16 @@ class Theorem1Check:
 def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6,
                        encoding: Callable[[EpochModel, int], np.ndarray] = constant_encoding,
                        z: float = 3.0, asymptote_only: bool = False) -> Theorem1Check:
-    """Theorem 1 against the learner it is about (docs/theory.md §6).
+    """Theorem 1 against the learner it is about (docs/theory.md §6): a documented NEGATIVE
+    EXAMPLE of a property, kept for that reason and not run by
+    :func:`icq.property_tests.check.check_model`.
+
+    No learner can fail it: where the audit says Theorem 1 applies, the bound is about 10⁹
+    times the observed error (the mixing residual dominates at any T a test can run), so the
+    property holds for a learner that never moves as well as for one that converges
+    (``property_tests/tests/test_learning.py`` shows both). What it can catch is a bound too
+    small to be one (its control, ``asymptote_only``); whether the learner learns is
+    :func:`~icq.property_tests.properties.convergence.tabular_convergence`'s question.
 
     The learner is neural IC-Q (:mod:`icq.reference.learners.neural`) with linear networks (depth 0,
     no bias) over ``encoding``: ``Q = Φθ`` exactly, Φ its tangent features. The audit
