@@ -81,7 +81,9 @@ def prepare(base: str, work: Path) -> Path:
                    check=True)
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    here = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    # the site-packages that holds the dependencies (a venv may chain to another one's)
+    here = next(Path(p) for p in sys.path
+                if p.endswith("site-packages") and (Path(p) / "numpy").is_dir())
     there = next((venv / "lib").glob("python3*/site-packages"))
     (there / "reuse.pth").write_text(str(here) + "\n")
     py = venv / "bin" / "python"

@@ -154,15 +154,6 @@ def test_notebook_views(pipe):
     assert len(w.frame()) == len(w.scenarios) and "γ = 0.5" in w._repr_html_()
 
 
-def test_feature_map_names_do_not_leak():
-    from icq.property_tests.check import _ENCODING_NAMES
-    from icq.property_tests.properties.theorem1 import constant_encoding
-    from icq.reference.learners.neural import one_hot_encoding
-
-    assert set(_ENCODING_NAMES) == {constant_encoding.__name__, one_hot_encoding.__name__}
-    assert not any("_" in v for v in _ENCODING_NAMES.values())
-
-
 def run(capsys, *argv):
     code = main(list(argv))
     out = capsys.readouterr()
