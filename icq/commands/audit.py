@@ -1,8 +1,10 @@
 """``icq audit FILE``: every Theorem 1 term, the assumption checks and the verdict.
 
-Numbers (docs/theory.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1), ``delta_tv``/``delta``
-and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_statewise``,
-``ais_gap_exact``, ``policy_loss_bound`` and ``policy_loss_exact`` (§3, Lemmas A and P);
+Numbers (docs/theory.md, docs/numbers.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1),
+``delta_l1``/``delta`` and ``L_V`` (B2), the gaps ``gap_paper`` (the paper's Δ_AIS),
+``gap_value_aware``, ``gap_statewise``, ``gap_exact``, ``policy_loss_bound`` and
+``policy_loss_exact`` (§3, Lemmas A and P; the old keys ``ais_gap*``, ``delta_tv`` are printed
+too for one release);
 ``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4; ``tau_mix_method``: exact, restart
 decomposition §9, or envelope); ``features`` ω, κ, ε_approx, C_F (§5);
 ``theorem1`` (§6); ``assumptions``: each hypothesis holds / fails / not checkable.
@@ -10,7 +12,8 @@ With ``--traces TRACES --bootstrap B`` (a model written by ``icq fit``), ``boots
 episode-bootstrap intervals on κ, t_mix, the Δ terms, the policy loss and the budget, and names
 the quantities that are unstable at the data size given (docs/traces.md).
 Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is false and
-``theorem1.reason`` says why; every defined term is still reported.
+``theorem1.reason`` says why; every defined term is still reported. The work is the library's
+(:func:`icq.bounds.record.audit_report`); ``--json`` prints its ``to_json()`` exactly.
 """
 
 from __future__ import annotations
