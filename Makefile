@@ -1,18 +1,28 @@
 # Two entry points (see README): `make demo` and `make test`. Both work on a fresh machine.
+# `make demo` installs only the core (numpy, scipy, sympy, numba and a few pure-Python
+# packages: pyproject.toml's dependencies) and prints its first number within seconds;
+# `make test` installs everything (torch, Ray, POT, PettingZoo, matplotlib, ...) first.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ICQ    := $(VENV)/bin/icq
+CORE   := $(VENV)/.core
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup sysdeps demo test test-fast proofs bench lint clean
+.PHONY: setup core sysdeps demo test test-fast proofs bench lint clean
 
-$(STAMP): pyproject.toml
+$(CORE): pyproject.toml
 	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -e .
+	touch $(CORE)
+
+$(STAMP): $(CORE)
 	$(PY) -m pip install --quiet --upgrade pip
 	# the CPU build of torch first: a plain `torch` requirement would pull CUDA packages
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
+
+core: $(CORE)
 
 setup: $(STAMP)
 
@@ -22,7 +32,8 @@ sysdeps:
 	  apt-get install -y -qq --no-install-recommends coq chromium >/dev/null; }
 	@coqc --version | head -1
 
-demo: setup
+# every demo command needs only the core: no torch, Ray or matplotlib
+demo: $(CORE)
 	$(ICQ) audit icq/examples/synthetic-handoff.json
 	$(ICQ) budget icq/examples/synthetic-handoff.json --target 2 --error total --norm mu
 	$(ICQ) budget icq/examples/author-reviewer-editor.json --target 0.1

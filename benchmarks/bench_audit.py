@@ -103,7 +103,7 @@ def phases(m: EpochModel, exact_mixing: bool = False) -> dict[str, float | int |
     clock("Q̂* (AIS, exact)", exact_solve, ais.smdp)
     from icq.bounds.setting import prepare
     s = prepare(m)
-    clock("ε, δ (TV), D", lambda: (ais_terms.reward_sufficiency(s), ais_terms.delta_tv(s),
+    clock("ε, δ (TV), D", lambda: (ais_terms.reward_sufficiency(s), ais_terms.delta_l1(s),
                                   ais_terms.value_aware_gap(s)))
     clock("state-wise fixed point", ais_terms.ais_gap_statewise, s)
     clock("exact policy loss", ais_terms.policy_loss_exact, s)

@@ -10,7 +10,7 @@ A script, not a test::
 Three implementations of the same learner on the same handoffs (``author-reviewer-editor``,
 SGD, harmonic steps, projection radius 10):
 
-- ``stacked``: :func:`icq.reference.learners.neural.update._step` driven directly (the
+- ``stacked``: :func:`icq.reference.learners.neural.update.torch_step` driven directly (the
   project's update before the in-place one, and still its engine for many seeds with one
   handoff per update): each update gathers the predecessor's and successor's whole parameter
   rows, forms one gradient row per handoff and scatters the changed row back;
@@ -44,10 +44,10 @@ from icq.reference.model import example_path, load
 
 
 def stacked(m, cfg: nn.NeuralConfig) -> float:
-    """Handoffs/s of the stacked update (:func:`_step`), timed like ``train_neural``."""
+    """Handoffs/s of the stacked update (:func:`torch_step`), timed like ``train_neural``."""
     nets = nn.build_networks(m, cfg.width, cfg.depth, cfg.seed, dtype=cfg.torch_dtype)
     scale = tangent._tangent_raw(nets)[1]
-    st = update._static(nets, cfg, inplace=True)
+    st = update.step_static(nets, cfg, inplace=True)
     z = torch.zeros((1,) + nets.theta0.shape, dtype=nets.dtype)
     state = (z, z.clone(), z.clone(), z.clone(), torch.zeros((1, nets.n_agents), dtype=z.dtype))
     th0 = nets.theta0.unsqueeze(0)
@@ -55,11 +55,11 @@ def stacked(m, cfg: nn.NeuralConfig) -> float:
     s = nn.sample_handoffs(m, cfg.handoffs, seed=cfg.seed)
     steps = cfg.handoffs // cfg.batch
     data = sampling._chunk_data(nets, nets.f0.unsqueeze(0), [s], cfg.batch,
-                                update._base_steps(cfg, 0, steps),
+                                update.base_steps(cfg, 0, steps),
                                 torch.full((1,), 1 / scale**2, dtype=nets.dtype), 0)
     with torch.no_grad():
         for i in range(steps):
-            state = update._step(st, th0, *state, update._Data(*(x[i] for x in data)))
+            state = update.torch_step(st, th0, *state, update.StepData(*(x[i] for x in data)))
     return cfg.handoffs / (time.perf_counter() - t)
 
 

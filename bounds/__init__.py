@@ -7,7 +7,9 @@ docs/theory.md §3–§6, §8: the AIS constants and the interface gap in four f
 :mod:`icq.bounds.symbolic`), the budgets (:mod:`icq.bounds.budget`,
 :mod:`icq.bounds.certificate`, :mod:`icq.bounds.residual`, :mod:`icq.bounds.a6free`), the
 what-if search and the episode bootstrap. :func:`audit` runs the audit on one model; the package
-exports the entry points, the modules the rest.
+exports the entry points, the modules the rest. The Theorem 1 budget has one function,
+:func:`icq.bounds.budget.theorem_budgets` (what ``icq budget`` and :func:`icq.budget` print); no
+name here shadows the module :mod:`icq.bounds.budget`.
 
 >>> from icq.bounds import audit
 >>> from icq.reference.model import load, example_path
@@ -18,10 +20,10 @@ True
 """
 
 from icq.bounds.assumptions import Check, check_assumptions
-from icq.bounds.auditor import Audit, audit, budget
-from icq.bounds.budget import Budget, MethodBudget, sample_budget
+from icq.bounds.auditor import Audit, audit
+from icq.bounds.budget import Budget, MethodBudget, sample_budget, theorem_budgets
 from icq.bounds.setting import Setting, prepare
 from icq.bounds.theorem import Theorem1, theorem1
 
-__all__ = ["Audit", "Budget", "Check", "MethodBudget", "Setting", "Theorem1", "audit", "budget",
-           "check_assumptions", "prepare", "sample_budget", "theorem1"]
+__all__ = ["Audit", "Budget", "Check", "MethodBudget", "Setting", "Theorem1", "audit",
+           "check_assumptions", "prepare", "sample_budget", "theorem1", "theorem_budgets"]

@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -46,9 +47,10 @@ from icq.reference.exact.solve import deterministic_policy, evaluate
 from icq.reference.model import SMDP
 
 __all__ = [
+    "GAP_FORMS", "JSON_ALIASES", "METRIC_ALIASES", "gap_key", "gap_label", "with_aliases",
     "AisGap", "Ipm", "PairGap", "PolicyLoss", "PolicyLossBound",
     "ais_gap_exact", "ais_gap_from_setting", "ais_gap_paper", "ais_gap_statewise",
-    "ais_gap_value_aware", "delta_tv", "delta_w1", "policy_loss_bound", "policy_loss_exact",
+    "ais_gap_value_aware", "delta_l1", "delta_w1", "policy_loss_bound", "policy_loss_exact",
     "reward_sufficiency", "value_aware_gap",
 ]
 
@@ -83,7 +85,7 @@ class Ipm:
 
     Attributes
     ----------
-    metric : ``"tv"`` or ``"w1"``
+    metric : ``"l1"`` or ``"w1"``
     delta : ``max_{y,j} d / γ̄`` (B2)
     d_max : ``max_{y,j} d(σ#K(·|y,j), K̂(·|σ(y),j))``
     L_V : ``ρ_F(V̂*)``
@@ -132,6 +134,37 @@ class AisGap:
     expression: str = field(default="")
 
 
+#: the one vocabulary of the four interface gaps of docs/theory.md §3, tightest last: the keys
+#: of :meth:`Audit.gaps` and of Theorem 1's ``gap_form``; the JSON key is :func:`gap_key`, the
+#: printed label :func:`gap_label` (``paper`` is the paper's Δ_AIS, ``value_aware`` Δ_va,
+#: ``statewise`` the state-wise bound max e)
+GAP_FORMS = ("paper", "value_aware", "statewise", "exact")
+#: JSON keys of earlier releases → their names now; both are printed for one more release
+#: (docs/numbers.md), then the old ones go
+JSON_ALIASES = {"ais_gap": "gap_paper", "ais_gap_value_aware": "gap_value_aware",
+                "ais_gap_statewise": "gap_statewise", "ais_gap_exact": "gap_exact",
+                "ais_gap_tv": "gap_paper_l1", "delta_tv": "delta_l1", "L_V_tv": "L_V_l1"}
+#: the old name of the metric ``l1`` (the full L1 norm, twice TV on laws), accepted one release
+METRIC_ALIASES = {"tv": "l1"}
+
+
+def gap_key(form: str) -> str:
+    """The JSON key of a gap form (``"exact"`` → ``"gap_exact"``)."""
+    return f"gap_{form}"
+
+
+def gap_label(form: str) -> str:
+    """The printed label of a gap form (``"exact"`` → ``"Δ_exact"``)."""
+    return f"Δ_{form}"
+
+
+def with_aliases(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` with each key of :data:`JSON_ALIASES` whose new name it holds added after it."""
+    out = dict(d)
+    out.update({old: d[new] for old, new in JSON_ALIASES.items() if new in d})
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # B1, the value-aware transition gap
 # ---------------------------------------------------------------------------------------------
@@ -162,18 +195,21 @@ def value_aware_gap(s: Setting) -> PairGap:
 # ---------------------------------------------------------------------------------------------
 
 
-def delta_tv(s: Setting) -> Ipm:
-    """δ and ``L_V`` for total variation (docs/theory.md §3; AisGap.v ``ipm_tv_bound``).
+def delta_l1(s: Setting) -> Ipm:
+    """δ and ``L_V`` for the full L1 norm (docs/theory.md §3; AisGap.v ``ipm_tv_bound``).
 
     ``d(ν₁, ν₂) = Σ_ô |ν₁(ô) − ν₂(ô)|`` (the full L1 norm) paired with ``ρ(f) = ‖f‖∞``, which
     gives ``|⟨ν₁ − ν₂, f⟩| ≤ d(ν₁, ν₂) ρ(f)`` for measures of any masses. The half-span
-    ``½ span(f)`` is valid only for equal masses and is never used.
+    ``½ span(f)`` is valid only for equal masses and is never used. For two probability laws
+    this is twice the total-variation distance (mixing, §4, uses ½L1); it was named ``tv``
+    before, and ``--metric tv`` and the JSON keys ``delta_tv``, ``L_V_tv``, ``ais_gap_tv`` stay
+    one release as aliases (docs/numbers.md).
     """
     diff = (s.push - s.khat).tocsr()
     per = np.asarray(abs(diff).sum(axis=1)).ravel()
     g = s.gamma_bar
     d_max = float(per.max(initial=0.0))
-    return Ipm(metric="tv", delta=d_max / g if g > 0 else 0.0, d_max=d_max,
+    return Ipm(metric="l1", delta=d_max / g if g > 0 else 0.0, d_max=d_max,
                L_V=float(np.abs(s.hat.v).max(initial=0.0)), per_pair=per, gamma_bar=g,
                distance="full L1 norm Σ|ν₁ − ν₂| of the sub-probability kernels",
                rho="sup norm ‖V̂*‖∞", sink=None,
@@ -202,7 +238,7 @@ def _import_pot():
         import ot
     except ImportError:
         raise InputError("metric w1: needs POT, the optional dependency "
-                         "(pip install 'icq-reference[ot]'); or use --metric tv") from None
+                         "(pip install 'icq-reference[ot]'); or use --metric l1") from None
     return ot
 
 
@@ -245,7 +281,7 @@ def delta_w1(s: Setting, metric: np.ndarray) -> Ipm:
                 "metric w1: the kernels σ#K and K̂ have different masses (latent pair "
                 f"{k}: {m1[k]:.6g} vs {m2[k]:.6g}) and V̂* is the nonzero constant "
                 f"{float(v[0]):.6g}, so no sink distance keeps L_V = 0 (rule: equal masses or a "
-                "sink with f = 0 at distance ≥ ‖V̂*‖∞/L_V); use --metric tv")
+                "sink with f = 0 at distance ≥ ‖V̂*‖∞/L_V); use --metric l1")
     n_obs = metric.shape[0]
     cost = np.zeros((n_obs + 1, n_obs + 1))
     cost[:n_obs, :n_obs] = metric
@@ -284,7 +320,7 @@ def delta_w1(s: Setting, metric: np.ndarray) -> Ipm:
 
 
 def ais_gap_paper(epsilon: float, delta: float, L_V: float, gamma_bar: float,  # noqa: N803
-                  *, metric: str = "tv") -> AisGap:
+                  *, metric: str = "l1") -> AisGap:
     """``Δ_AIS = (ε + γ̄ L_V δ)/(1 − γ̄)``, the paper form (AisGap.v ``ais_gap_paper_form``).
 
     Sound because ``|⟨σ#K − K̂, V̂*⟩| ≤ d_F · ρ_F(V̂*) = γ̄ δ L_V`` (Lemma A).
@@ -301,7 +337,7 @@ def ais_gap_paper(epsilon: float, delta: float, L_V: float, gamma_bar: float,  #
 
 def ais_gap_from_setting(s: Setting, ipm: Ipm | None = None) -> AisGap:
     """:func:`ais_gap_paper` with ε, δ and L_V computed from ``s`` (total variation by default)."""
-    ipm = delta_tv(s) if ipm is None else ipm
+    ipm = delta_l1(s) if ipm is None else ipm
     return ais_gap_paper(reward_sufficiency(s).value, ipm.delta, ipm.L_V, s.gamma_bar,
                          metric=ipm.metric)
 

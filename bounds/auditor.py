@@ -7,7 +7,7 @@ every term that is defined.
 
 >>> from icq.reference.model import load, example_path
 >>> a = audit(load(example_path("ring-exact")))
->>> a.epsilon.value, a.ipm_tv.delta, a.gap_exact.value < 1e-9
+>>> a.epsilon.value, a.ipm_l1.delta, a.gap_exact.value < 1e-9
 (0.0, 0.0, True)
 >>> a.theorem.applicable
 False
@@ -22,6 +22,7 @@ import numpy as np
 
 from icq.bounds import symbolic as S
 from icq.bounds.ais import (
+    METRIC_ALIASES,
     AisGap,
     Ipm,
     PairGap,
@@ -31,14 +32,16 @@ from icq.bounds.ais import (
     ais_gap_paper,
     ais_gap_statewise,
     ais_gap_value_aware,
-    delta_tv,
+    delta_l1,
     delta_w1,
+    gap_key,
     policy_loss_bound,
     policy_loss_exact,
     reward_sufficiency,
+    with_aliases,
 )
 from icq.bounds.assumptions import Check, applicability, check_assumptions
-from icq.bounds.budget import Budget, burn_in_candidates, sample_budget
+from icq.bounds.budget import burn_in_candidates
 from icq.bounds.features import (
     Approximation,
     FixedPoint,
@@ -54,20 +57,25 @@ from icq.bounds.features import (
     tabular_features,
 )
 from icq.bounds.setting import Setting, prepare
+from icq.bounds.summary import audit_html
 from icq.bounds.terms import DurationDiscount, Term, duration_discount
 from icq.bounds.theorem import Theorem1, symbolic_summary, theorem1
 from icq.bounds.validate import InputError, check_features, check_obs_metric
 from icq.bounds.whatif import Witness, a6_witness
 from icq.reference.common.io import plain
-from icq.reference.exact.mixing import MixingProfile, TauMix, mixing_profile, start_distances
+from icq.reference.exact.mixing import (
+    EXACT_MIXING_MAX,
+    MixingProfile,
+    TauMix,
+    mixing_profile,
+    start_distances,
+)
 from icq.reference.model import EpochModel
 
-__all__ = ["Audit", "FeatureAudit", "audit", "budget"]
+__all__ = ["Audit", "FeatureAudit", "audit"]
 
 #: default T for Theorem 1 when none is given
 DEFAULT_HANDOFFS = 1_000_000
-#: chains up to this size get τ_mix(α_T) exactly (larger ones: the sound envelope)
-MIX_EXACT_MAX = 1_000
 #: the tabular Φ is materialised (for reports and callers) up to this many entries
 TABULAR_DENSE_MAX = 4_000_000
 
@@ -95,10 +103,10 @@ class Audit:
     setting: Setting
     durations: DurationDiscount
     epsilon: PairGap
-    ipm_tv: Ipm
+    ipm_l1: Ipm
     ipm: Ipm
     gap_paper: AisGap
-    gap_paper_tv: AisGap
+    gap_paper_l1: AisGap
     gap_value_aware: AisGap
     gap_statewise: AisGap
     gap_exact: AisGap
@@ -113,8 +121,6 @@ class Audit:
     start_distances: np.ndarray | None = None
 
     def _repr_html_(self) -> str:
-        from icq.bounds.summary import audit_html
-
         return audit_html(self)
 
     @property
@@ -123,8 +129,8 @@ class Audit:
         return min(self.loss_bounds.values(), key=lambda b: b.value)
 
     def gaps(self) -> dict[str, float]:
-        return {"paper": self.gap_paper.value, "value_aware": self.gap_value_aware.value,
-                "statewise": self.gap_statewise.value, "exact": self.gap_exact.value}
+        """The four gaps by form (:data:`GAP_FORMS`; docs/theory.md §3)."""
+        return {g.form: g.value for g in self._gap_terms()}
 
     def to_json(self) -> dict[str, Any]:
         """The ``icq audit --json`` object (plain Python values; printed by
@@ -139,12 +145,10 @@ class Audit:
             "gamma_bar": m.gamma_bar, "T_max": m.T_max, "R_bar": m.R_bar,
             "epsilon": self.epsilon.value,
             "metric": self.ipm.metric,
-            "delta_tv": self.ipm_tv.delta, "L_V_tv": self.ipm_tv.L_V,
+            "delta_l1": self.ipm_l1.delta, "L_V_l1": self.ipm_l1.L_V,
             "delta": self.ipm.delta, "L_V": self.ipm.L_V,
-            "ais_gap": self.gap_paper.value, "ais_gap_tv": self.gap_paper_tv.value,
-            "ais_gap_value_aware": self.gap_value_aware.value,
-            "ais_gap_statewise": self.gap_statewise.value,
-            "ais_gap_exact": self.gap_exact.value,
+            **{gap_key(f): v for f, v in self.gaps().items()},
+            "gap_paper_l1": self.gap_paper_l1.value,
             "policy_loss_bound": plb.value,
             "policy_loss_bounds": {f: b.value for f, b in self.loss_bounds.items()},
             "policy_loss_exact": self.loss_exact.value,
@@ -176,17 +180,18 @@ class Audit:
             "method": {
                 "Q*": self.setting.latent.method, "Q̂*": self.setting.hat.method,
                 "mu": self.setting.ais.method, "epsilon": self.epsilon.method,
-                "delta_tv": self.ipm_tv.method, "delta": self.ipm.method,
-                "ais_gap": self.gap_paper.method,
-                "ais_gap_value_aware": self.gap_value_aware.method,
-                "ais_gap_statewise": self.gap_statewise.method,
-                "ais_gap_exact": self.gap_exact.method,
+                "delta_l1": self.ipm_l1.method, "delta": self.ipm.method,
+                **{gap_key(g.form): g.method for g in self._gap_terms()},
                 "policy_loss_bound": f"{plb.method} with Δ = {plb.gap_form}",
                 "policy_loss_exact": self.loss_exact.method,
                 "tau_mix": self.t_mix.method, "theorem1": th.method,
             },
         }
-        return plain(out)
+        out["method"] = with_aliases(out["method"])
+        return plain(with_aliases(out))
+
+    def _gap_terms(self) -> tuple[AisGap, ...]:
+        return (self.gap_paper, self.gap_value_aware, self.gap_statewise, self.gap_exact)
 
     def _features_json(self) -> dict[str, Any]:
         fa = self.features
@@ -245,7 +250,7 @@ def _feature_audit(s: Setting, features: Any, kind: str | None) -> FeatureAudit:
 
 
 def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | None = None,
-          metric: str = "tv", obs_metric: Any = None, handoffs: int | None = None,
+          metric: str = "l1", obs_metric: Any = None, handoffs: int | None = None,
           setting: Setting | None = None) -> Audit:
     """Audit ``model`` (docs/theory.md §3–§6).
 
@@ -255,13 +260,15 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     features : ``"tabular"`` (one-hot on the support) or an (n_obs_pairs, d) array
     feature_kind : a name for user features (``"user"``; ``"tangent"`` marks A3–A4 as not
         checkable)
-    metric : ``"tv"`` (default) or ``"w1"`` (needs ``obs_metric``)
+    metric : ``"l1"`` (default: the full L1 norm) or ``"w1"`` (needs ``obs_metric``);
+        ``"tv"``, the old name of ``"l1"``, is accepted one more release
     obs_metric : (n_obs, n_obs) metric on observations for ``"w1"``
     handoffs : T for Theorem 1 (default 1,000,000)
     setting : a :func:`icq.bounds.setting.prepare` result to reuse
     """
-    if metric not in ("tv", "w1"):
-        raise InputError(f"metric: {metric!r} is not 'tv' or 'w1'")
+    metric = METRIC_ALIASES.get(metric, metric)
+    if metric not in ("l1", "w1"):
+        raise InputError(f"metric: {metric!r} is not 'l1' or 'w1'")
     if metric == "w1" and obs_metric is None:
         raise InputError("obs-metric: --metric w1 needs a metric on observations")
     T = DEFAULT_HANDOFFS if handoffs is None else handoffs
@@ -271,11 +278,11 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     m = model
     dd = duration_discount(m, s.mu)
     eps = reward_sufficiency(s)
-    tv = delta_tv(s)
-    ipm = tv if metric == "tv" else delta_w1(s, check_obs_metric(obs_metric, m))
+    l1 = delta_l1(s)
+    ipm = l1 if metric == "l1" else delta_w1(s, check_obs_metric(obs_metric, m))
     g = m.gamma_bar
     paper = ais_gap_paper(eps.value, ipm.delta, ipm.L_V, g, metric=ipm.metric)
-    paper_tv = ais_gap_paper(eps.value, tv.delta, tv.L_V, g) if ipm is not tv else paper
+    paper_l1 = ais_gap_paper(eps.value, l1.delta, l1.L_V, g) if ipm is not l1 else paper
     va, sw, ex = ais_gap_value_aware(s), ais_gap_statewise(s), ais_gap_exact(s)
     bounds = {gp.form: policy_loss_bound(gp, g) for gp in (paper, va, sw, ex)}
     loss = policy_loss_exact(s)
@@ -286,7 +293,7 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
     om = fa.omega.value if fa.omega is not None else 0.0
     alpha = (S.evaluate(S.ALPHA_T, kappa=kap, omega=om, T=int(T))
              if kap is not None and om > 0 else None)
-    eps_mix = 0.25 if alpha is None or m.n_states > MIX_EXACT_MAX else min(0.25, alpha)
+    eps_mix = 0.25 if alpha is None or m.n_states > EXACT_MIXING_MAX else min(0.25, alpha)
     prof = mixing_profile(m, eps_mix, st=s.stationary)
     t_mix = prof.tau(0.25)
 
@@ -315,31 +322,9 @@ def audit(model: EpochModel, *, features: Any = "tabular", feature_kind: str | N
                                                       or th.bound < best.bound)):
             best = th
     th = best
-    return Audit(model=m, setting=s, durations=dd, epsilon=eps, ipm_tv=tv, ipm=ipm,
-                 gap_paper=paper, gap_paper_tv=paper_tv, gap_value_aware=va, gap_statewise=sw,
+    return Audit(model=m, setting=s, durations=dd, epsilon=eps, ipm_l1=l1, ipm=ipm,
+                 gap_paper=paper, gap_paper_l1=paper_l1, gap_value_aware=va, gap_statewise=sw,
                  gap_exact=ex, loss_bounds=bounds, loss_exact=loss, mixing=prof, t_mix=t_mix,
                  features=fa, assumptions=checks, theorem=th, start_distances=dist,
                  witness=None if k is None or s.mu is None else a6_witness(
                      m, s.mu, k, phi=None if fa.kind == "tabular" else fa.phi))
-
-
-def budget(a: Audit, target: float, *, gap_form: str = "paper") -> Budget:
-    """The sample budget (:func:`icq.bounds.budget.sample_budget`) for an audit's constants."""
-    th, fa = a.theorem, a.features
-    env = a.mixing.envelope
-    m = a.model
-
-    def tau(alpha: float) -> TauMix:
-        if a.mixing.tau(alpha).exact or m.n_states > MIX_EXACT_MAX:
-            return a.mixing.tau(alpha)
-        return mixing_profile(m, alpha, st=a.setting.stationary).tau(alpha)
-
-    G = th.inputs.get("G")  # noqa: N806
-    return sample_budget(
-        target, C_F=fa.C_F.value,
-        eps_approx=None if fa.approximation is None else fa.approximation.value,
-        Delta=a.gaps()[gap_form], G=G, kappa=th.inputs["kappa"], omega=th.inputs["omega"],
-        t0=None if env is None else env.t0, dbar=None if env is None else env.dbar,
-        mean_duration=a.durations.mean_duration or 0.0, T_max=m.T_max, tau=tau,
-        applicable=th.applicable, reason=th.reason, R_theta=th.inputs.get("R_theta"),
-        start_distances=a.start_distances)

@@ -14,7 +14,8 @@ the counts; ``tests/test_traces_coverage.py`` measures it on simulated traces wi
 
 Quantities (``QUANTITIES``): κ of A6 with one-hot features (§5), t_mix = τ_mix(1/4) (§4), the
 four Δ terms of §3, the exact policy loss and its tightest bound (Lemma P), and the Theorem 1
-budget at a target (§6, :func:`icq.bounds.auditor.budget`). ``q_hat`` gives per-pair intervals
+budget at a target (§6, the Theorem 1 row of :func:`icq.bounds.budget.theorem_budgets` for
+the total error in ‖·‖_μ). ``q_hat`` gives per-pair intervals
 on Q̂*_μ (§2).
 
 A quantity is reported **unstable** at the data size given when (i) it is undefined in some
@@ -44,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from icq.bounds.auditor import audit, budget
+from icq.bounds.auditor import audit
+from icq.bounds.budget import theorem_budgets
 from icq.bounds.features import kappa, support
 from icq.bounds.setting import prepare
 from icq.reference.common.io import plain
@@ -74,7 +76,7 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
 
     Each is what ``icq audit`` prints: κ is ``features.kappa`` (tabular closed form), t_mix is
     ``tau_mix``, the gaps ``ais_gap*``, ``policy_loss_*``, and ``budget`` the handoffs of
-    :func:`icq.bounds.auditor.budget` at ``target``.
+    :func:`icq.bounds.budget.theorem_budgets` (Theorem 1, total error, ‖·‖_μ) at ``target``.
     """
     s = prepare(model)
     out: dict[str, Any] = {}
@@ -93,7 +95,7 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
             "policy_loss_bound": a.policy_loss_bound.value,
         }
         if "budget" in names:
-            b = budget(a, target)
+            b = theorem_budgets(a, target, error="total", norm="mu")[1]  # the Theorem 1 row
             vals["budget"] = math.nan if b.handoffs is None else float(b.handoffs)
         out.update({n: float(vals[n]) for n in (*names, "kappa_pair") if n in vals})
     elif "kappa" in names:

@@ -140,7 +140,7 @@ LEMMAS: tuple[Lemma, ...] = (
     ),
     Lemma(
         term='δ and L_V for total variation: |⟨ν₁ − ν₂, f⟩| ≤ ‖ν₁ − ν₂‖₁ ‖f‖∞ (§3, IPM instance)',
-        python='icq.bounds.ais.delta_tv',
+        python='icq.bounds.ais.delta_l1',
         coq_file='AisGap.v',
         coq_name='ipm_tv_bound',
         statement=r"""

@@ -12,9 +12,9 @@ them, and :func:`audit_html`, an audit's notebook view, leaves them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from icq.bounds.auditor import Audit
+from icq.bounds.ais import GAP_FORMS, gap_key, gap_label
 from icq.bounds.theorem import IMPORTED, symbolic_summary
 from icq.reference.common.document import (
     Heading,
@@ -28,8 +28,11 @@ from icq.reference.common.document import (
 )
 from icq.reference.common.tables import frame
 
+if TYPE_CHECKING:  # annotations only: auditor imports this module (its notebook view)
+    from icq.bounds.auditor import Audit
+
 __all__ = ["FIGURES", "PolicyComparison", "audit_document", "audit_html", "greedy_policies",
-           "verdict"]
+           "number_rows", "verdict"]
 
 _TEX = {"alpha_T": r"\alpha_T", "Delta_AIS": r"\Delta_{\mathrm{AIS}}", "C_F": "C_F"}
 #: the report's figures, by the name of their slot
@@ -45,7 +48,8 @@ def verdict(a: Audit, whatif: Any | None = None) -> str:
     lines = []
     if th.applicable:
         lines.append(f"Theorem 1 applies: after T = {th.handoffs:,} handoffs the expected squared "
-                     f"error of the averaged iterate θ̄_T is at most {fmt(th.bound)} (Δ_AIS, "
+                     f"error of the averaged iterate θ̄_T is at most {fmt(th.bound)} "
+                     f"({gap_label(th.gap_form)}, "
                      "Minkowski form, start law ν₀ included).")
     else:
         failed = [k for k, c in a.assumptions.items() if c.holds is not True]
@@ -63,8 +67,9 @@ def verdict(a: Audit, whatif: Any | None = None) -> str:
     if whatif is not None:
         lines.append(whatif.verdict())
     lines.append(f"The interface costs at most {fmt(gaps['statewise'])} in action value "
-                 f"(state-wise bound; exact gap {fmt(gaps['exact'])}); the greedy decentralized "
-                 f"policy loses {fmt(a.loss_exact.initial)} from the initial law and "
+                 f"({gap_label('statewise')}; {gap_label('exact')} = {fmt(gaps['exact'])}); "
+                 f"the greedy decentralized policy loses {fmt(a.loss_exact.initial)} from the "
+                 "initial law and "
                  f"{fmt(a.loss_exact.value)} in the worst state (bound "
                  f"{fmt(a.policy_loss_bound.value)}).")
     return " ".join(lines)
@@ -127,20 +132,27 @@ def greedy_policies(a: Audit) -> PolicyComparison:
     return PolicyComparison(tuple(rows), vc, vc - a.loss_exact.initial, a.loss_exact.initial)
 
 
-def _numbers(a: Audit) -> list[tuple[str, Any, str]]:
+#: where each gap form is defined (docs/theory.md), in the vocabulary of :data:`GAP_FORMS`
+_GAP_SECTIONS = {"paper": "§3, Lemma A (the paper's Δ_AIS)", "value_aware": "§3, Lemma A (Δ_va)",
+                 "statewise": "§3, Lemma A (max e)", "exact": "§3"}
+
+
+def number_rows(a: Audit) -> list[tuple[str, Any, str]]:
+    """Every number of an audit as ``(label, value, docs/theory.md section)``: the one list
+    that ``icq audit`` prints and the report's "Every number" table shows (None: undefined).
+    The gaps use the one vocabulary of :data:`icq.bounds.ais.GAP_FORMS`."""
     j = a.to_json()
     f = j["features"]
     return [
         ("γ̄", j["gamma_bar"], "§1"), ("T_max", j["T_max"], "§1"), ("R̄", j["R_bar"], "§1"),
         ("ε (B1)", j["epsilon"], "§3"), (f"δ ({j['metric']}, B2)", j["delta"], "§3"),
-        ("L_V", j["L_V"], "§3"), ("Δ_AIS", j["ais_gap"], "§3, Lemma A"),
-        ("Δ_va", j["ais_gap_value_aware"], "§3, Lemma A"),
-        ("state-wise", j["ais_gap_statewise"], "§3, Lemma A"),
-        ("Δ_exact", j["ais_gap_exact"], "§3"),
+        ("L_V", j["L_V"], "§3"),
+        *((gap_label(g), j[gap_key(g)], _GAP_SECTIONS[g]) for g in GAP_FORMS),
         ("policy-loss bound", j["policy_loss_bound"], "§3, Lemma P"),
         ("exact policy loss (worst state)", j["policy_loss_exact"], "§3"),
         ("exact policy loss from ν₀", j["policy_loss_exact_initial"], "§3"),
         ("t_mix = τ_mix(1/4)", j["tau_mix"], "§4"),
+        ("t_mix method", j["tau_mix_method"].split(":")[0], "§4, §9"),
         ("ω (A5)", f["omega"], "§5"), ("κ (A6)", f["kappa"], "§5"),
         ("κ bounds", f"[{fmt(f['kappa_lower'])}, {fmt(f['kappa_upper'])}]", "§5"),
         ("ε_approx", f["epsilon_approx"], "§5"), ("C_F", f["C_F"], "§5, Lemma F"),
@@ -212,7 +224,7 @@ def audit_document(a: Audit, *, whatif: Any | None = None) -> tuple[Any, ...]:
             Table(PolicyComparison.HEADERS, rows, tuple("warn" if r[5] else "" for r in rows)),
             Slot("policy-loss"),
             Heading("Every number"),
-            Table(("quantity", "value", "docs/theory.md"), tuple(_numbers(a))),
+            Table(("quantity", "value", "docs/theory.md"), tuple(number_rows(a))),
             Slot("gaps"),
             Heading("The formula (sympy)"),
             Math(r"\mathbb{E}\|Q_{\bar\theta_T}\circ\sigma - Q^*\|_\mu^2 \le " + sym["latex"]),

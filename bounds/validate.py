@@ -1,7 +1,8 @@
 """Validation of user-supplied inputs to the audit: feature maps and observation metrics.
 
 Each rejection raises :class:`InputError` with one line naming the field, the value and the
-rule (STYLE.md 12); the command line turns it into exit status 2 with nothing written.
+rule (docs/contributing.md, "Bad input"); the command line turns it into exit status 2 with
+nothing written.
 
 Feature files (``--features FILE``): an array of shape ``(n_obs_pairs, d)`` whose rows are the
 features ``φ(ô, j)`` of the model's observation pairs, every row with ``‖φ‖₂ ≤ 1``

@@ -40,7 +40,7 @@ from icq.bounds.validate import InputError
 from icq.reference.common.tables import frame
 from icq.reference.exact.chain import pair_weights, stationary
 from icq.reference.exact.solve import deterministic_policy, evaluate
-from icq.reference.model import EpochModel, from_dict
+from icq.reference.model import EpochModel, from_dict, replace_arrays
 
 __all__ = ["Scenario", "WhatIf", "Witness", "WitnessPair", "a6_witness", "kappa_of_behaviour",
            "minimise_kappa", "remove_successor", "what_if"]
@@ -377,7 +377,7 @@ def _scenario(base: Setting, model: EpochModel, behavior: np.ndarray, knob: str,
               phi: np.ndarray | None, evaluations: int) -> Scenario:
     """Evaluate one configuration exactly (κ, Δ_exact, the greedy policy's loss in ``base``)."""
     m = model if np.array_equal(behavior, model.behavior) else \
-        model.replace_arrays(behavior=np.asarray(behavior, dtype=float))
+        replace_arrays(model, behavior=np.asarray(behavior, dtype=float))
     s = base if m is base.model else prepare(m)
     k, _ = kappa_of_behaviour(m, m.behavior, phi)
     greedy = {m.obs_name(int(m.obs_pair_obs[p])): m.successor_name(int(m.obs_succ[p]))
@@ -417,7 +417,7 @@ def what_if(model: EpochModel, *, phi: np.ndarray | None = None, gammas: tuple[f
     for g in gammas:
         if not (isinstance(g, int | float) and 0 < g < 1):
             raise InputError(f"what-if gamma: {g!r} must lie in (0, 1)")
-        variants.append((f"γ = {g:g}", model.replace_arrays(gamma=float(g)), phi))
+        variants.append((f"γ = {g:g}", replace_arrays(model, gamma=float(g)), phi))
     for law in initials:
         unknown = sorted(set(law) - set(model.state_ids))
         if unknown:
@@ -426,7 +426,8 @@ def what_if(model: EpochModel, *, phi: np.ndarray | None = None, gammas: tuple[f
         if np.any(nu < 0) or not math.isclose(float(nu.sum()), 1.0, rel_tol=1e-9):
             raise InputError("what-if initial: the restart law must be ≥ 0 and sum to 1")
         desc = ", ".join(f"{y} {p:g}" for y, p in law.items() if p > 0)
-        variants.append((f"restart law ν₀ = {{{desc}}}", model.replace_arrays(initial=nu), phi))
+        variants.append((f"restart law ν₀ = {{{desc}}}", replace_arrays(model, initial=nu),
+                         phi))
     for agent, obs, succ in removals:
         m2 = remove_successor(model, agent, obs, succ)
         phi2 = None

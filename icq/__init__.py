@@ -8,22 +8,36 @@ and Theorem 1. The mathematics is docs/theory.md's; every function names the sec
 >>> round(float(icq.solve(m).v[0]), 6)
 0.847442
 
-The audit, the budgets, Theorem 1 and the reports (``icq.audit``, ``icq.budget``,
-``icq.write_report``, ...), the neural learner (``icq.train_neural``) and the property checks
-(``icq.check_model``) are imported on first use, so that ``import icq`` stays light (no sympy,
-Hypothesis, torch or Ray).
+Every name (the model and its exact solution, the learners, the audit, the budgets, Theorem 1,
+the reports, the property checks) is imported on first use, so that ``import icq`` loads none of
+the floors (no numba, scipy, sympy, Hypothesis, torch or Ray) and ``import
+icq.reference.common.io`` loads floor 0 only.
 """
 
-from icq.reference.exact.ais import AISModel, ais_model
-from icq.reference.exact.chain import stationary
-from icq.reference.exact.mixing import mixing_time
-from icq.reference.exact.solve import Solution, evaluate, solve
-from icq.reference.learners.tabular import TrainConfig, TrainResult, train_tabular
-from icq.reference.learners.worlds import check_world
-from icq.reference.model import END, SMDP, EpochModel, ModelError, example_path, from_dict, load
+from importlib import import_module
 
-#: names imported on first use (module, attribute): the heavy floors above the reference
+#: every public name, imported on first use (module, attribute): ``import icq`` loads no floor,
+#: and ``import icq.reference.common.io`` (a subpackage of ``icq``) loads floor 0 only
+#: (tests/test_floors.py checks both in a fresh interpreter)
 _LAZY = {
+    "AISModel": ("icq.reference.exact.ais", "AISModel"),
+    "END": ("icq.reference.model", "END"),
+    "EpochModel": ("icq.reference.model", "EpochModel"),
+    "ModelError": ("icq.reference.model", "ModelError"),
+    "SMDP": ("icq.reference.model", "SMDP"),
+    "Solution": ("icq.reference.exact.solve", "Solution"),
+    "TrainConfig": ("icq.reference.learners.tabular", "TrainConfig"),
+    "TrainResult": ("icq.reference.learners.tabular", "TrainResult"),
+    "ais_model": ("icq.reference.exact.ais", "ais_model"),
+    "check_world": ("icq.reference.learners.worlds", "check_world"),
+    "evaluate": ("icq.reference.exact.solve", "evaluate"),
+    "example_path": ("icq.reference.model", "example_path"),
+    "from_dict": ("icq.reference.model", "from_dict"),
+    "load": ("icq.reference.model", "load"),
+    "mixing_time": ("icq.reference.exact.mixing", "mixing_time"),
+    "solve": ("icq.reference.exact.solve", "solve"),
+    "stationary": ("icq.reference.exact.chain", "stationary"),
+    "train_tabular": ("icq.reference.learners.tabular", "train_tabular"),
     "AdaptableConfig": ("icq.reference.learners.adaptable", "AdaptableConfig"),
     "NeuralConfig": ("icq.reference.learners.neural", "NeuralConfig"),
     "Audit": ("icq.bounds", "Audit"),
@@ -76,12 +90,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # imported on first use, so that `import icq` does not import sympy
+    # imported on first use, so that `import icq` and the floors below load only what they use
     if name in _LAZY:
-        import importlib
-
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
+        value = getattr(import_module(module), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'icq' has no attribute {name!r}")

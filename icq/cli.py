@@ -1,7 +1,9 @@
 """The ``icq`` command line.
 
 Each subcommand lives in ``icq/commands/<name>.py`` and defines ``add_parser(subparsers)`` and
-``run(args) -> int``. Conventions shared by all of them:
+``run(args) -> int``; the helpers they share (:class:`UsageError`, :func:`emit_json`,
+:func:`format_table`, :func:`show_progress`) live in :mod:`icq.commands`, so that the commands
+import only downward and this module imports them. Conventions shared by all of them:
 
 - ``--json`` prints exactly one JSON object on stdout; without it, readable tables;
 - exit 0 on success, 2 on invalid input (one line per problem on stderr, naming the field, the
@@ -13,32 +15,25 @@ Each subcommand lives in ``icq/commands/<name>.py`` and defines ``add_parser(sub
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from typing import Any
 
-import numpy as np
-
-from icq.reference.common.io import dumps, format_float
+from icq.commands import (  # noqa: F401 - the shared helpers, also importable from here
+    UsageError,
+    audit,
+    budget,
+    check,
+    emit_json,
+    fit,
+    format_table,
+    reproduce,
+    show_progress,
+    solve,
+    train,
+)
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
-COMMANDS = ("solve", "train", "audit", "budget", "check", "reproduce", "fit")
-
-
-class UsageError(ValueError):
-    """Invalid command-line input (exit status 2)."""
-
-
-def _available_commands() -> list[Any]:
-    mods = []
-    for name in COMMANDS:
-        try:
-            mods.append(importlib.import_module(f"icq.commands.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"icq.commands.{name}":
-                raise
-    return mods
+COMMANDS = (solve, train, audit, budget, check, reproduce, fit)
 
 
 def _version() -> str:
@@ -53,20 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Theorem 1 audit for interface-constrained SMDPs (icsmdp-epoch/1 files).")
     parser.add_argument("--version", action="version", version=f"icq {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for mod in _available_commands():
+    for mod in COMMANDS:
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
     return parser
-
-
-def emit_json(obj: dict[str, Any]) -> None:
-    """Print one JSON object (numpy values converted; ±∞ as ±1e999 and NaN as null, the one
-    convention of :mod:`icq.reference.common.io`)."""
-    sys.stdout.write(dumps(obj) + "\n")
-
-
-def show_progress(args: argparse.Namespace) -> bool:
-    return not getattr(args, "json", False) and sys.stderr.isatty()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,18 +79,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-
-
-def format_table(headers: list[str], rows: list[list[Any]], floatfmt: str = ".6g") -> str:
-    """A plain aligned text table."""
-    def cell(v: Any) -> str:
-        return format_float(v, floatfmt) if isinstance(v, float | np.floating) else str(v)
-
-    body = [[cell(v) for v in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
-              for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) if c[:1] in "-−∞0123456789" else c.ljust(w)
-                      for c, w in zip(r, widths, strict=True)) for r in body]
-    return "\n".join(out)

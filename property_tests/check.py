@@ -21,7 +21,6 @@ from icq.property_tests.properties.reductions import (
     exact_observation_reduction,
     unit_duration_reduction,
 )
-from icq.property_tests.properties.theorem1 import constant_encoding, theorem1_empirical
 from icq.reference.common.io import plain, write_json
 from icq.reference.exact.chain import stationary
 from icq.reference.model import EpochModel
@@ -113,25 +112,6 @@ def _ergodic_only(fn: Callable[[EpochModel], Any]) -> Callable[[EpochModel, Any]
     return check
 
 
-#: how messages name the feature maps (never by their function names)
-_ENCODING_NAMES = {"constant_encoding": "one parameter per (agent, successor)",
-                   "one_hot_encoding": "one-hot observations (tabular)"}
-
-
-def _theorem1(model: EpochModel, aux: Any) -> Any:
-    """Theorem 1 with the first linear feature map it applies to: one parameter per (agent,
-    successor) (:func:`constant_encoding`), else one-hot observations (tabular)."""
-    from icq.reference.learners.neural import one_hot_encoding
-
-    reasons = []
-    for enc in (constant_encoding, one_hot_encoding):
-        r = theorem1_empirical(model, encoding=enc)
-        if r.applicable:
-            return r
-        reasons.append(f"{_ENCODING_NAMES[enc.__name__]}: {r.reason}")
-    raise NotApplicable("; ".join(reasons))
-
-
 def _tabular(model: EpochModel) -> Any:
     return tabular_convergence(model, handoffs=int(min(5_000_000,
                                                        200_000 + 20_000 * model.n_obs_pairs)))
@@ -155,8 +135,6 @@ def model_properties(features: np.ndarray | None = None) -> tuple[ModelProperty,
         ModelProperty("ais_bound_soundness", "Δ_exact ≤ max e ≤ Δ_va ≤ Δ_AIS; policy loss ≤ "
                       "its bounds (Lemmas A, P)", _no_draws,
                       lambda m, a: ais_bound_soundness(m)),
-        ModelProperty("theorem1_empirical", "MSE of projected IC-Q over seeds ≤ Theorem 1 "
-                      "(§6), where it applies", _no_draws, _theorem1),
         ModelProperty("tabular_convergence", "tabular IC-Q → Q̂*_μ (§2)", _no_draws,
                       _ergodic_only(_tabular)),
         ModelProperty("unit_duration_reduction", "τ ≡ 1: IC-Q is ordinary Q-learning",

@@ -34,8 +34,8 @@ def test_audit_json_has_every_documented_key(capsys):
     code, out, err = run(capsys, "audit", ARE, "--json")
     assert code == 0, err
     j = json.loads(out)
-    for key in ("gamma_bar", "T_max", "R_bar", "epsilon", "delta_tv", "L_V", "ais_gap",
-                "ais_gap_value_aware", "ais_gap_statewise", "ais_gap_exact",
+    for key in ("gamma_bar", "T_max", "R_bar", "epsilon", "delta_l1", "L_V", "gap_paper",
+                "gap_value_aware", "gap_statewise", "gap_exact",
                 "policy_loss_bound", "policy_loss_exact", "tau_mix", "stationary",
                 "features", "theorem1", "assumptions", "method"):
         assert key in j, key
@@ -53,8 +53,8 @@ def test_audit_json_has_every_documented_key(capsys):
     # A6 fails with one-hot features and uniform behaviour: no claim, but every term reported
     assert j["features"]["a6_holds"] is False and th["applicable"] is False
     assert "A6" in th["reason"] and th["bound"] is None and th["terms"]["ais"] > 0
-    assert j["ais_gap_exact"] <= j["ais_gap_statewise"] <= j["ais_gap_value_aware"] \
-        <= j["ais_gap"]
+    assert j["gap_exact"] <= j["gap_statewise"] <= j["gap_value_aware"] \
+        <= j["gap_paper"]
     assert j["policy_loss_exact"] <= j["policy_loss_bound"]
 
 
@@ -62,8 +62,8 @@ def test_audit_ring_exact_is_exact(capsys):
     code, out, _ = run(capsys, "audit", RING, "--json")
     j = json.loads(out)
     assert code == 0
-    assert j["epsilon"] == 0 and j["delta_tv"] == 0
-    assert j["ais_gap"] == 0 and abs(j["ais_gap_exact"]) < 1e-12
+    assert j["epsilon"] == 0 and j["delta_l1"] == 0
+    assert j["gap_paper"] == 0 and abs(j["gap_exact"]) < 1e-12
 
 
 def test_audit_applicable_instance_and_handoffs(capsys, loop_file):

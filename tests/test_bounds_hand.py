@@ -48,8 +48,8 @@ def test_loop_section3_by_hand(loop):
     assert a.model.gamma_bar == pytest.approx(0.9)
     assert np.allclose(a.setting.mu, [1 / 3, 1 / 3, 1 / 3])
     assert a.epsilon.value == pytest.approx(1.0)  # |r̄(a1,B) − r̂(o,B)| = |1 − 0|
-    assert a.ipm_tv.delta == pytest.approx(0.0, abs=1e-12)  # σ#K = K̂∘σ exactly
-    assert a.ipm_tv.L_V == pytest.approx(0.0, abs=1e-12)  # V̂* ≡ 0
+    assert a.ipm_l1.delta == pytest.approx(0.0, abs=1e-12)  # σ#K = K̂∘σ exactly
+    assert a.ipm_l1.L_V == pytest.approx(0.0, abs=1e-12)  # V̂* ≡ 0
     assert a.gap_paper.value == pytest.approx(10.0)  # (1 + 0)/(1 − 0.9)
     assert a.gap_value_aware.value == pytest.approx(10.0)
     assert a.gap_statewise.value == pytest.approx(100 / 19)  # e(a2,B) = 1 + 0.81 e(a2,B)
@@ -139,7 +139,7 @@ def test_loop_theorem_by_hand(loop):
 def test_ring_exact_gives_zero_gaps():
     a = audit(load(example_path("ring-exact")))
     assert a.epsilon.value == 0.0
-    assert a.ipm_tv.delta == 0.0
+    assert a.ipm_l1.delta == 0.0
     for g in a.gaps().values():
         assert g == pytest.approx(0.0, abs=1e-12)
     assert a.loss_exact.value == pytest.approx(0.0, abs=1e-12)

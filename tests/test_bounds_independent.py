@@ -19,7 +19,7 @@ import scipy.linalg as sla
 import scipy.optimize as so
 
 from icq.bounds import audit
-from icq.bounds.auditor import budget
+from icq.bounds.budget import theorem_budgets
 from icq.reference.model import from_dict
 
 RTOL = 1e-5
@@ -440,19 +440,20 @@ def test_budget_agrees_with_a_naive_scan():
         if not a.theorem.applicable:
             continue
         th = a.theorem.inputs
-        gap = a.gap_paper.value
-        target = gap * 1.5
-        b = budget(a, target)
-        assert b.blocked_by is None and b.exact_check
-        assert b.handoffs == b.burn_in + b.clock_handoffs
-        assert b.handoffs_three is None or b.handoffs_three >= b.handoffs
-        T = b.clock_handoffs  # noqa: N806
+        gap = a.gap_exact.value  # the Theorem 1 budget of the total error in ‖·‖_μ
+        target = gap * 1.5 if gap > 0 else 1.0
+        b = theorem_budgets(a, target, error="total", norm="mu")[1]
+        d = b.details
+        assert b.blocked_by is None and d["exact_check"]
+        assert b.handoffs == d["burn_in"] + d["clock_handoffs"]
+        assert d["handoffs_three_term"] is None or d["handoffs_three_term"] >= b.handoffs
+        T = d["clock_handoffs"]  # noqa: N806
         # naive: the Minkowski envelope at T and T − 1 for the chosen burn-in (docs/theory.md
         # §4/§6): (Δ + √(MIX_RATE envelope + 4R_θ²d(t_b)))²
         env = a.mixing.envelope
         kappa, omega, G, R = th["kappa"], th["omega"], th["G"], th["R_theta"]
 
-        def envelope(t, kappa=kappa, omega=omega, G=G, env=env, gap=gap, R=R, d=b.d_burn):  # noqa: N803
+        def envelope(t, kappa=kappa, omega=omega, G=G, env=env, gap=gap, R=R, d=d["d_burn"]):  # noqa: N803
             alpha = 1 / ((1 - kappa) * omega * (t + 1))
             tau = env.t0 * (1 + math.log(1 / alpha) / math.log(1 / max(env.dbar, 1e-300)))
             rate = G**2 * (9 + 24 * (tau + 1)) * (1 + math.log(t)) / (
@@ -460,7 +461,7 @@ def test_budget_agrees_with_a_naive_scan():
             return (gap + math.sqrt(rate + 4 * R**2 * d)) ** 2
 
         assert envelope(T) <= target**2 * (1 + 1e-12)
-        if T > math.ceil(b.T0):
+        if T > math.ceil(d["T0"]):
             assert envelope(T - 1) > target**2
         found += 1
         if found >= 3:

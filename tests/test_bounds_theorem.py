@@ -11,8 +11,7 @@ import sympy as sp
 
 from icq.bounds import audit, sample_budget, theorem1
 from icq.bounds import symbolic as S
-from icq.bounds.auditor import budget
-from icq.bounds.budget import budget_T0
+from icq.bounds.budget import budget_T0, theorem_budgets
 from icq.reference.model import example_path, from_dict, load
 
 from .test_bounds_hand import loop_doc
@@ -123,6 +122,11 @@ def test_budget_envelope_decreases_beyond_T0(seed):
     assert tau_int <= tau_env + 1e-9
 
 
+def budget(a, target):
+    """The one Theorem 1 budget (the row ``icq budget --error total --norm mu`` prints)."""
+    return theorem_budgets(a, target, error="total", norm="mu")[1]
+
+
 def _applicable_audit():
     a = audit(from_dict(loop_doc()), handoffs=1000)
     assert a.theorem.applicable
@@ -131,21 +135,23 @@ def _applicable_audit():
 
 def test_budget_is_monotone_in_the_target_and_checked_exactly():
     a = _applicable_audit()
-    floor = a.gap_paper.value  # the Minkowski floor: C_F ε_approx + Δ, ε_approx = 0 here
+    floor = a.gap_exact.value  # the Minkowski floor: C_F ε_approx + Δ_exact, ε_approx = 0 here
+    assert floor > 0
     prev = None
     for target in floor * np.array([50.0, 10.0, 3.0, 1.5, 1.1, 1.01]):
         b = budget(a, float(target))
-        assert b.blocked_by is None and b.exact_check
-        assert b.exact_at_answer <= b.envelope_at_answer * (1 + 1e-12) <= target**2 * (1 + 1e-9)
-        if b.handoffs > math.ceil(b.T0):  # least: one handoff fewer is above the target
+        d = b.details
+        assert b.blocked_by is None and d["exact_check"]
+        if b.handoffs > math.ceil(d["T0"]):  # least: one handoff fewer is above the target
             th, env = a.theorem.inputs, a.mixing.envelope
-            before = S.evaluate(S.RESIDUAL_ENVELOPE, T=b.clock_handoffs - 1, G=th["G"],
+            before = S.evaluate(S.RESIDUAL_ENVELOPE, T=d["clock_handoffs"] - 1, G=th["G"],
                                 kappa=th["kappa"], omega=th["omega"], t0=env.t0, dbar=env.dbar)
-            burn = S.evaluate(S.BURN_IN_TERM, R_theta=th["R_theta"], d_burn=b.d_burn)
-            room = (target - th["C_F"] * th["eps_approx"] - th["Delta"]) ** 2
+            burn = S.evaluate(S.BURN_IN_TERM, R_theta=th["R_theta"], d_burn=d["d_burn"])
+            room = (target - th["C_F"] * th["eps_approx"] - floor) ** 2
             assert before + burn > room
-        assert b.handoffs == b.burn_in + b.clock_handoffs
-        assert b.handoffs_three is None or b.handoffs_three >= b.handoffs
+        assert b.handoffs == d["burn_in"] + d["clock_handoffs"]
+        three = d["handoffs_three_term"]
+        assert three is None or three >= b.handoffs
         assert b.primitive_steps_max == a.model.T_max * b.handoffs
         assert b.primitive_steps_expected == pytest.approx(a.durations.mean_duration * b.handoffs)
         if prev is not None:
@@ -155,12 +161,12 @@ def test_budget_is_monotone_in_the_target_and_checked_exactly():
 
 def test_budget_infeasible_names_the_blocking_term():
     a = _applicable_audit()
-    b = budget(a, a.gap_paper.value * 0.99)
+    b = budget(a, a.gap_exact.value * 0.99)
     assert b.handoffs is None and b.blocked_by == "ais"
-    assert f"{a.gap_paper.value:.6g}" in b.reason  # the smallest reachable target
+    assert f"{a.gap_exact.value:.6g}" in b.reason  # the smallest reachable target
     # between the Minkowski floor Δ and the three-term floor √3·Δ only Minkowski has a budget
-    b = budget(a, a.gap_paper.value * 1.5)
-    assert b.handoffs is not None and b.handoffs_three is None
+    b = budget(a, a.gap_exact.value * 1.5)
+    assert b.handoffs is not None and b.details["handoffs_three_term"] is None
     common = dict(Delta=0.0, G=2.0, kappa=0.5, omega=0.1, t0=2, dbar=0.5, mean_duration=1.0,
                   T_max=1)
     assert sample_budget(1.0, C_F=10.0, eps_approx=0.1, **common).blocked_by == "approximation"

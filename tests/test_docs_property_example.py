@@ -1,5 +1,6 @@
 """The Python snippets of docs/property-testing.md, section "Checking your own IC-SMDP", run as
-written (STYLE.md item 11), on a bundled example saved as ``my-icsmdp.json``."""
+written (docs/contributing.md, "Documentation"), on a bundled example saved as
+``my-icsmdp.json``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every docstring example in the library runs (STYLE.md item 2: doctested)."""
+"""Every docstring example in the library runs (docs/contributing.md, "Documentation")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The experiments' analysis functions, tested on small synthetic inputs (STYLE.md item 7).
+"""The experiments' analysis functions, tested on small synthetic inputs (docs/contributing.md,
+"Tests").
 
 Each test asserts a property of the analysis (a known correlation, an exact power law, a known
 routing answer, an exact calibration), not merely that code runs. Everything here is fast.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -151,3 +153,182 @@ def test_readme_layout_names_every_package_its_floor_and_its_modules():
         modules = {p.stem for p in (ROOT / folder).glob("*.py") if p.stem != "__init__"}
         assert modules <= named, (folder, modules - named)
     assert all((ROOT / f).is_dir() for f in rows), [f for f in rows if not (ROOT / f).is_dir()]
+
+
+# --- the floors at run time: a fresh interpreter per floor -------------------------------------
+
+#: the root package ``icq`` is every module's parent; it imports nothing itself (icq/__init__.py)
+ROOT_PACKAGE = "icq"
+
+
+def loaded_above(modules: list[str], level: int, prelude: str = "") -> list[str]:
+    """The project modules of a floor above ``level`` that a fresh interpreter has loaded after
+    running ``prelude`` and importing ``modules``."""
+    code = (f"{prelude}\nimport importlib, sys\nfor m in {modules!r}:\n"
+            "    importlib.import_module(m)\n"
+            "print('\\n'.join(k for k in sys.modules if k.startswith('icq')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.split()
+    return sorted(m for m in out if m != ROOT_PACKAGE and floor(m) > level)
+
+
+def test_import_icq_loads_no_floor():
+    code = "import sys, icq\nprint(sorted(k for k in sys.modules if k.startswith('icq')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.strip()
+    assert out == "['icq']"
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3, 4, 5])
+def test_every_module_of_a_floor_loads_only_its_floor_and_below(level):
+    """All modules of one floor imported together in a fresh interpreter: none of them pulls
+    in a module of a higher floor (function-level and lazy imports run later, if at all)."""
+    modules = [m for m in library_files() if floor(m) == level]
+    assert modules
+    assert loaded_above(modules, level) == []
+
+
+def test_the_run_time_check_catches_an_eager_upward_load():
+    """Negative control: the old ``icq/__init__.py`` imported the solver and the learners; a
+    floor-0 import after such an eager load reports floors 2 and 3."""
+    bad = loaded_above(["icq.reference.common.io"], 0,
+                       prelude="import icq.reference.exact.solve, icq.reference.learners.tabular")
+    assert "icq.reference.exact.solve" in bad and "icq.reference.learners.tabular" in bad
+
+
+# --- no import cycles, no private names across modules -----------------------------------------
+
+def _type_checking_only(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _run_time_nodes(tree: ast.AST):
+    """Every node that runs at some point: all but the bodies of ``if TYPE_CHECKING:``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if _type_checking_only(child):
+                stack.extend(child.orelse)
+            else:
+                stack.append(child)
+
+
+def module_imports(source: str, module: str, is_package: bool, modules: set[str]
+                   ) -> list[tuple[int, str, str | None]]:
+    """``(line, module, name)`` for every run-time import of project code: ``import m``,
+    ``from m import name`` (``name`` None when it is a submodule) and
+    ``importlib.import_module("m")`` or an f-string prefix of one (every module under the
+    prefix), at any depth."""
+    here = module.split(".") if is_package else module.split(".")[:-1]
+    found: list[tuple[int, str, str | None]] = []
+    for node in _run_time_nodes(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name, None) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(here[: len(here) - node.level + 1] + ([base] if base else []))
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                found.append((node.lineno, sub, None) if sub in modules
+                             else (node.lineno, base, a.name))
+        elif (isinstance(node, ast.Call) and node.args
+              and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"):
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append((node.lineno, arg.value, None))
+            elif isinstance(arg, ast.JoinedStr):
+                prefix = "".join(v.value for v in arg.values if isinstance(v, ast.Constant))
+                found += [(node.lineno, m, None) for m in sorted(modules)
+                          if m.startswith(prefix.rstrip(".") + ".")]
+    return [f for f in found if f[1] == "icq" or f[1].startswith("icq.")]
+
+
+def import_graph(files: dict[str, Path]) -> tuple[dict[str, set[str]], list[str]]:
+    """The module graph (module → modules it imports) and every import of another module's
+    private name (``from x import _y``)."""
+    modules = set(files)
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    private = []
+    for module, path in files.items():
+        for line, target, name in module_imports(path.read_text(), module,
+                                                 path.name == "__init__.py", modules):
+            if target in modules and target != module:
+                graph[module].add(target)
+            if name and name.startswith("_") and not name.startswith("__") and target != module:
+                private.append(f"{path.name}:{line}: {module} imports {target}.{name}")
+    return graph, private
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+#: private names still imported across modules, and why
+ALLOWED_PRIVATE = {
+    # the compiled kernels of the shared SMDP step: being replaced by named records of arrays
+    # in the learner-spec change (reference/learners/smdp.py), which removes these imports
+    "icq.reference.learners.smdp._run", "icq.reference.learners.smdp._run_tracked",
+    "icq.reference.learners.smdp._run_many", "icq.reference.learners.tabular._mode_alpha",
+}
+
+
+def test_no_import_cycle_and_no_private_name_across_modules():
+    graph, private = import_graph(library_files())
+    assert cycles(graph) == []
+    assert [p for p in private if p.rsplit(" ", 1)[1] not in ALLOWED_PRIVATE] == []
+
+
+def test_the_cycle_check_sees_function_level_and_importlib_imports(tmp_path):
+    """Negative control: a cycle closed by an import inside a function, one closed by
+    ``importlib.import_module`` with an f-string, and a private import are all reported."""
+    (tmp_path / "a.py").write_text("from icq.x.b import f\n")
+    (tmp_path / "b.py").write_text("def f():\n    from icq.x.a import g\n    return g\n")
+    (tmp_path / "cli.py").write_text(
+        "import importlib\nfor n in ('c',):\n    importlib.import_module(f'icq.y.{n}')\n")
+    (tmp_path / "c.py").write_text("from icq.y.cli import _helper\n")
+    (tmp_path / "d.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from icq.x.a import g\n")
+    files = {"icq.x.a": tmp_path / "a.py", "icq.x.b": tmp_path / "b.py",
+             "icq.y.cli": tmp_path / "cli.py", "icq.y.c": tmp_path / "c.py",
+             "icq.x.d": tmp_path / "d.py"}
+    graph, private = import_graph(files)
+    assert cycles(graph) == [["icq.x.a", "icq.x.b"], ["icq.y.c", "icq.y.cli"]]
+    assert private == ["c.py:1: icq.y.c imports icq.y.cli._helper"]
+    assert graph["icq.x.d"] == set()  # annotations only: not a run-time import

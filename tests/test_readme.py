@@ -1,4 +1,4 @@
-"""The README's Python snippets run as written (STYLE.md item 11)."""
+"""The README's Python snippets run as written (docs/contributing.md, "Documentation")."""
 
 from __future__ import annotations
 

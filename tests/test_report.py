@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from icq.bounds.auditor import audit, budget
-from icq.bounds.budget import MethodBudget
+from icq.bounds.auditor import audit
+from icq.bounds.budget import MethodBudget, theorem_budgets
 from icq.bounds.summary import greedy_policies
 from icq.bounds.whatif import what_if
 from icq.cli import main
@@ -145,22 +145,13 @@ def test_notebook_views(pipe):
     assert "residual" in sol._repr_html_()
     df = solution_frame(m, sol)
     assert list(df.index.names) == ["state", "successor"] and df["greedy"].sum() == m.n_states
-    b = budget(a, 1.0)
+    b = theorem_budgets(a, 1.0, error="total", norm="mu")[1]
     assert "<table>" in b._repr_html_() and "blocked_by" in b._repr_html_()
     assert "Monte-Carlo" in certificate().budget._repr_html_()
     _, _, w = pipe
     assert list(a.witness.frame().index.names) == ["agent", "observation", "successor"]
     assert a.witness.frame()["ratio"].iloc[0] == a.witness.pairs[0].ratio
     assert len(w.frame()) == len(w.scenarios) and "γ = 0.5" in w._repr_html_()
-
-
-def test_feature_map_names_do_not_leak():
-    from icq.property_tests.check import _ENCODING_NAMES
-    from icq.property_tests.properties.theorem1 import constant_encoding
-    from icq.reference.learners.neural import one_hot_encoding
-
-    assert set(_ENCODING_NAMES) == {constant_encoding.__name__, one_hot_encoding.__name__}
-    assert not any("_" in v for v in _ENCODING_NAMES.values())
 
 
 def run(capsys, *argv):

@@ -13,7 +13,7 @@ from icq.bounds.setting import prepare
 from icq.bounds.validate import InputError
 from icq.bounds.whatif import kappa_of_behaviour, minimise_kappa, remove_successor, what_if
 from icq.reference.exact.solve import deterministic_policy, evaluate
-from icq.reference.model import example_path, from_dict, load
+from icq.reference.model import example_path, from_dict, load, replace_arrays
 
 from .test_check_cli import slow_handoffs_doc
 
@@ -76,7 +76,7 @@ def test_recommendation_is_what_was_evaluated(pipe):
     beh = np.array([b.behavior[f"{x}/{o}"][m.successor_name(int(m.obs_succ[k]))]
                     for k in range(m.n_obs_pairs)
                     for x, o in [m.obs_name(int(m.obs_pair_obs[k]))]])
-    m2 = m.replace_arrays(gamma=0.5, behavior=beh)
+    m2 = replace_arrays(m, gamma=0.5, behavior=beh)
     a2 = audit(m2)
     assert a2.features.kappa.kappa == pytest.approx(b.kappa, rel=1e-9)
     assert a2.gap_exact.value == pytest.approx(b.delta_exact, rel=1e-9, abs=1e-12)

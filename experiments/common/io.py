@@ -1,4 +1,5 @@
-"""Atomic writes, Markdown tables and progress bars for experiment runners.
+"""Markdown tables, table cells and progress bars for experiment runners (atomic writes are
+:func:`icq.reference.common.io.atomic_write`'s).
 
 >>> print(markdown_table(["a", "b"], [[1, 0.5], ["x", 2.0]]))
 | a | b |

@@ -42,6 +42,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from icq.reference.common.rng import cdf, draw_index
+
 __all__ = ["Conversation", "Agent", "Status", "SimParams", "SimulatedAgent", "ROLES",
            "observe", "status_of", "calibrate", "simulated_agents", "check_agent",
            "CalibrationError"]
@@ -213,8 +215,7 @@ class SimulatedAgent:
         """Sample one call: draw the next status, then write it into the conversation."""
         st = status_of(conversation)
         outs = self.outcomes(st)
-        k = min(int(np.searchsorted(np.cumsum([x for x, _ in outs]), rng.random(),
-                                    side="right")), len(outs) - 1)
+        k = draw_index(cdf([x for x, _ in outs]), rng.random())
         new = outs[k][1]
         conv = conversation
         answer = conv.answer

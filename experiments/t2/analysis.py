@@ -15,18 +15,14 @@ import numpy as np
 
 from icq.experiments.common.io import markdown_table
 from icq.experiments.common.stats import loglog_fit
+from icq.reference.exact.chain import mu_squared_error
 
 __all__ = ["mu_sq_error", "below", "floor_order", "summarize", "tables"]
 
 
-def mu_sq_error(q_obs: np.ndarray, q_star: np.ndarray, pair_weight: np.ndarray,
-                pair_obs_pair: np.ndarray) -> float:
-    """``Σ_k w_k (q_obs[pair_obs_pair[k]] − q_star[k])²`` over latent pairs ``k``."""
-    q_obs, q_star, w = (np.asarray(a, dtype=float) for a in (q_obs, q_star, pair_weight))
-    if q_star.shape != w.shape:
-        raise ValueError("q_star and pair_weight must have one entry per latent pair")
-    d = q_obs[np.asarray(pair_obs_pair)] - q_star
-    return float(w @ (d * d))
+#: ``Σ_k w_k (q_obs[pair_obs_pair[k]] − q_star[k])²`` over latent pairs ``k`` (the one
+#: implementation is the exact floor's)
+mu_sq_error = mu_squared_error
 
 
 def below(values, bounds) -> bool:

@@ -12,14 +12,13 @@ from icq.experiments.t2.analysis import mu_sq_error
 from icq.experiments.t2.learner import projected_icq
 from icq.reference.common.parallel import map_tasks
 from icq.reference.exact.ais import ais_model
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import pair_weights, stationary
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 
 
 def _pair_weight(m) -> np.ndarray:
-    mu = stationary(m).mu
-    return mu[m.pair_state] * m.behavior[m.pair_obs_pair]
+    return pair_weights(m, stationary(m).mu)
 
 
 def scan_handoffs(m, s: dict, bar: bool) -> dict:

@@ -1,8 +1,10 @@
 """``icq audit FILE``: every Theorem 1 term, the assumption checks and the verdict.
 
-Numbers (docs/theory.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1), ``delta_tv``/``delta``
-and ``L_V`` (B2), ``ais_gap`` (Δ_AIS), ``ais_gap_value_aware``, ``ais_gap_statewise``,
-``ais_gap_exact``, ``policy_loss_bound`` and ``policy_loss_exact`` (§3, Lemmas A and P);
+Numbers (docs/theory.md, docs/numbers.md): ``gamma_bar, T_max, R_bar`` (§1); ``epsilon`` (B1),
+``delta_l1``/``delta`` and ``L_V`` (B2), the gaps ``gap_paper`` (the paper's Δ_AIS),
+``gap_value_aware``, ``gap_statewise``, ``gap_exact``, ``policy_loss_bound`` and
+``policy_loss_exact`` (§3, Lemmas A and P; the old keys ``ais_gap*``, ``delta_tv`` are printed
+too for one release);
 ``stationary`` and ``tau_mix`` = τ_mix(1/4) (§4; ``tau_mix_method``: exact, restart
 decomposition §9, or envelope); ``features`` ω, κ, ε_approx, C_F (§5);
 ``theorem1`` (§6); ``assumptions``: each hypothesis holds / fails / not checkable.
@@ -10,17 +12,22 @@ With ``--traces TRACES --bootstrap B`` (a model written by ``icq fit``), ``boots
 episode-bootstrap intervals on κ, t_mix, the Δ terms, the policy loss and the budget, and names
 the quantities that are unstable at the data size given (docs/traces.md).
 Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is false and
-``theorem1.reason`` says why; every defined term is still reported.
+``theorem1.reason`` says why; every defined term is still reported. The work is the library's
+(:func:`icq.bounds.record.audit_report`); ``--json`` prints its ``to_json()`` exactly.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.common.io import format_float
 from icq.reference.model import load
+
+if TYPE_CHECKING:
+    from icq.bounds.record import AuditReport
 
 __all__ = ["add_parser", "add_bootstrap_args", "run", "parse_features", "check_report_path",
            "parse_whatif"]
@@ -42,8 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=2,
                    help="MLP hidden layers for --features neural (0 = linear)")
     p.add_argument("--seed", type=int, default=0, help="initialisation seed for --features neural")
-    p.add_argument("--metric", choices=("tv", "w1"), default="tv",
-                   help="IPM for δ and L_V: total variation (default) or Wasserstein-1")
+    p.add_argument("--metric", choices=("l1", "w1", "tv"), default="l1",
+                   help="IPM for δ and L_V: the full L1 norm (default; 'tv', its old name, is "
+                   "accepted one more release) or Wasserstein-1")
     p.add_argument("--obs-metric", default=None,
                    help="metric on observations for --metric w1 (.npy or .json)")
     p.add_argument("--handoffs", type=int, default=None,
@@ -109,7 +117,7 @@ def add_bootstrap_args(p: argparse.ArgumentParser) -> None:
 
 def parse_features(arg: str, model) -> object:
     """``"tabular"`` or a validated feature array (UsageError naming the rule)."""
-    from icq.bounds.validate import InputError, load_features
+    from icq.bounds.validate import InputError, load_features  # see run()
 
     if arg in ("tabular", "neural"):
         return arg
@@ -130,83 +138,50 @@ def check_report_path(path: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icq.bounds.auditor import audit
+    # the bounds floor (sympy, scipy.optimize) is imported when a command runs, not when the
+    # command line is built: `icq --help` stays fast
+    from icq.bounds.record import audit_report
     from icq.bounds.validate import InputError, load_obs_metric
 
     if args.handoffs is not None and args.handoffs < 1:
         raise UsageError(f"--handoffs: {args.handoffs} must be an integer ≥ 1")
     if args.metric == "w1" and args.obs_metric is None:
         raise UsageError("--obs-metric: required with --metric w1 (a metric on observations)")
-    if args.metric == "tv" and args.obs_metric is not None:
+    if args.metric != "w1" and args.obs_metric is not None:
         raise UsageError("--obs-metric: only used with --metric w1")
     if args.features == "neural" and (args.width < 1 or args.depth < 0):
         raise UsageError(f"--width {args.width} / --depth {args.depth}: need width ≥ 1, depth ≥ 0")
     check_report_path(args.report)
     knobs = parse_whatif(args)
+    check_bootstrap_args(args)
     m = load(args.file)
-    data = _trace_data(args, m)
     features = parse_features(args.features, m)
-    neural = None
     try:
         metric = load_obs_metric(args.obs_metric, m) if args.metric == "w1" else None
-        if isinstance(features, str) and features == "neural":
-            from icq.bounds.neural_features import neural_feature_terms
-
-            neural = neural_feature_terms(m, width=args.width, depth=args.depth, seed=args.seed,
-                                          handoffs=args.handoffs, metric=args.metric,
-                                          obs_metric=metric)
-            a = neural.audit
-        else:
-            a = audit(m, features=features,
-                      feature_kind=None if isinstance(features, str) else "user",
-                      metric=args.metric, obs_metric=metric, handoffs=args.handoffs)
-        whatif = None
-        if knobs is not None:
-            from icq.bounds.whatif import what_if
-
-            phi = None if a.features.kind == "tabular" else a.features.phi
-            whatif = what_if(m, phi=phi, setting=a.setting, **knobs)
+        r = audit_report(m, features=features, width=args.width, depth=args.depth,
+                         seed=args.seed, metric=args.metric, obs_metric=metric,
+                         handoffs=args.handoffs, whatif=knobs, traces=args.traces,
+                         replicates=args.bootstrap, level=args.level, target=args.target,
+                         bootstrap_seed=args.bootstrap_seed, workers=args.workers)
     except InputError as exc:
         raise UsageError(str(exc)) from None
     if args.report is not None:
-        from icq.report import write_report
+        from icq.report import write_report  # matplotlib: only when a report is asked for
 
-        write_report(a, args.report, whatif=whatif)
-    out = a.to_json()
-    from icq.bounds.summary import greedy_policies
-
-    pc = greedy_policies(a)
-    out["greedy_policies"] = pc.to_json()
-    if whatif is not None:
-        out["what_if"] = whatif.to_json()
-    if neural is not None:
-        out["neural"] = neural.to_json()
-    boot = None
-    if data is not None:
-        from icq.bounds.bootstrap import bootstrap
-
-        boot = bootstrap(data, replicates=args.bootstrap, level=args.level, target=args.target,
-                         seed=args.bootstrap_seed, backend="local", workers=args.workers)
-        out["bootstrap"] = boot.to_json()
+        write_report(r.audit, args.report, whatif=r.whatif)
     if args.json:
-        emit_json(out)
+        emit_json(r.to_json())
         return 0
-    _print_text(a, out, pc, whatif)
-    if boot is not None:
-        _print_bootstrap(boot)
-    if neural is not None:
-        print("\nneural tangent features (docs/theory.md §5, A3–A4):")
-        for k, v in out["neural"].items():
-            print(f"  {k}: {v}")
+    _print_text(r)
     return 0
 
 
-def _trace_data(args: argparse.Namespace, m):
-    """The episodes to resample, checked against the model's fit record (or None)."""
+def check_bootstrap_args(args: argparse.Namespace) -> None:
+    """``--traces``/``--bootstrap`` and their settings, checked before any work."""
     if args.bootstrap is None:
         if args.traces is not None:
             raise UsageError("--traces: only used with --bootstrap B")
-        return None
+        return
     if args.traces is None:
         raise UsageError("--bootstrap: needs --traces TRACES, the episodes to resample")
     if args.bootstrap < 2:
@@ -215,18 +190,6 @@ def _trace_data(args: argparse.Namespace, m):
         raise UsageError(f"--level: {args.level} is not in (0, 1)")
     if not args.target > 0:
         raise UsageError(f"--target: {args.target} must be > 0")
-    from icq.reference.learners.traces import FIT_KEY, fit_record, load_trace_data
-
-    ext = fit_record(m)
-    if ext is None:
-        raise UsageError(f"extensions.{FIT_KEY}: the model has no fit record; --bootstrap "
-                         "needs a model written by icq fit")
-    data = load_trace_data(args.traces, m.gamma, min_count=int(ext.get("min_count", 10)),
-                           name=m.name)
-    if ext.get("sha256") not in (None, data.fit.sha256):
-        raise UsageError(f"--traces: {args.traces} is not the file the model was fitted from "
-                         f"(extensions.{FIT_KEY}.sha256 differs)")
-    return data
 
 
 def _print_bootstrap(boot) -> None:
@@ -242,30 +205,14 @@ def _print_bootstrap(boot) -> None:
         print(f"unstable at this data size: {', '.join(boot.unstable)}")
 
 
-def _print_text(a, out: dict, pc, whatif=None) -> None:
-    from icq.bounds.summary import PolicyComparison, verdict
+def _print_text(r: AuditReport) -> None:
+    from icq.bounds.summary import PolicyComparison  # see run()
 
+    a, out, pc, whatif = r.audit, r.to_json(), r.policies, r.whatif
     m = a.model
-    f = out["features"]
     th = out["theorem1"]
     print(f"{m.name}: {m.n_states} latent states, {m.n_agents} agents, {m.n_obs} observations")
-    rows = [
-        ["γ̄", out["gamma_bar"], "§1"], ["T_max", out["T_max"], "§1"],
-        ["R̄", out["R_bar"], "§1"], ["ε (B1)", out["epsilon"], "§3"],
-        [f"δ ({out['metric']})", out["delta"], "§3"], ["L_V", out["L_V"], "§3"],
-        ["Δ_AIS", out["ais_gap"], "§3"], ["Δ_va", out["ais_gap_value_aware"], "§3"],
-        ["state-wise", out["ais_gap_statewise"], "§3"], ["Δ_exact", out["ais_gap_exact"], "§3"],
-        ["policy-loss bound", out["policy_loss_bound"], "§3 Lemma P"],
-        ["exact policy loss", out["policy_loss_exact"], "§3"],
-        ["t_mix", out["tau_mix"] if out["tau_mix"] is not None else "—", "§4"],
-        ["t_mix method", out["tau_mix_method"].split(":")[0], "§4, §9"],
-        ["ω (A5)", f["omega"] if f["omega"] is not None else "—", "§5"],
-        ["κ (A6)", f["kappa"] if f["kappa"] is not None else "—", "§5"],
-        ["ε_approx", f["epsilon_approx"] if f["epsilon_approx"] is not None else "—", "§5"],
-        ["C_F", f["C_F"] if f["C_F"] is not None else "—", "§5"],
-        ["pairs outside supp μ⊗π_b", f["outside_support"]
-         if f["outside_support"] is not None else "—", "§5"],
-    ]
+    rows = [[label, "—" if v is None else v, where] for label, v, where in r.numbers()]
     print(format_table(["quantity", "value", "docs/theory.md"], rows))
     print("\nassumptions")
     print(format_table(["name", "status", "detail"],
@@ -295,9 +242,15 @@ def _print_text(a, out: dict, pc, whatif=None) -> None:
     print("\ngreedy policies (docs/theory.md §2–§3): centralized sees the latent state, "
           "decentralized only the observation; * marks a difference")
     print(format_table(list(PolicyComparison.HEADERS),
-                       [[*r[:5], "*" if r[5] else "", r[6], r[7]] for r in rows]))
+                       [[*row[:5], "*" if row[5] else "", row[6], row[7]] for row in rows]))
     if len(rows) < len(pc.rows):
         print(f"({len(rows)} of {len(pc.rows)} states, those that differ first; --json has all)")
     print(f"from the initial law: V*(ν₀) = {pc.value_central:.6g}, V^π̂(ν₀) = "
           f"{pc.value_decentral:.6g}, loss {pc.loss_initial:.6g}")
-    print(f"\nverdict: {verdict(a, whatif)}")
+    print(f"\nverdict: {r.verdict()}")
+    if r.bootstrap is not None:
+        _print_bootstrap(r.bootstrap)
+    if r.neural is not None:
+        print("\nneural tangent features (docs/theory.md §5, A3–A4):")
+        for k, v in out["neural"].items():
+            print(f"  {k}: {v}")

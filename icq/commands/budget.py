@@ -41,7 +41,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from icq.bounds.budgets import AUTO_CAP, NO_BUDGET
-from icq.cli import UsageError, emit_json, format_table, show_progress
+from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.audit import check_report_path, parse_features
 from icq.reference.learners.spec import add_learner_arguments, spec_from_args
 from icq.reference.model import load

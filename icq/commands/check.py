@@ -1,8 +1,9 @@
 """``icq check FILE``: property-based checks of the theory on your IC-SMDP and on perturbations.
 
 Each property of :mod:`icq.property_tests.properties` (Lemma C's contraction, A6, policy
-correspondence, the AIS gaps and policy loss, Theorem 1 against the learner, tabular
-convergence, the τ ≡ 1 and exact-observation reductions, the runtime's interface) is searched
+correspondence, the AIS gaps and policy loss, tabular convergence, the τ ≡ 1 and
+exact-observation reductions, the runtime's interface; not the Theorem 1 empirical property,
+which no learner can fail: docs/property-testing.md) is searched
 by Hypothesis on the model itself (random Q pairs, θ pairs, decentralized policies) and on
 ``--examples`` perturbations of it (same structure, jittered probabilities and rewards). The
 search is derandomized: the same file gives the same report. Hypothesis keeps its files
@@ -27,7 +28,7 @@ import os
 import sys
 from pathlib import Path
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.model import load
 
 __all__ = ["add_parser", "hypothesis_home", "run"]

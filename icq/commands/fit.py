@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.common.io import write_json
 from icq.reference.learners.traces import FIT_KEY, MIN_COUNT, fit_traces
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from icq.cli import UsageError
+from icq.commands import UsageError
 from icq.reference.learners.spec import LearnerSpec, add_learner_arguments, spec_from_args
 
 __all__ = ["OLDER_NEURAL", "add_learner_arguments", "add_older_neural_arguments",

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from icq.cli import UsageError, emit_json, show_progress
+from icq.commands import UsageError, emit_json, show_progress
 from icq.reference.common.io import jsonable, write_json, write_text
 from icq.reference.common.parallel import BACKENDS
 

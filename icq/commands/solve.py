@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from icq.cli import UsageError, emit_json, format_table
+from icq.commands import UsageError, emit_json, format_table
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
 from icq.reference.exact.solve import solve

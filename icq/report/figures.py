@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from icq.bounds import symbolic as S
-from icq.bounds.auditor import MIX_EXACT_MAX, Audit
+from icq.bounds.auditor import Audit
 from icq.reference.common.document import Figure, Omitted
-from icq.reference.exact.mixing import mixing_profile
+from icq.reference.exact.mixing import EXACT_MIXING_MAX, mixing_profile
 
 __all__ = ["bound_figure", "certificate_curves", "gaps_figure", "kappa_figure",
            "learning_figure", "policy_loss_figure", "whatif_figure"]
@@ -109,7 +109,7 @@ def bound_figure(a: Audit) -> Figure | Omitted:
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     Ts = np.unique(np.logspace(0, max(7.0, math.log10(th.handoffs) + 1), 60).astype(int))
     prof = a.mixing
-    if a.model.n_states <= MIX_EXACT_MAX:  # exact τ_mix(α_T) along the whole curve
+    if a.model.n_states <= EXACT_MIXING_MAX:  # exact τ_mix(α_T) along the whole curve
         a_min = S.evaluate(S.ALPHA_T, kappa=inp["kappa"], omega=inp["omega"], T=int(Ts[-1]))
         prof = mixing_profile(a.model, a_min, st=a.setting.stationary)
     for form, style in (("paper", "-"), ("statewise", "--"), ("exact", ":")):

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.property_tests.properties.common import _digest, _fail, per_model
+from icq.property_tests.properties.common import array_digest, fail, per_model
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
 from icq.reference.model import EpochModel
@@ -120,7 +120,7 @@ def _infinite_kappa_ratio(p: A6Parts, K: Any) -> float:
     working precision, smallest eigenvalue ≤ 1e-12 × largest), i.e. a direction the learner
     never updates; for a nonsingular Σ κ is finite and the claim is wrong."""
     if not math.isinf(K.lower):
-        raise _fail("a6_contraction", f"the audit says A6 fails with κ_lower = {K.lower!r} but "
+        raise fail("a6_contraction", f"the audit says A6 fails with κ_lower = {K.lower!r} but "
                     "gives no witness direction")
     lam = np.linalg.eigvalsh(p.sigma)
     top = float(lam.max(initial=0.0))
@@ -128,7 +128,7 @@ def _infinite_kappa_ratio(p: A6Parts, K: Any) -> float:
         # Σ = 0, or singular to working precision: A5 fails and κ = ∞ is the conservative
         # reading (a direction that is never updated); nothing finer is decidable in floats
         return math.inf
-    raise _fail("a6_contraction", f"the audit says κ = ∞ without a witness, but Σ is "
+    raise fail("a6_contraction", f"the audit says κ = ∞ without a witness, but Σ is "
                 f"nonsingular (eigenvalues {float(lam.min()):.3g} … {top:.3g}), so κ is finite")
 
 
@@ -168,7 +168,7 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
     from icq.bounds.features import support
 
     name = "a6_contraction"
-    digest = _digest(phi)
+    digest = array_digest(phi)
     p = per_model(model, ("a6_parts", digest), lambda: a6_parts(model, phi))
     u = np.asarray(theta1, float) - np.asarray(theta2, float)
     num, den = p.ratio(u)
@@ -190,7 +190,7 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
             which = "u = θ₁ − θ₂" if k == 0 else f"e_{k - 1}"
             r = num_k / den_k if den_k > 0 else (math.inf if num_k > 0 else 0.0)
             if r > K.upper**2 + slack_r:
-                raise _fail(name, f"direction {which} has ratio {r:.12g} > κ_upper² = "
+                raise fail(name, f"direction {which} has ratio {r:.12g} > κ_upper² = "
                             f"{K.upper**2:.12g}: the audit's κ upper bound is not sound")
         if verdict is False:
             if K.witness is not None:
@@ -205,7 +205,7 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
             else:  # κ = ∞ without a witness: Σ = 0, or a null direction of Σ is seen
                 wr = _infinite_kappa_ratio(p, K)
             if wr < 1.0 - 1e-9:
-                raise _fail(name, f"the audit says A6 fails (κ_lower = {K.lower:.6g}) but its "
+                raise fail(name, f"the audit says A6 fails (κ_lower = {K.lower:.6g}) but its "
                             f"witness has ratio {wr:.12g} < 1")
             return A6Check(False, K.lower, om, (0.0, 0.0), (0.0, 0.0), wr)
         if verdict is None:
@@ -226,12 +226,12 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
         mono_rhs = -(1.0 - kap) * om * float(du @ du)
         scale = 1e-9 * (1.0 + float(du @ du) + abs(float(du @ g1)) + abs(float(du @ g2)))
         if mono > mono_rhs + scale:
-            raise _fail(name, f"at {which}: (θ₁−θ₂)ᵀ(ḡ(θ₁)−ḡ(θ₂)) = {mono:.12g} > "
+            raise fail(name, f"at {which}: (θ₁−θ₂)ᵀ(ḡ(θ₁)−ḡ(θ₂)) = {mono:.12g} > "
                         f"−(1−κ)ω‖θ₁−θ₂‖² = {mono_rhs:.12g} (κ = {kap:.6g}, ω = {om:.6g})")
         c_lhs = p.norm(p.projected_bellman(t1) - p.projected_bellman(t2))
         c_rhs = kap * p.norm(p.phi @ du)
         if c_lhs > c_rhs + 1e-9 * (1.0 + c_rhs):
-            raise _fail(name, f"at {which}: ‖ΠT̂Q_θ₁ − ΠT̂Q_θ₂‖_μ = {c_lhs:.12g} > "
+            raise fail(name, f"at {which}: ‖ΠT̂Q_θ₁ − ΠT̂Q_θ₂‖_μ = {c_lhs:.12g} > "
                         f"κ‖Q_θ₁ − Q_θ₂‖_μ = {c_rhs:.12g} (κ = {kap:.6g})")
         if mono - mono_rhs > worst_mono[0] - worst_mono[1]:
             worst_mono = (mono, mono_rhs)

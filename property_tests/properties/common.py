@@ -32,16 +32,16 @@ class Checked:
     holds: bool = True
 
 
-def _fail(name: str, message: str) -> AssertionError:
+def fail(name: str, message: str) -> AssertionError:
     return AssertionError(f"{name}: {message}")
 
 
-def _tol(*scales: float) -> float:
+def scaled_tol(*scales: float) -> float:
     """Floating-point slack for inequalities between sums of magnitude ``scales``."""
     return 1e-9 * (1.0 + sum(abs(float(s)) for s in scales))
 
 
-def _ais_pieces(model: EpochModel, vhat: np.ndarray, weights: np.ndarray | None = None
+def ais_pieces(model: EpochModel, vhat: np.ndarray, weights: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """Per latent pair: ``|r̄ − r̂∘σ|``, ``|⟨σ#K − K̂, v̂⟩|`` and ``‖σ#K − K̂‖₁`` (docs/theory.md §3)."""
     ais = ais_model(model, weights)
@@ -71,6 +71,6 @@ def per_model(model: EpochModel, key: Any, compute: Callable[[], Any]) -> Any:
     return cache[key]
 
 
-def _digest(a: np.ndarray) -> str:
+def array_digest(a: np.ndarray) -> str:
     a = np.ascontiguousarray(a, dtype=float)
     return hashlib.sha256(a.tobytes() + repr(a.shape).encode()).hexdigest()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _fail, _tol
+from icq.property_tests.properties.common import Checked, fail, scaled_tol
 from icq.reference.exact.ais import ais_model
 from icq.reference.model import EpochModel
 
@@ -41,20 +41,20 @@ def bellman_contraction(model: EpochModel, q1: np.ndarray, q2: np.ndarray, *,
     g = model.gamma_bar
     lhs = float(np.max(np.abs(T(q1) - T(q2)), initial=0.0))
     dist = float(np.max(np.abs(q1 - q2), initial=0.0))
-    slack = _tol(model.R_bar, np.abs(q1).max(initial=0), np.abs(q2).max(initial=0))
+    slack = scaled_tol(model.R_bar, np.abs(q1).max(initial=0), np.abs(q2).max(initial=0))
     if lhs > g * dist + slack:
-        raise _fail(name, f"‖Tq − Tq'‖∞ = {lhs:.12g} > γ̄‖q − q'‖∞ = {g:.12g} × {dist:.12g} = "
+        raise fail(name, f"‖Tq − Tq'‖∞ = {lhs:.12g} > γ̄‖q − q'‖∞ = {g:.12g} × {dist:.12g} = "
                     f"{g * dist:.12g}")
     if operator is None:  # the AIS-induced model's operator, on the σ-averages of q₁, q₂
         hat = ais_model(model).smdp
         if hat.gamma_bar > g + 1e-12:
-            raise _fail(name, f"the AIS model's γ̄̂ = {hat.gamma_bar!r} exceeds γ̄ = {g!r}")
+            raise fail(name, f"the AIS model's γ̄̂ = {hat.gamma_bar!r} exceeds γ̄ = {g!r}")
         cnt = np.bincount(model.pair_obs_pair, minlength=model.n_obs_pairs)
         h1, h2 = (np.bincount(model.pair_obs_pair, q, minlength=model.n_obs_pairs) / cnt
                   for q in (q1, q2))
         lhs_h = float(np.max(np.abs(hat.bellman(h1) - hat.bellman(h2)), initial=0.0))
         rhs_h = hat.gamma_bar * float(np.max(np.abs(h1 - h2), initial=0.0))
         if lhs_h > rhs_h + slack:
-            raise _fail(name, f"AIS model: ‖T̂q − T̂q'‖∞ = {lhs_h:.12g} > γ̄̂‖q − q'‖∞ = "
+            raise fail(name, f"AIS model: ‖T̂q − T̂q'‖∞ = {lhs_h:.12g} > γ̄̂‖q − q'‖∞ = "
                         f"{rhs_h:.12g}")
     return Checked(name, lhs, g * dist, f"γ̄ = {g:.6g}, ‖q − q'‖∞ = {dist:.6g}")

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _fail
+from icq.property_tests.properties.common import Checked, fail
 from icq.property_tests.properties.reductions import unit_durations
 from icq.reference.exact.ais import ais_model
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import obs_pair_weights, stationary
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import EpochModel
@@ -37,13 +37,12 @@ def tabular_convergence(model: EpochModel, *, handoffs: int = 400_000, seed: int
     learner_model = unit_durations(model) if ignore_durations else model
     q = (np.zeros(model.n_obs_pairs) if frozen
          else train_tabular(learner_model, TrainConfig(handoffs=handoffs, seed=seed)).q)
-    w = np.bincount(model.pair_obs_pair, st.mu[model.pair_state], minlength=model.n_obs_pairs)
-    w = w * model.behavior
+    w = obs_pair_weights(model, st.mu)
     w = w / w.sum()
     err = float(np.sqrt(w @ (q - hat) ** 2))
     bound = tol * (1.0 + float(np.abs(hat).max()))
     if err > bound:
-        raise _fail(name, f"‖Q − Q̂*_μ‖_μ = {err:.4g} > {bound:.4g} after {handoffs} handoffs"
+        raise fail(name, f"‖Q − Q̂*_μ‖_μ = {err:.4g} > {bound:.4g} after {handoffs} handoffs"
                     + (" (learner ignores durations)" if ignore_durations else "")
                     + (" (frozen learner)" if frozen else ""))
     return Checked(name, err, bound, f"{handoffs} handoffs, seed {seed}")

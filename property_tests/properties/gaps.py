@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.property_tests.properties.common import _ais_pieces, _fail
+from icq.property_tests.properties.common import ais_pieces, fail
 from icq.reference.exact.solve import solve
 from icq.reference.model import EpochModel
 
@@ -46,7 +46,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
         ais_gap_paper,
         ais_gap_statewise,
         ais_gap_value_aware,
-        delta_tv,
+        delta_l1,
         policy_loss_bound,
         policy_loss_exact,
         reward_sufficiency,
@@ -57,7 +57,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
     s = prepare(model)
     g = model.gamma_bar
     eps = reward_sufficiency(s).value
-    tv = delta_tv(s)
+    tv = delta_l1(s)
     paper = ais_gap_paper(eps, tv.delta, tv.L_V, g)
     va, sw, ex = ais_gap_value_aware(s), ais_gap_statewise(s), ais_gap_exact(s)
     loss = policy_loss_exact(s).value
@@ -67,7 +67,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
 
     # independent cross-checks
     weights = s.ais.weights
-    r_err, _, L1, ais = _ais_pieces(model, np.zeros(model.n_obs), weights)
+    r_err, _, L1, ais = ais_pieces(model, np.zeros(model.n_obs), weights)
     q, qhat = solve(model.latent).q, solve(ais.smdp).q
     mine = {"ε": (float(r_err.max(initial=0.0)), eps),
             "d_TV": (float(L1.max(initial=0.0)), tv.d_max),
@@ -75,7 +75,7 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
                         ex.value)}
     for what, (a, b) in mine.items():
         if abs(a - b) > 1e-8 * scale:
-            raise _fail(name, f"{what} = {b!r} from icq.bounds differs from an independent "
+            raise fail(name, f"{what} = {b!r} from icq.bounds differs from an independent "
                         f"computation {a!r}")
 
     top = paper.value if horizon_factor else eps + g * tv.L_V * tv.delta
@@ -85,10 +85,10 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
         chain = [chain[0], chain[-1]]
     for (n1, a), (n2, b) in zip(chain, chain[1:], strict=False):
         if a > b + slack:
-            raise _fail(name, f"{n1} = {a:.12g} > {n2} = {b:.12g} (γ̄ = {g:.6g}, ε = {eps:.6g}, "
+            raise fail(name, f"{n1} = {a:.12g} > {n2} = {b:.12g} (γ̄ = {g:.6g}, ε = {eps:.6g}, "
                         f"δ = {tv.delta:.6g}, L_V = {tv.L_V:.6g})")
     for what, b in ((f"its bound from Δ {form}", b) for form, b in bounds.items()):
         if loss > b + slack:
-            raise _fail(name, f"exact policy loss max(V* − V^π̂) = {loss:.12g} > {what} = "
+            raise fail(name, f"exact policy loss max(V* − V^π̂) = {loss:.12g} > {what} = "
                         f"{b:.12g}")
     return GapChain(ex.value, sw.value, va.value, paper.value, loss, bounds)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _ais_pieces, _fail, _tol
+from icq.property_tests.properties.common import Checked, ais_pieces, fail, scaled_tol
 from icq.reference.common.rng import Xoshiro
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.solve import evaluate
@@ -126,9 +126,9 @@ def policy_correspondence(model: EpochModel, policy: np.ndarray, *, episodes: in
     else:
         raise ValueError(f"reference: {reference!r} is not 'latent' or 'ais'")
     mean, se, n, how = _runtime_value(model, policy, episodes, seed)
-    tol = z * se + _tol(exact, model.R_bar) * 10
+    tol = z * se + scaled_tol(exact, model.R_bar) * 10
     if abs(mean - exact) > tol:
-        raise _fail(name, f"runtime mean return {mean:.9g} (± {se:.3g} over {n} episodes) "
+        raise fail(name, f"runtime mean return {mean:.9g} (± {se:.3g} over {n} episodes) "
                     f"differs from the exact value {exact:.9g} by {abs(mean - exact):.3g} > "
                     f"{z:g}·se = {tol:.3g} [{how}; reference {reference}]")
     return Checked(name, abs(mean - exact), tol, f"{n} episodes, {how}")
@@ -163,9 +163,9 @@ def ais_policy_evaluation_gap(model: EpochModel, policy: np.ndarray, *,
     policy = np.asarray(policy, float)
     lifted = model.lift(policy)
     _, v = evaluate(model.latent, lifted)
-    r_err, _, _, ais = _ais_pieces(model, np.zeros(model.n_obs))
+    r_err, _, _, ais = ais_pieces(model, np.zeros(model.n_obs))
     _, vhat = evaluate(ais.smdp, policy)
-    r_err, D, L1, _ = _ais_pieces(model, vhat)
+    r_err, D, L1, _ = ais_pieces(model, vhat)
     gap = float(np.max(np.abs(v - vhat[model.state_obs])))
     lat = model.latent
     e_q, e_v = evaluate(SMDP(lat.ptr, lat.succ, r_err + D, lat.K), lifted)
@@ -175,15 +175,15 @@ def ais_policy_evaluation_gap(model: EpochModel, policy: np.ndarray, *,
     va = (eps + float(D.max())) * h
     tv = (eps + float(L1.max()) * float(np.abs(vhat).max(initial=0.0))) * h
     statewise = float(e_v.max())
-    slack = _tol(gap, tv, model.R_bar)
+    slack = scaled_tol(gap, tv, model.R_bar)
     if not horizon_factor:
         if gap > tv + slack:
-            raise _fail(name, f"gap max|V^π − V̂^π∘σ| = {gap:.9g} > ε + d₁‖V̂^π‖∞ = {tv:.9g} "
+            raise fail(name, f"gap max|V^π − V̂^π∘σ| = {gap:.9g} > ε + d₁‖V̂^π‖∞ = {tv:.9g} "
                         "(the bound without 1/(1−γ̄))")
         return PolicyGap(gap, statewise, va, tv, eps)
     chain = [("max|V^π − V̂^π∘σ|", gap), ("state-wise max e^π", statewise),
              ("value-aware (ε + D^π)/(1−γ̄)", va), ("total variation (ε + d₁‖V̂^π‖∞)/(1−γ̄)", tv)]
     for (n1, a), (n2, b) in zip(chain, chain[1:], strict=False):
         if a > b + slack:
-            raise _fail(name, f"{n1} = {a:.12g} > {n2} = {b:.12g}")
+            raise fail(name, f"{n1} = {a:.12g} > {n2} = {b:.12g}")
     return PolicyGap(gap, statewise, va, tv, eps)

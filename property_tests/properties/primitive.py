@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _fail
+from icq.property_tests.properties.common import Checked, fail
 
 __all__ = ["primitive_reduction"]
 
@@ -41,7 +41,7 @@ def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: f
     for row in sim.state:
         sid = pm.state_id(row)
         if sid not in index:
-            raise _fail(name, f"simulated epoch state {sid!r} is not a state of the reduction")
+            raise fail(name, f"simulated epoch state {sid!r} is not a state of the reduction")
         ys.append(index[sid])
     ys = np.array(ys)
     # latent pair of each sample: position of j in J(σ(y))
@@ -50,7 +50,7 @@ def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: f
         lo, hi = em.pair_ptr[y], em.pair_ptr[y + 1]
         pos = np.flatnonzero(em.pair_succ[lo:hi] == j)
         if len(pos) != 1:
-            raise _fail(name, f"successor {j} is not admissible at {em.state_ids[y]!r}")
+            raise fail(name, f"successor {j} is not admissible at {em.state_ids[y]!r}")
         pair[k] = lo + pos[0]
     per_outcome = {"R": em.out_rew, "γ^τ": em.out_discount,
                    "τ": em.out_dur.astype(float), "end": (em.out_next < 0).astype(float)}
@@ -68,7 +68,7 @@ def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: f
         se = math.sqrt(v / len(d))
         tol = z * se + 1e-9 * (1.0 + float(np.abs(ex).max(initial=0.0)))
         if abs(mean) > tol:
-            raise _fail(name, f"E[{what}] of the simulated invocations differs from the exact "
+            raise fail(name, f"E[{what}] of the simulated invocations differs from the exact "
                         f"reduction by {mean:.4g} (> {z:g}·se = {tol:.3g}, {len(d)} invocations"
                         + (f"; reduction with T_max + {t_max_shift}" if t_max_shift else "")
                         + ")")

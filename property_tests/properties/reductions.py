@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from icq.property_tests.properties.common import Checked, _ais_pieces, _fail
+from icq.property_tests.properties.common import Checked, ais_pieces, fail
 from icq.reference.exact.solve import solve
 from icq.reference.learners.runtime import run, tabular_agents
 from icq.reference.learners.smdp import block_cdf
@@ -29,7 +29,7 @@ def ordinary_q_learning(model: EpochModel, config: TrainConfig) -> np.ndarray:
     """
     if config.exploration != "behavior":
         raise ValueError("ordinary_q_learning: only behaviour exploration is implemented")
-    from icq.reference.common.rng import next_double, seed_state
+    from icq.reference.common.rng import draw_index, next_double, seed_state
 
     m = model
     rs = seed_state(config.seed)
@@ -45,7 +45,7 @@ def ordinary_q_learning(model: EpochModel, config: TrainConfig) -> np.ndarray:
 
     q = np.zeros(m.n_obs_pairs)
     visits = np.zeros(m.n_obs_pairs)
-    y = min(int(np.searchsorted(init_cdf, next_double(rs), side="right")), m.n_states - 1)
+    y = draw_index(init_cdf, next_double(rs))
     for _ in range(config.handoffs):
         o = m.state_obs[y]
         lo, hi = int(m.obs_ptr[o]), int(m.obs_ptr[o + 1])
@@ -90,7 +90,7 @@ def unit_duration_reduction(model: EpochModel, *, handoffs: int = 2000, seed: in
     err = float(np.max(np.abs(icq - plain), initial=0.0))
     scale = 1e-10 * (1.0 + float(np.abs(plain).max(initial=0.0)))
     if err > scale:
-        raise _fail(name, f"max |Q_IC-Q − Q_Q-learning| = {err:.3g} after {handoffs} handoffs "
+        raise fail(name, f"max |Q_IC-Q − Q_Q-learning| = {err:.3g} after {handoffs} handoffs "
                     f"(T_max = {m.T_max})")
     world, agents = tabular_agents(m, cfg)
     run(world, agents, handoffs)
@@ -99,7 +99,7 @@ def unit_duration_reduction(model: EpochModel, *, handoffs: int = 2000, seed: in
         for o in range(m.n_obs)])
     err_rt = float(np.max(np.abs(rt - plain), initial=0.0))
     if err_rt > scale:
-        raise _fail(name, f"runtime agents differ from Q-learning by {err_rt:.3g}")
+        raise fail(name, f"runtime agents differ from Q-learning by {err_rt:.3g}")
     return Checked(name, max(err, err_rt), scale, f"{handoffs} handoffs, τ ≡ 1")
 
 
@@ -131,7 +131,7 @@ def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) 
     """
     name = "exact_observation_reduction"
     m = dealias(model) if force_exact else model
-    r_err, D, L1, ais = _ais_pieces(m, np.zeros(m.n_obs))
+    r_err, D, L1, ais = ais_pieces(m, np.zeros(m.n_obs))
     eps, d1 = float(r_err.max()), float(L1.max())
     q = solve(m.latent).q
     qhat = solve(ais.smdp).q
@@ -139,11 +139,11 @@ def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) 
     scale = 1e-9 * (1.0 + float(np.abs(q).max()))
     eps_b, delta_b = _bounds_terms(m)
     if max(abs(eps_b), abs(delta_b)) > scale:
-        raise _fail(name, f"icq.bounds reports ε = {eps_b!r}, δ = {delta_b!r} for "
+        raise fail(name, f"icq.bounds reports ε = {eps_b!r}, δ = {delta_b!r} for "
                     f"{'exact' if force_exact else 'the given'} observations "
                     f"({m.n_states} states, {m.n_obs} observations)")
     if max(eps, d1, gap) > scale:
-        raise _fail(name, f"ε = {eps:.3g}, d_TV = {d1:.3g}, max|Q* − Q̂*∘σ| = {gap:.3g} "
+        raise fail(name, f"ε = {eps:.3g}, d_TV = {d1:.3g}, max|Q* − Q̂*∘σ| = {gap:.3g} "
                     f"for {'exact' if force_exact else 'the given'} observations "
                     f"({m.n_states} states, {m.n_obs} observations)")
     return Checked(name, max(eps, d1, gap), scale, f"{m.n_states} states, exact observations")
@@ -151,8 +151,8 @@ def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) 
 
 def _bounds_terms(model: EpochModel) -> tuple[float, float]:
     """ε (B1) and δ (B2, total variation) as :mod:`icq.bounds` computes them."""
-    from icq.bounds.ais import delta_tv, reward_sufficiency
+    from icq.bounds.ais import delta_l1, reward_sufficiency
     from icq.bounds.setting import prepare
 
     s = prepare(model)
-    return reward_sufficiency(s).value, delta_tv(s).delta
+    return reward_sufficiency(s).value, delta_l1(s).delta

@@ -16,7 +16,7 @@ from icq.inputcheck import run_audit
 from icq.property_tests.fuzz import Mutant, mutant, raw_cases
 from icq.reference.model import ModelError, example_path, names, parse
 from icq.reference.model.names import _fast_structure_ok
-from icq.reference.model.parse import _depth_and_text_problems, _schema_validator
+from icq.reference.model.parse import depth_and_text_problems, schema_validator
 
 BASES = {n: example_path(n).read_bytes()
          for n in ("ring-exact", "author-reviewer-editor", "synthetic-handoff")}
@@ -63,8 +63,8 @@ def fast_path_sound(m: Mutant, fast) -> bool:
         return True
     if not fast(doc):
         return True
-    return (not list(_schema_validator().iter_errors(doc))
-            and not _depth_and_text_problems(doc))
+    return (not list(schema_validator().iter_errors(doc))
+            and not depth_and_text_problems(doc))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from icq.bounds.whatif import kappa_of_behaviour
 from icq.property_tests.properties import assert_falsified
 from icq.property_tests.strategies import epoch_models
+from icq.reference.model import replace_arrays
 
 
 @st.composite
@@ -25,7 +26,7 @@ def kappa_ratio(case):
     k0, _ = kappa_of_behaviour(m, m.behavior)
     if k0 is None or not k0.kappa > 0:  # A6 undefined (no μ) or nothing follows
         return None
-    k1, _ = kappa_of_behaviour(m.replace_arrays(gamma=g), m.behavior)
+    k1, _ = kappa_of_behaviour(replace_arrays(m, gamma=g), m.behavior)
     return k1.kappa / k0.kappa, g / m.gamma, m.T_max
 
 

@@ -69,9 +69,12 @@ def jsonable(obj: Any) -> Any:
     return plain(obj, mark=True)
 
 
-def dumps(obj: Any, *, indent: int | None = None) -> str:
-    """One JSON text for ``obj`` under the convention of the module docstring."""
-    text = json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False)
+def dumps(obj: Any, *, indent: int | None = None,
+          separators: tuple[str, str] | None = None) -> str:
+    """One JSON text for ``obj`` under the convention of the module docstring
+    (``separators`` as for :func:`json.dumps`, e.g. ``(",", ":")`` for JSON Lines)."""
+    text = json.dumps(jsonable(obj), indent=indent, ensure_ascii=False, allow_nan=False,
+                      separators=separators)
     return text.replace(f'"{_TOKEN}+"', "1e999").replace(f'"{_TOKEN}-"', "-1e999")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["Xoshiro", "seed_state", "next_double"]
+__all__ = ["Xoshiro", "cdf", "draw_index", "next_double", "seed_state"]
 
 _M64 = (1 << 64) - 1
 
@@ -60,3 +60,26 @@ class Xoshiro:
 
     def random(self) -> float:
         return next_double(self.state)
+
+
+def cdf(probs: np.ndarray | list[float]) -> np.ndarray:
+    """Cumulative sums along the last axis with the last entry set to exactly 1, so that a
+    uniform ``u ∈ [0, 1)`` always falls in a row (rows of a law; a row of zeros, an unused
+    kernel column, draws its last index).
+
+    >>> cdf([0.25, 0.25, 0.5]).tolist()
+    [0.25, 0.5, 1.0]
+    """
+    c = np.cumsum(np.asarray(probs, dtype=float), axis=-1)
+    c[..., -1] = 1.0
+    return c
+
+
+def draw_index(row_cdf: np.ndarray, u: float) -> int:
+    """The index ``i`` with ``row_cdf[i-1] ≤ u < row_cdf[i]`` (inverse-CDF draw of one law;
+    never an index of probability 0, never past the end).
+
+    >>> draw_index(cdf([0.5, 0.0, 0.5]), 0.5)
+    2
+    """
+    return min(int(np.searchsorted(row_cdf, u, side="right")), len(row_cdf) - 1)

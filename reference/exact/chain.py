@@ -25,11 +25,11 @@ import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 from numba import njit
 
-from icq.reference.exact.solve import _bicgstab
+from icq.reference.exact.solve import bicgstab
 from icq.reference.model import EpochModel
 
-__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "obs_pair_weights",
-           "pair_weights", "stationary"]
+__all__ = ["BehaviourChain", "Stationary", "behaviour_chain", "end_reachable", "mu_squared_error",
+           "obs_pair_weights", "pair_weights", "stationary"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,7 +194,7 @@ def _solve_stationary(ch: BehaviourChain, nodes: np.ndarray) -> np.ndarray:
         def solved(x: np.ndarray) -> bool:
             return bool(np.abs(M @ x - nu).max() <= 1e-12 * max(1.0, np.abs(x).max()))
 
-        x = _bicgstab(A.T.tocsr(), nu, nu, 1e-14 * float(nu.max()), 2000)
+        x = bicgstab(A.T.tocsr(), nu, nu, 1e-14 * float(nu.max()), 2000)
         if not solved(x):
             x, info = spla.gmres(M, nu, rtol=1e-14, atol=0.0, restart=50, maxiter=2000)
             if info != 0 or not solved(x):
@@ -246,3 +246,16 @@ def obs_pair_weights(model: EpochModel, mu: np.ndarray, behavior: np.ndarray | N
     :func:`pair_weights` summed over each observation pair's latent pairs."""
     return np.bincount(model.pair_obs_pair, pair_weights(model, mu, behavior),
                        minlength=model.n_obs_pairs)
+
+
+def mu_squared_error(q_obs: np.ndarray, q_latent: np.ndarray, weights: np.ndarray,
+                     pair_obs_pair: np.ndarray) -> float | np.ndarray:
+    """``‖q∘σ − Q‖²_μ = Σ_k w_k (q(σ(y_k), j_k) − Q(y_k, j_k))²`` over latent pairs ``k``
+    (docs/theory.md §6), ``w`` the :func:`pair_weights`; ``q_obs`` one table (n_obs_pairs,)
+    or a stack of them (…, n_obs_pairs), one value each."""
+    q_obs, q_latent, w = (np.asarray(a, dtype=float) for a in (q_obs, q_latent, weights))
+    if q_latent.shape != w.shape:
+        raise ValueError("q_latent and weights must have one entry per latent pair")
+    d = q_obs[..., np.asarray(pair_obs_pair)] - q_latent
+    out = (d * d) @ w
+    return float(out) if np.ndim(out) == 0 else out

@@ -140,7 +140,7 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.multiply(a, b).sum())
 
 
-def _bicgstab(K_pi: sp.csr_matrix, b: np.ndarray, x: np.ndarray, atol: float, maxiter: int
+def bicgstab(K_pi: sp.csr_matrix, b: np.ndarray, x: np.ndarray, atol: float, maxiter: int
               ) -> np.ndarray:
     """BiCGSTAB (van der Vorst 1992) for ``(I − K_π) x = b`` from ``x``, stopping when the
     recursively updated residual is ≤ ``atol`` in sup norm (the caller checks the true one)."""
@@ -200,7 +200,7 @@ def _policy_values(K_pi: sp.csr_matrix, r_pi: np.ndarray, linear: str,
         atol = rtol * max(1.0, float(np.max(np.abs(r_pi), initial=0.0))) / (1.0 - g)
         v = r_pi.copy() if v0 is None else v0
         for _ in range(4):  # BiCGSTAB, restarted from its own iterate if it stalls
-            v = _bicgstab(K_pi, r_pi, v, 0.5 * atol, maxiter=max(100, 2 * n))
+            v = bicgstab(K_pi, r_pi, v, 0.5 * atol, maxiter=max(100, 2 * n))
             res = _residual(K_pi, r_pi, v)
             if res <= atol:
                 return v, res

@@ -187,7 +187,7 @@ class RegisterMachine:
 
 
 # ---------------------------------------------------------------------------------------
-# Conformance check for a user's environment (STYLE.md item 9)
+# Conformance check for a user's environment (docs/contributing.md, "Worlds and agents")
 # ---------------------------------------------------------------------------------------
 
 

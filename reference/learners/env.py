@@ -45,20 +45,19 @@ import gymnasium
 import numpy as np
 from pettingzoo import AECEnv
 
-from icq.reference.common.rng import Xoshiro
+from icq.reference.common.rng import Xoshiro, cdf, draw_index
 from icq.reference.learners.runtime import World
 from icq.reference.model import END, EpochModel
 from icq.reference.model.primitive import PrimitiveICSMDP
-from icq.reference.model.primitive.simulate import _cdf
 
 __all__ = ["ICSMDPEnv", "PrimitiveWorld", "env"]
 
 OBSERVATIONS = ("index", "onehot")
 
 
-def _draw(rng: Xoshiro, cdf: np.ndarray) -> int:
-    """One index of a cumulative row ``cdf`` (never one of probability 0)."""
-    return min(int(np.searchsorted(cdf, rng.random(), side="right")), cdf.shape[0] - 1)
+def _draw(rng: Xoshiro, row: np.ndarray) -> int:
+    """One index of a cumulative row (never one of probability 0)."""
+    return draw_index(row, rng.random())
 
 
 class PrimitiveWorld:
@@ -75,10 +74,10 @@ class PrimitiveWorld:
         self._m = model
         self._rng = rng
         self._names = (*model.agents, END)
-        self._init_cdf = _cdf(model.initial.ravel())
+        self._init_cdf = cdf(model.initial.ravel())
         self._obs_u = [model._obs_u(i) for i in range(model.n_agents)]
-        self._pol = [_cdf(p) for p in model.local_policy]
-        self._ker = [_cdf(k.reshape(model.local_size(i), k.shape[3], k.shape[4], -1))
+        self._pol = [cdf(p) for p in model.local_policy]
+        self._ker = [cdf(k.reshape(model.local_size(i), k.shape[3], k.shape[4], -1))
                      for i, k in enumerate(model.kernel)]
         self._rew = [r.reshape(model.local_size(i), r.shape[3], r.shape[4])
                      for i, r in enumerate(model.reward)]

@@ -43,7 +43,7 @@ from icq.reference.learners.runtime import (
     RunStats,
     TabularICQAgent,
     World,
-    _agent_views,
+    agent_views,
     run,
 )
 from icq.reference.learners.tabular import TrainConfig
@@ -89,7 +89,7 @@ def tabular_actors(model: EpochModel, config: TrainConfig | None = None
     seeds = [int(s.generate_state(1, np.uint64)[0])
              for s in np.random.SeedSequence(config.seed).spawn(1 + model.n_agents)]
     world = World(model, Xoshiro(seeds[0]))
-    views = _agent_views(model)
+    views = agent_views(model)
     agents = {a: TabularICQAgent(a, views[a][0], model.gamma, behavior=views[a][1],
                                  config=config, rng=Xoshiro(seeds[1 + k]))
               for k, a in enumerate(model.agents)}

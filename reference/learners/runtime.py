@@ -28,7 +28,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from icq.reference.common.rng import Xoshiro
+from icq.reference.common.rng import Xoshiro, cdf, draw_index
 from icq.reference.learners.smdp import STEP_MODES, block_cdf, q_step, smdp_target, step_size
 from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import EpochModel
@@ -56,12 +56,6 @@ class Handoff:
             if not isinstance(v, kind) or isinstance(v, bool):
                 raise TypeError(f"Handoff.{name} must be a {kind.__name__}, got "
                                 f"{type(v).__name__}")
-
-
-def _cdf(probs: Sequence[float]) -> np.ndarray:
-    c = np.cumsum(np.asarray(probs, dtype=float))
-    c[-1] = 1.0
-    return c
 
 
 @runtime_checkable
@@ -111,8 +105,7 @@ class World:
     def reset(self) -> tuple[str, str]:
         """Start an episode from ν₀; returns (active agent, its observation label)."""
         u = self._rng.random()
-        self._y = min(int(np.searchsorted(self._init_cdf, u, side="right")),
-                      self._m.n_states - 1)
+        self._y = draw_index(self._init_cdf, u)
         return self.view(self._y)
 
     def invoke(self, successor: str) -> tuple[int, float, tuple[str, str] | None]:
@@ -129,7 +122,7 @@ class World:
         k = m.pair_ptr[y] + names.index(successor)
         a, b = m.out_ptr[k], m.out_ptr[k + 1]
         u = self._rng.random()
-        x = a + min(int(np.searchsorted(self._out_cdf[a:b], u, side="right")), b - a - 1)
+        x = a + draw_index(self._out_cdf[a:b], u)
         tau, reward, nxt = int(m.out_dur[x]), float(m.out_rew[x]), int(m.out_next[x])
         if nxt < 0:
             self._y = -1
@@ -149,7 +142,7 @@ class TabularICQAgent:
         self.name = name
         self._gamma = float(gamma)
         self._succ = {o: tuple(js) for o, js in successors.items()}
-        self._beh = {o: _cdf(behavior[o] if behavior else np.full(len(js), 1.0 / len(js)))
+        self._beh = {o: cdf(behavior[o] if behavior else np.full(len(js), 1.0 / len(js)))
                      for o, js in self._succ.items()}
         self._q = {o: np.zeros(len(js)) for o, js in self._succ.items()}
         self._n = {o: np.zeros(len(js)) for o, js in self._succ.items()}
@@ -169,9 +162,9 @@ class TabularICQAgent:
             if self._rng.random() < self._config.epsilon:
                 return js[int(self._rng.random() * len(js))]
             return js[int(np.argmax(q))]
-        cdf = self._beh[obs]
+        row = self._beh[obs]
         u = self._rng.random()
-        return js[min(int(np.searchsorted(cdf, u, side="right")), len(js) - 1)]
+        return js[draw_index(row, u)]
 
     def value(self, obs: str) -> float:
         return float(self._q[obs].max())
@@ -197,13 +190,13 @@ class PolicyAgent:
     def __init__(self, name: str, policy: Mapping[str, Mapping[str, float]], rng: Xoshiro):
         self.name = name
         self._succ = {o: tuple(d) for o, d in policy.items()}
-        self._cdf = {o: _cdf(list(d.values())) for o, d in policy.items()}
+        self._cdf = {o: cdf(list(d.values())) for o, d in policy.items()}
         self._rng = rng
 
     def choose(self, obs: str) -> str:
         js = self._succ[obs]
         u = self._rng.random()
-        return js[min(int(np.searchsorted(self._cdf[obs], u, side="right")), len(js) - 1)]
+        return js[draw_index(self._cdf[obs], u)]
 
     def value(self, obs: str) -> float:
         return 0.0
@@ -257,7 +250,7 @@ def run(world: World, agents: Mapping[str, Agent], handoffs: int, *, learn: bool
     return RunStats(handoffs=done, episodes=ended, returns=tuple(returns))
 
 
-def _agent_views(model: EpochModel) -> dict[str, tuple[dict[str, list[str]],
+def agent_views(model: EpochModel) -> dict[str, tuple[dict[str, list[str]],
                                                         dict[str, list[float]]]]:
     """Per agent: its own observation labels → admissible successors and π_b."""
     views: dict[str, tuple[dict[str, list[str]], dict[str, list[float]]]] = {
@@ -282,7 +275,7 @@ def tabular_agents(model: EpochModel, config: TrainConfig | None = None
     rng = Xoshiro(config.seed)
     world = World(model, rng)
     agents = {a: TabularICQAgent(a, succ, model.gamma, behavior=beh, config=config, rng=rng)
-              for a, (succ, beh) in _agent_views(model).items()}
+              for a, (succ, beh) in agent_views(model).items()}
     return world, agents
 
 

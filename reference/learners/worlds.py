@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.learners.runtime import _agent_views
+from icq.reference.learners.runtime import agent_views
 from icq.reference.model import END, EpochModel
 
 __all__ = ["RULES", "Violation", "WorldCheck", "admissible_successors", "check_world"]
@@ -81,7 +81,7 @@ class WorldCheck:
 
 def admissible_successors(model: EpochModel) -> dict[str, dict[str, list[str]]]:
     """``{agent: {observation label: [admissible successor names]}}`` of an epoch model."""
-    return {a: succ for a, (succ, _) in _agent_views(model).items()}
+    return {a: succ for a, (succ, _) in agent_views(model).items()}
 
 
 def _is_view(x: Any, successors: Mapping[str, Mapping[str, Sequence[str]]]) -> bool:

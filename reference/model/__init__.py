@@ -36,7 +36,7 @@ Examples
 
 from icq.reference.model.arrays import from_arrays
 from icq.reference.model.epoch import EpochModel
-from icq.reference.model.names import from_dict, load, structure_problems
+from icq.reference.model.names import from_dict, load, replace_arrays, structure_problems
 from icq.reference.model.parse import (
     END,
     EXTENSIONS,
@@ -68,6 +68,7 @@ __all__ = [
     "from_dict",
     "load",
     "parse",
+    "replace_arrays",
     "schema_path",
     "structure_problems",
 ]

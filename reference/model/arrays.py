@@ -18,22 +18,22 @@ from icq.reference.model.parse import (
     MAX_VALUE,
     PROB_TOL,
     ModelError,
-    _short,
+    short,
 )
 
 __all__ = ["from_arrays"]
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
-def _agent_problems(agents: Any) -> list[str]:
+def agent_problems(agents: Any) -> list[str]:
     """Agent names: non-empty, unique strings, none of them ``END``."""
     out = [] if len(agents) else ["agents: expected a non-empty list of agent names"]
     for a_i, a in enumerate(agents):
         if not isinstance(a, str) or not a:
-            out.append(f"agents[{a_i}]: {_short(a)} is not a non-empty string")
+            out.append(f"agents[{a_i}]: {short(a)} is not a non-empty string")
         elif a == END:
             out.append(f"agents[{a_i}]: the name 'END' is reserved for the end of the workflow")
         elif a in agents[:a_i]:
@@ -41,13 +41,13 @@ def _agent_problems(agents: Any) -> list[str]:
     return out
 
 
-def _id_problems(ids: Any) -> list[str]:
+def id_problems(ids: Any) -> list[str]:
     """State ids: non-empty, unique strings."""
     out = []
     seen: set[Any] = set()
     for y, sid in enumerate(ids):
         if not isinstance(sid, str) or not sid:
-            out.append(f"states[{y}]: id {_short(sid)} is not a non-empty string")
+            out.append(f"states[{y}]: id {short(sid)} is not a non-empty string")
         elif sid in seen:
             out.append(f"states[{y}] (state {sid!r}): duplicate state id {sid!r}")
         seen.add(sid)
@@ -114,9 +114,9 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
 
     agents = tuple(agents)
     N = len(agents)
-    if not _is_number(gamma) or not math.isfinite(gamma) or not 0.0 < gamma < 1.0:
-        naming.append(f"gamma: {_short(gamma)} is not a number in (0, 1) (rule: 0 < gamma < 1)")
-    naming += _agent_problems(agents)
+    if not is_number(gamma) or not math.isfinite(gamma) or not 0.0 < gamma < 1.0:
+        naming.append(f"gamma: {short(gamma)} is not a number in (0, 1) (rule: 0 < gamma < 1)")
+    naming += agent_problems(agents)
     s_agent = arr(state_agent, np.int64, "state_agent")
     s_obs = arr(state_obs, np.int64, "state_obs")
     o_agent, o_ptr = arr(obs_agent, np.int64, "obs_agent"), arr(obs_ptr, np.int64, "obs_ptr")
@@ -130,7 +130,7 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
             or o_ptr[-1] != len(o_succ):
         raise fail("successors: obs_ptr must be a non-decreasing (n_obs+1,) pointer "
                    "array from 0 to len(obs_succ)")
-    naming += _id_problems(ids)
+    naming += id_problems(ids)
     if ((s_agent < 0) | (s_agent >= N)).any() or ((o_agent < 0) | (o_agent >= N)).any() \
             or ((s_obs < 0) | (s_obs >= n_obs)).any():
         raise fail("states: agent or observation index out of range")
@@ -246,7 +246,7 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
         "<= 2**53 (rule: docs/format.md, Fields)"))
     problems += _first_lines(~np.isfinite(u_rew), lambda i: (
         f"{out_where(i)}.reward = {float(u_rew[i])!r}: must be a finite number"))
-    if not problems and _is_number(gamma) and 0.0 < gamma < 1.0:  # values must be doubles
+    if not problems and is_number(gamma) and 0.0 < gamma < 1.0:  # values must be doubles
         cont = np.where((u_next >= 0) & np.isfinite(u_prob),
                         u_prob * float(gamma) ** np.clip(u_dur_raw, 1, None), 0.0)
         g_bar = float(np.bincount(out_pair, cont, minlength=n_pairs).max(initial=0.0))

@@ -224,12 +224,3 @@ class EpochModel:
             "transitions": transitions,
             "behavior": behavior,
         }
-
-    def replace_arrays(self, **arrays: np.ndarray) -> EpochModel:
-        """A model with the same structure and some of ``out_prob``, ``out_rew``, ``initial``,
-        ``behavior`` or ``gamma`` replaced (validated again)."""
-        from icq.reference.model.names import from_dict  # the loader builds on this module
-
-        doc_model = EpochModel(**{**{f: getattr(self, f) for f in self.__dataclass_fields__},
-                                  **arrays})
-        return from_dict(doc_model.to_dict())

@@ -22,21 +22,21 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.model.arrays import _agent_problems, _id_problems, _is_number, from_arrays
+from icq.reference.model.arrays import agent_problems, from_arrays, id_problems, is_number
 from icq.reference.model.epoch import EpochModel
 from icq.reference.model.parse import (
     END,
     EXTENSIONS,
     FORMAT,
     ModelError,
-    _depth_and_text_problems,
-    _schema_lines,
-    _schema_validator,
+    depth_and_text_problems,
     did_you_mean,
     parse,
+    schema_lines,
+    schema_validator,
 )
 
-__all__ = ["from_dict", "load", "structure_problems"]
+__all__ = ["from_dict", "load", "replace_arrays", "structure_problems"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -70,7 +70,7 @@ _OUTCOME_KEYS = frozenset(("prob", "duration", "reward", "next"))
 def _fast_structure_ok(doc: Any) -> bool:  # noqa: C901 - the schema, spelled out
     """True only if the shipped schema accepts ``doc`` and it has no duplicate keys, nesting or
     text problem: a fast path for valid documents (the schema gives the messages otherwise)."""
-    num = _is_number
+    num = is_number
     if not _obj_ok(doc, _TOP_KEYS, _TOP_REQUIRED) or doc["format"] != FORMAT \
             or not isinstance(doc["format"], str) or not num(doc["gamma"]) \
             or not _text_ok(doc.get("name", "")):
@@ -112,18 +112,18 @@ def _fast_structure_ok(doc: Any) -> bool:  # noqa: C901 - the schema, spelled ou
                 for o, dist in per.items()) for a, per in beh.items())):
         return False
     ext = doc.get(EXTENSIONS, {})
-    return isinstance(ext, dict) and not _depth_and_text_problems(ext)
+    return isinstance(ext, dict) and not depth_and_text_problems(ext)
 
 
 def structure_problems(doc: Any) -> list[str]:
     """Nesting, text and JSON Schema problems of a document, one line each (empty if none)."""
     if _fast_structure_ok(doc):
         return []
-    lines = _depth_and_text_problems(doc)
+    lines = depth_and_text_problems(doc)
     if lines:
         return lines
-    for err in sorted(_schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
-        lines += [s for s in _schema_lines(doc, err) if s not in lines]
+    for err in sorted(schema_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
+        lines += [s for s in schema_lines(doc, err) if s not in lines]
     return lines
 
 
@@ -154,7 +154,7 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming 
         raise ModelError(lines)
     problems: list[str] = []
     bad = problems.append
-    lines = _agent_problems(doc["agents"])
+    lines = agent_problems(doc["agents"])
     if lines:
         raise ModelError(lines)
     agents: list[str] = list(doc["agents"])
@@ -179,7 +179,7 @@ def from_dict(doc: Any) -> EpochModel:  # noqa: C901 - one pass over the naming 
         state_label.append(s["obs"])
     if not state_ids:
         raise ModelError(problems)
-    problems += _id_problems(state_ids)
+    problems += id_problems(state_ids)
     if problems and len(set(state_ids)) != len(state_ids):
         raise ModelError(problems)
     state_index = {sid: y for y, sid in enumerate(state_ids)}
@@ -353,3 +353,15 @@ def load(path: str | Path) -> EpochModel:
         except OSError as exc:
             raise ModelError([f"{where}: cannot read file: {exc.strerror or exc}"]) from None
     return from_dict(parse(data, where))
+
+
+def replace_arrays(model: EpochModel, **arrays: Any) -> EpochModel:
+    """A model with the structure of ``model`` and some of ``out_prob``, ``out_rew``,
+    ``initial``, ``behavior`` or ``gamma`` replaced, validated again by :func:`from_dict`
+    (docs/theory.md §1).
+
+    A function of the loader rather than a method of :class:`EpochModel`, so that
+    :mod:`~icq.reference.model.epoch` does not import the module built on it.
+    """
+    fields = {f: getattr(model, f) for f in model.__dataclass_fields__}
+    return from_dict(EpochModel(**{**fields, **arrays}).to_dict())

@@ -122,7 +122,7 @@ def parse(data: bytes | str, where: str = "input") -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-def _short(v: Any, limit: int = 60) -> str:
+def short(v: Any, limit: int = 60) -> str:
     if isinstance(v, dict):
         return "an object"
     if isinstance(v, list):
@@ -155,19 +155,19 @@ _JSON_TYPE = {"object": "an object", "array": "an array", "string": "a string",
 
 
 @cache
-def _schema_validator() -> Any:
+def schema_validator() -> Any:
     import jsonschema
 
     schema = json.loads(schema_path().read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
 
-def _schema_lines(doc: Any, err: Any) -> list[str]:
+def schema_lines(doc: Any, err: Any) -> list[str]:
     where = _where_path(doc, list(err.absolute_path))
     inst, kw, val = err.instance, err.validator, err.validator_value
     if kw == "type":
         types = val if isinstance(val, list) else [val]
-        return [f"{where}: {_short(inst)} is not {' or '.join(_JSON_TYPE[t] for t in types)} "
+        return [f"{where}: {short(inst)} is not {' or '.join(_JSON_TYPE[t] for t in types)} "
                 "(rule: docs/format.md, Fields)"]
     if kw == "required":
         return [f"{where}: missing required key {k!r}" for k in val if k not in inst]
@@ -176,7 +176,7 @@ def _schema_lines(doc: Any, err: Any) -> list[str]:
         return [f"{where}: unknown key {k!r}{did_you_mean(k, known)} (extra data belongs in "
                 f"{EXTENSIONS!r})" for k in inst if k not in known]
     if kw == "const":
-        return [f"{where}: unknown format {_short(inst)}, expected {val!r}"]
+        return [f"{where}: unknown format {short(inst)}, expected {val!r}"]
     if kw in ("minItems", "minProperties"):
         return [f"{where}: must not be empty"]
     if kw == "minLength":
@@ -184,7 +184,7 @@ def _schema_lines(doc: Any, err: Any) -> list[str]:
     return [f"{where}: {err.message[:200]}"]  # pragma: no cover - the schema uses no other
 
 
-def _depth_and_text_problems(doc: Any) -> list[str]:
+def depth_and_text_problems(doc: Any) -> list[str]:
     """Nesting deeper than MAX_DEPTH, duplicate keys, strings that are not valid Unicode."""
     out: list[str] = []
     stack: list[tuple[Any, str, int]] = [(doc, "top level", 1)]
@@ -205,7 +205,7 @@ def _depth_and_text_problems(doc: Any) -> list[str]:
             try:
                 obj.encode("utf-8")
             except UnicodeEncodeError:
-                out.append(f"{where}: the string {_short(obj)} is not valid Unicode "
+                out.append(f"{where}: the string {short(obj)} is not valid Unicode "
                            "(unpaired surrogate)")
     return out
 

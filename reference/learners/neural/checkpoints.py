@@ -1,8 +1,8 @@
 """The training state of neural IC-Q and its checkpoints (exact resume).
 
-:class:`_TrainState` is everything a run carries between chunks; :func:`_save` writes it
-atomically with the model fingerprint and the configuration (:func:`_config_json`), and
-:func:`_load` reads it back, every array checked against a fresh state of the run
+:class:`TrainState` is everything a run carries between chunks; :func:`save_state` writes it
+atomically with the model fingerprint and the configuration (:func:`config_json`), and
+:func:`load_state` reads it back, every array checked against a fresh state of the run
 (:mod:`icq.reference.learners.checkpoint`) before the training loop sees it.
 """
 
@@ -18,14 +18,14 @@ import torch
 from icq.reference.learners.checkpoint import ArraySpec, load_checkpoint, save_checkpoint
 from icq.reference.learners.neural.networks import AgentNetworks
 from icq.reference.learners.neural.options import NeuralConfig
-from icq.reference.learners.neural.sampling import _Stream
+from icq.reference.learners.neural.sampling import Stream
 from icq.reference.model import EpochModel
 
 __all__: list[str] = []
 
 
 @dataclass
-class _TrainState:
+class TrainState:
     """Everything a run carries between chunks, for S seeds (what a checkpoint stores)."""
 
     delta: torch.Tensor
@@ -35,11 +35,11 @@ class _TrainState:
     k: torch.Tensor
     t: int
     visits: np.ndarray
-    streams: list[_Stream]
+    streams: list[Stream]
     seconds: float
 
     @classmethod
-    def fresh(cls, theta0: torch.Tensor, streams: list[_Stream], n_pairs: int) -> _TrainState:
+    def fresh(cls, theta0: torch.Tensor, streams: list[Stream], n_pairs: int) -> TrainState:
         z = torch.zeros_like(theta0)
         S, N = theta0.shape[:2]
         return cls(delta=z, u=z.clone(), m=z.clone(), v=z.clone(),
@@ -47,7 +47,7 @@ class _TrainState:
                    visits=np.zeros((S, n_pairs), dtype=np.int64), streams=streams, seconds=0.0)
 
 
-def _config_json(config: NeuralConfig, nets: AgentNetworks, seeds: tuple[int, ...]) -> str:
+def config_json(config: NeuralConfig, nets: AgentNetworks, seeds: tuple[int, ...]) -> str:
     d = asdict(config)
     d.pop("handoffs")
     d.pop("threads")
@@ -63,7 +63,7 @@ _STATE_TENSORS = ("delta", "u", "m", "v", "k")
 _KIND = "neural-icq/2"
 
 
-def _save(path: Path, st: _TrainState, meta: dict) -> None:
+def save_state(path: Path, st: TrainState, meta: dict) -> None:
     """Atomic checkpoint (:mod:`icq.reference.learners.checkpoint`): the state, the model
     fingerprint
     and the configuration (``meta``)."""
@@ -76,10 +76,10 @@ def _save(path: Path, st: _TrainState, meta: dict) -> None:
         "seconds": np.float64(st.seconds)}, meta)
 
 
-def _load(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> _TrainState:
+def load_state(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> TrainState:
     """Read and check a checkpoint completely (every array against the shape and dtype of a
     fresh state of this run) before the training loop sees it."""
-    fresh = _TrainState.fresh(theta0, [], model.n_obs_pairs)
+    fresh = TrainState.fresh(theta0, [], model.n_obs_pairs)
     S = theta0.shape[0]
     spec = {n: ArraySpec.like(getattr(fresh, n)) for n in _STATE_TENSORS}
     spec.update(t=ArraySpec("<i8", (), 0), visits=ArraySpec.like(fresh.visits, 0),
@@ -88,7 +88,7 @@ def _load(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> _T
                 episodes=ArraySpec("<i8", (S,), 0), seconds=ArraySpec("<f8", (), 0))
     z = load_checkpoint(path, _KIND, meta, spec)
     t = lambda a: torch.as_tensor(a, dtype=theta0.dtype, device=theta0.device)  # noqa: E731
-    streams = [_Stream(rng=z["rng"][i].copy(), y=int(z["y"][i]), episodes=int(z["episodes"][i]))
+    streams = [Stream(rng=z["rng"][i].copy(), y=int(z["y"][i]), episodes=int(z["episodes"][i]))
                for i in range(S)]
-    return _TrainState(**{n: t(z[n]) for n in _STATE_TENSORS}, t=int(z["t"]),
+    return TrainState(**{n: t(z[n]) for n in _STATE_TENSORS}, t=int(z["t"]),
                        visits=z["visits"].copy(), streams=streams, seconds=float(z["seconds"]))

@@ -49,7 +49,7 @@ def one_hot_encoding(model: EpochModel, agent: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Layer:
+class Layer:
     w: int  # offset of W (out × in, row-major) in the flat row
     b: int  # offset of b (out,), or -1 without bias
     out: int
@@ -57,7 +57,7 @@ class _Layer:
 
 
 def _layout(d_in: int, width: int, depth: int, n_slots: int, bias: bool
-            ) -> tuple[tuple[_Layer, ...], int]:
+            ) -> tuple[tuple[Layer, ...], int]:
     layers = []
     off = 0
     dims = [d_in] + [width] * depth + [n_slots]
@@ -68,15 +68,15 @@ def _layout(d_in: int, width: int, depth: int, n_slots: int, bias: bool
         if bias:
             b = off
             off += out
-        layers.append(_Layer(w=w, b=b, out=out, inp=inp))
+        layers.append(Layer(w=w, b=b, out=out, inp=inp))
     return tuple(layers), off
 
 
-def _forward(rows: torch.Tensor, x: torch.Tensor, layers: tuple[_Layer, ...], act: str,
+def forward_rows(rows: torch.Tensor, x: torch.Tensor, layers: tuple[Layer, ...], act: str,
              keep: bool = False):
     """MLP outputs for parameter rows (B, P) and inputs (B, d) → (B, K).
 
-    With ``keep`` also the layer inputs and hidden post-activations (for :func:`_backward`).
+    With ``keep`` also the layer inputs and hidden post-activations (for :func:`backward_rows`).
     """
     h = x
     hs = []
@@ -92,8 +92,8 @@ def _forward(rows: torch.Tensor, x: torch.Tensor, layers: tuple[_Layer, ...], ac
     return (h, hs) if keep else h
 
 
-def _backward(rows: torch.Tensor, hs: list[torch.Tensor], out_grad: torch.Tensor,
-              layers: tuple[_Layer, ...], act: str) -> torch.Tensor:
+def backward_rows(rows: torch.Tensor, hs: list[torch.Tensor], out_grad: torch.Tensor,
+              layers: tuple[Layer, ...], act: str) -> torch.Tensor:
     """``(∂f/∂θ)ᵀ out_grad`` per row: (B, P), for ``out_grad`` (B, K) (manual backprop)."""
     pieces: list[torch.Tensor] = []
     d = out_grad
@@ -126,7 +126,7 @@ class AgentNetworks:
     slots : per agent, the successor index of each output slot
     """
 
-    layers: tuple[_Layer, ...]
+    layers: tuple[Layer, ...]
     n_params_padded: int
     theta0: torch.Tensor
     real: torch.Tensor
@@ -168,7 +168,7 @@ class AgentNetworks:
         obs = torch.arange(self.X.shape[0], device=self.device) if obs is None else obs
         ag = self.obs_agent[obs]
         rows = self.theta0[ag] + delta[ag]
-        return _forward(rows, self.X[obs], self.layers, self.activation) - self.f0[obs]
+        return forward_rows(rows, self.X[obs], self.layers, self.activation) - self.f0[obs]
 
 
 def _encode(model: EpochModel, encoding: Encoding | None) -> tuple[list[np.ndarray], str, str]:
@@ -262,7 +262,7 @@ def build_networks(model: EpochModel, width: int = 64, depth: int = 2, seed: int
     li = lambda a: torch.as_tensor(np.array(a), dtype=torch.long, device=dev)  # noqa: E731
     theta0_t, X_t, obs_agent_t = t(theta0), t(X), li(obs_agent)
     if center:
-        f0 = _forward(theta0_t[obs_agent_t], X_t, layers, activation)
+        f0 = forward_rows(theta0_t[obs_agent_t], X_t, layers, activation)
     else:
         f0 = torch.zeros((n_obs, K), dtype=dtype, device=dev)
     return AgentNetworks(
@@ -275,7 +275,7 @@ def build_networks(model: EpochModel, width: int = 64, depth: int = 2, seed: int
         encoding_name=enc_name, encoding_digest=digest)
 
 
-def _networks_for(model: EpochModel, config: NeuralConfig, encoding: Encoding | None,
+def networks_for(model: EpochModel, config: NeuralConfig, encoding: Encoding | None,
                   seed: int | None = None) -> AgentNetworks:
     return build_networks(model, config.width, config.depth,
                           config.seed if seed is None else seed, activation=config.activation,

@@ -132,9 +132,9 @@ class NeuralConfig:
 
     @property
     def torch_dtype(self) -> torch.dtype:
-        from icq.reference.learners.neural.networks import DTYPES
+        import torch  # a configuration is made: torch is needed (module docstring)
 
-        return DTYPES[self.dtype]
+        return getattr(torch, self.dtype)  # DTYPE_NAMES are torch's own names
 
     def network_key(self) -> dict[str, Any]:
         """The fields that determine the networks (and so the tangent features)."""

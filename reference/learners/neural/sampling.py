@@ -1,9 +1,9 @@
 """Sampling handoffs under the behaviour policy (the same draws as the tabular learner).
 
 The compiled sampler is the one every learner shares,
-:func:`icq.reference.learners.smdp.sample_behaviour`; :class:`_Stream` is its state between chunks
-(what a checkpoint stores), :func:`sample_handoffs` the public entry point and :func:`_chunk_data`
-turns the seeds' handoffs into the update's :class:`~icq.reference.learners.neural.update._Data`.
+:func:`icq.reference.learners.smdp.sample_behaviour`; :class:`Stream` is its state between chunks
+(what a checkpoint stores), :func:`sample_handoffs` the public entry point and :func:`chunk_data`
+turns the seeds' handoffs into the update's :class:`~icq.reference.learners.neural.update.StepData`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from icq.reference.learners.neural.networks import AgentNetworks
-from icq.reference.learners.neural.update import _Data
+from icq.reference.learners.neural.update import StepData
 from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream
 from icq.reference.model import EpochModel
 
@@ -22,7 +22,7 @@ __all__ = ["sample_handoffs"]
 
 
 @dataclass
-class _Stream:
+class Stream:
     """The sampler's state: generator words, latent state, episodes so far."""
 
     rng: np.ndarray
@@ -30,7 +30,7 @@ class _Stream:
     episodes: int = 0
 
     @classmethod
-    def start(cls, arr: dict[str, np.ndarray], seed: int) -> _Stream:
+    def start(cls, arr: dict[str, np.ndarray], seed: int) -> Stream:
         rs, y = start_stream(arr, seed)
         return cls(rng=rs, y=y)
 
@@ -48,10 +48,10 @@ def sample_handoffs(model: EpochModel, n: int, seed: int = 0) -> dict[str, np.nd
     ([0, 3, 0, 3, 1], [2, 0])
     """
     arr = handoff_arrays(model)
-    return _draw(arr, _Stream.start(arr, seed), n)
+    return draw_rows(arr, Stream.start(arr, seed), n)
 
 
-def _draw(arr: dict[str, np.ndarray], stream: _Stream, n: int) -> dict[str, np.ndarray]:
+def draw_rows(arr: dict[str, np.ndarray], stream: Stream, n: int) -> dict[str, np.ndarray]:
     out = {"pair": np.empty(n, np.int64), "reward": np.empty(n), "discount": np.empty(n),
            "next_obs": np.empty(n, np.int64)}
     y, eps = sample_behaviour(n, stream.rng, stream.y, arr["state_obs"], arr["obs_ptr"],
@@ -62,9 +62,9 @@ def _draw(arr: dict[str, np.ndarray], stream: _Stream, n: int) -> dict[str, np.n
     return out
 
 
-def _chunk_data(nets: AgentNetworks, f0: torch.Tensor, samples: list[dict[str, np.ndarray]],
-                batch: int, alpha: np.ndarray, unit: torch.Tensor, t0: int) -> _Data:
-    """Stack the seeds' handoffs into ``_Data`` fields of shape (steps, S, ...)."""
+def chunk_data(nets: AgentNetworks, f0: torch.Tensor, samples: list[dict[str, np.ndarray]],
+                batch: int, alpha: np.ndarray, unit: torch.Tensor, t0: int) -> StepData:
+    """Stack the seeds' handoffs into ``StepData`` fields of shape (steps, S, ...)."""
     dev, dt = nets.device, nets.dtype
     S = len(samples)
     n = len(samples[0]["pair"])
@@ -85,7 +85,7 @@ def _chunk_data(nets: AgentNetworks, f0: torch.Tensor, samples: list[dict[str, n
     agents = torch.arange(nets.n_agents, device=dev).view(1, 1, -1, 1)
     a = torch.as_tensor(alpha, dtype=dt, device=dev).view(steps, 1, 1, 1) * unit.view(1, S, 1, 1)
     t = torch.arange(t0, t0 + steps, dtype=dt, device=dev).view(steps, 1, 1, 1)
-    return _Data(
+    return StepData(
         ag=ag, x=nets.X[obs],
         slot_1h=(slot.unsqueeze(-1) == torch.arange(K, device=dev)).to(dt),
         f0_sel=f0[sidx, obs, slot], agent_1h=(ag.unsqueeze(2) == agents).to(dt),

@@ -21,8 +21,8 @@ from torch.func import jacrev, vmap
 from icq.reference.learners.neural.networks import (
     AgentNetworks,
     Encoding,
-    _forward,
     build_networks,
+    forward_rows,
 )
 from icq.reference.learners.neural.options import PROJECTIONS
 from icq.reference.model import EpochModel
@@ -37,13 +37,13 @@ def _agent_fn(nets: AgentNetworks, a: int) -> tuple[Callable, torch.Tensor, np.n
     Xa = nets.X[obs]
 
     def f(theta_row: torch.Tensor) -> torch.Tensor:
-        return _forward(theta_row.unsqueeze(0).expand(Xa.shape[0], -1), Xa, nets.layers,
+        return forward_rows(theta_row.unsqueeze(0).expand(Xa.shape[0], -1), Xa, nets.layers,
                         nets.activation)
 
     return f, obs, obs.cpu().numpy()
 
 
-def _tangent_raw(nets: AgentNetworks) -> tuple[list[np.ndarray], float, list[np.ndarray]]:
+def tangent_raw(nets: AgentNetworks) -> tuple[list[np.ndarray], float, list[np.ndarray]]:
     """Per-agent raw Jacobian blocks (rows: that agent's observation pairs; columns: its real
     parameters), the largest row norm, and the pair indices of each block."""
     blocks, rows = [], []
@@ -116,7 +116,7 @@ def tangent_features(model: EpochModel, width: int = 64, depth: int = 2, seed: i
     """
     nets = networks if networks is not None else build_networks(
         model, width, depth, seed, activation=activation, bias=bias, encoding=encoding)
-    raw, scale, rows = _tangent_raw(nets)
+    raw, scale, rows = tangent_raw(nets)
     d = list(nets.n_params)
     starts = np.concatenate([[0], np.cumsum(d)]).astype(int)
     Phi = np.zeros((model.n_obs_pairs, int(starts[-1])))

@@ -22,26 +22,31 @@ import torch
 from torch.func import vmap
 
 from icq.reference.learners.checkpoint import check_handoffs, model_fingerprint, resume_target
-from icq.reference.learners.neural.checkpoints import _config_json, _load, _save, _TrainState
+from icq.reference.learners.neural.checkpoints import (
+    TrainState,
+    config_json,
+    load_state,
+    save_state,
+)
 from icq.reference.learners.neural.networks import (
     AgentNetworks,
     Encoding,
-    _networks_for,
+    networks_for,
     q_values,
 )
 from icq.reference.learners.neural.options import NeuralConfig
-from icq.reference.learners.neural.sampling import _chunk_data, _draw, _Stream
-from icq.reference.learners.neural.tangent import _tangent_raw
+from icq.reference.learners.neural.sampling import Stream, chunk_data, draw_rows
+from icq.reference.learners.neural.tangent import tangent_raw
 from icq.reference.learners.neural.update import (
-    _average,
-    _base_steps,
-    _Data,
-    _fast_step,
-    _numpy_views,
-    _Static,
-    _static,
-    _step,
-    _views,
+    StepData,
+    StepStatic,
+    average_iterate,
+    base_steps,
+    fast_step,
+    layer_views,
+    numpy_views,
+    step_static,
+    torch_step,
 )
 from icq.reference.learners.smdp import handoff_arrays
 from icq.reference.model import EpochModel
@@ -132,10 +137,10 @@ def _method(config: NeuralConfig) -> str:
             "with the successor's value passed back as one float)")
 
 
-def _fast_chunk(static: _Static, theta0: torch.Tensor, st: _TrainState, data: _Data) -> None:
-    """Run a chunk of updates with :func:`_fast_step`, seed after seed within each update."""
+def _fast_chunk(static: StepStatic, theta0: torch.Tensor, st: TrainState, data: StepData) -> None:
+    """Run a chunk of updates with :func:`fast_step`, seed after seed within each update."""
     S, N = theta0.shape[:2]
-    views = [[_views(static.layers, theta0[s, a], st.delta[s, a], st.u[s, a], st.m[s, a],
+    views = [[layer_views(static.layers, theta0[s, a], st.delta[s, a], st.u[s, a], st.m[s, a],
                      st.v[s, a]) for a in range(N)] for s in range(S)]
     ags, nags = data.ag.tolist(), data.nag.tolist()
     alphas = data.alpha.reshape(len(ags), S).tolist()
@@ -143,12 +148,12 @@ def _fast_chunk(static: _Static, theta0: torch.Tensor, st: _TrainState, data: _D
     k = st.k.tolist()
     per_seed = [[x[:, s].unbind(0) for x in data] for s in range(S)]
     cpu = theta0.device.type == "cpu"
-    npv = [[_numpy_views(p) for p in vs] if cpu else None for vs in views]
+    npv = [[numpy_views(p) for p in vs] if cpu else None for vs in views]
     caches: list[list] = [[None] for _ in range(S)]
     for i in range(len(ags)):
         for s in range(S):
-            d = _Data(*(f[i] for f in per_seed[s]))
-            _fast_step(static, views[s], st.delta[s], st.u[s], k[s], d, ags[i][s], nags[i][s],
+            d = StepData(*(f[i] for f in per_seed[s]))
+            fast_step(static, views[s], st.delta[s], st.u[s], k[s], d, ags[i][s], nags[i][s],
                        alphas[i][s], ts[i], npv[s], caches[s])
     st.k.copy_(torch.as_tensor(k, dtype=st.k.dtype))
 
@@ -187,35 +192,35 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
         raise ValueError(f"engine: {engine!r} is not 'native' or 'vmap'")
     if chunk < 1:
         raise ValueError(f"chunk: {chunk} must be >= 1")
-    nets = [_networks_for(model, config, encoding, seed=s) for s in seeds]
+    nets = [networks_for(model, config, encoding, seed=s) for s in seeds]
     arr = handoff_arrays(model)
     theta0 = torch.stack([n.theta0 for n in nets])
     f0 = torch.stack([n.f0 for n in nets])
-    scales = [_tangent_raw(n)[1] for n in nets]
+    scales = [tangent_raw(n)[1] for n in nets]
     unit = torch.as_tensor([1.0 / s**2 if config.optimizer == "sgd" else 1.0 for s in scales],
                            dtype=theta0.dtype, device=theta0.device)
     meta = {"model": model_fingerprint(model),
-            "config": json.loads(_config_json(config, nets[0], seeds))}
+            "config": json.loads(config_json(config, nets[0], seeds))}
     ckpt = resume_target(checkpoint, resume)
     steps_total = config.handoffs // config.batch
     if resume:
-        st = _load(ckpt, meta, model, theta0)
+        st = load_state(ckpt, meta, model, theta0)
         check_handoffs(ckpt, st.t * config.batch, config.handoffs)
     else:
-        st = _TrainState.fresh(theta0, [_Stream.start(arr, s) for s in seeds], model.n_obs_pairs)
+        st = TrainState.fresh(theta0, [Stream.start(arr, s) for s in seeds], model.n_obs_pairs)
     # the in-place update for one seed, or for minibatches (B > 1) of any number of seeds;
     # many seeds with one handoff per update share the stacked update (one batched product)
     fast = engine == "native" and (len(seeds) == 1 or config.batch > 1)
     if engine == "native":
-        static = _static(nets[0], config, inplace=True)
-        step = lambda *a: _step(static, *a)  # noqa: E731
+        static = step_static(nets[0], config, inplace=True)
+        step = lambda *a: torch_step(static, *a)  # noqa: E731
     else:
-        static = _static(nets[0], config)
+        static = step_static(nets[0], config)
 
         def one(theta0_s, delta_s, u_s, m_s, v_s, k_s, *data_s):
             e = lambda x: x.unsqueeze(0)  # noqa: E731
-            out = _step(static, e(theta0_s), e(delta_s), e(u_s), e(m_s), e(v_s), e(k_s),
-                        _Data(*(e(x) for x in data_s)))
+            out = torch_step(static, e(theta0_s), e(delta_s), e(u_s), e(m_s), e(v_s), e(k_s),
+                        StepData(*(e(x) for x in data_s)))
             return tuple(o.squeeze(0) for o in out)
 
         vone = vmap(one)
@@ -230,23 +235,23 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
     while st.t < steps_total:
         n_steps = min(per_chunk, steps_total - st.t)
         t_start = time.perf_counter()
-        samples = [_draw(arr, s, n_steps * config.batch) for s in st.streams]
+        samples = [draw_rows(arr, s, n_steps * config.batch) for s in st.streams]
         for i, s in enumerate(samples):
             st.visits[i] += np.bincount(s["pair"], minlength=model.n_obs_pairs)
-        data = _chunk_data(nets[0], f0, samples, config.batch,
-                           _base_steps(config, st.t, n_steps), unit, st.t)
+        data = chunk_data(nets[0], f0, samples, config.batch,
+                           base_steps(config, st.t, n_steps), unit, st.t)
         with torch.no_grad():
             if fast:
                 _fast_chunk(static, theta0, st, data)
             else:
                 state = (st.delta, st.u, st.m, st.v, st.k)
                 for i in range(n_steps):
-                    state = step(theta0, *state, _Data(*(x[i] for x in data)))
+                    state = step(theta0, *state, StepData(*(x[i] for x in data)))
                 st.delta, st.u, st.m, st.v, st.k = state
         st.t += n_steps
         st.seconds += time.perf_counter() - t_start
         if ckpt is not None:
-            _save(ckpt, st, meta)
+            save_state(ckpt, st, meta)
         if bar is not None:
             bar.update(n_steps * config.batch * len(seeds))
     if bar is not None:
@@ -278,7 +283,7 @@ def train_neural(model: EpochModel, config: NeuralConfig = NeuralConfig(), *,
     nets, st, scales = _run(model, config, (config.seed,), encoding, checkpoint, resume, chunk,
                             progress, "native")
     n = nets[0]
-    dbar = _average(st.delta, st.u, st.t)[0]
+    dbar = average_iterate(st.delta, st.u, st.t)[0]
     rep = dbar if config.average else st.delta[0]
     last = st.delta[0]
     return NeuralResult(
@@ -310,7 +315,7 @@ def train_neural_batch(model: EpochModel, config: NeuralConfig, seeds: Sequence[
         raise ValueError(f"seeds: {seeds} must all be >= 0")
     nets, st, scales = _run(model, config, seeds, encoding, checkpoint, resume, chunk, progress,
                             engine)
-    dbar = _average(st.delta, st.u, st.t)
+    dbar = average_iterate(st.delta, st.u, st.t)
     rep = dbar if config.average else st.delta
     S = len(seeds)
     return NeuralBatchResult(

@@ -1,11 +1,11 @@
 """The update of neural IC-Q (paper eq. (4)–(5)): the semi-gradient SMDP step.
 
 :func:`successor_value` and :func:`smdp_target` (the one float the successor sends back and the
-target), the stacked update :func:`_step` (pure functions over tensors with a leading seed
-axis), the in-place update :func:`_fast_step` (rank-one or summed changes written into views of
+target), the stacked update :func:`torch_step` (pure functions over tensors with a leading seed
+axis), the in-place update :func:`fast_step` (rank-one or summed changes written into views of
 each agent's own parameters, with the fused numba layer :func:`_rank_one_layer` for one handoff
 with SGD), the projection onto the trust region (:func:`_shrink`) and the step-size schedules
-(:func:`_base_steps`).
+(:func:`base_steps`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from numba import njit
 
-from icq.reference.learners.neural.networks import AgentNetworks, _backward, _forward, _Layer
+from icq.reference.learners.neural.networks import AgentNetworks, Layer, backward_rows, forward_rows
 from icq.reference.learners.neural.options import NeuralConfig
 from icq.reference.learners.smdp import smdp_target as shared_target
 from icq.reference.learners.smdp import theory_step
@@ -57,10 +57,10 @@ def smdp_target(reward: torch.Tensor, discount: torch.Tensor, v: torch.Tensor,
 
 
 @dataclass(frozen=True)
-class _Static:
+class StepStatic:
     """What the update needs that is neither state nor data."""
 
-    layers: tuple[_Layer, ...]
+    layers: tuple[Layer, ...]
     act: str
     n_agents: int
     optimizer: str
@@ -72,7 +72,7 @@ class _Static:
     inplace: bool = False  # update the state tensors in place (the native training loop)
 
 
-class _Data(NamedTuple):
+class StepData(NamedTuple):
     """One update's handoffs for S seeds × B handoffs, every θ-independent lookup done.
 
     Shapes: (S, B) unless noted; ``K`` output slots, ``d`` encoding width, ``N`` agents.
@@ -94,12 +94,12 @@ class _Data(NamedTuple):
     t: torch.Tensor  # (S, 1, 1) the update's index t = 0, 1, … (its weight in u)
 
 
-def _step(st: _Static, theta0, delta, u, m, v, k, d: _Data):
+def torch_step(st: StepStatic, theta0, delta, u, m, v, k, d: StepData):
     """One IC-Q update from B handoffs, for S independent seeds at once.
 
     State (S, N, P): ``delta = θ − θ₀``; ``u = Σ_s (s−1)(δ_s − δ_{s−1})``, from which the average
-    of the iterates is ``δ_t − u/t`` (:func:`_average`; ``u`` changes only where δ changes); Adam
-    moments ``m``, ``v``; ``k`` (S, N) per-agent Adam step counts. Returns the new
+    of the iterates is ``δ_t − u/t`` (:func:`average_iterate`; ``u`` changes only where δ
+    changes); Adam moments ``m``, ``v``; ``k`` (S, N) per-agent Adam step counts. Returns the new
     ``(delta, u, m, v, k)``. Pure unless ``st.inplace`` (then the state tensors are updated in
     place and returned).
 
@@ -115,16 +115,16 @@ def _step(st: _Static, theta0, delta, u, m, v, k, d: _Data):
     row = (base + d.ag).reshape(-1)
     # the successor j: its own network at its own observation, reduced to one float per handoff
     rows_n = flat0.index_select(0, nrow) + flat.index_select(0, nrow)
-    q_next = _forward(rows_n, d.xn.reshape(S * B, -1), st.layers, st.act).reshape(S, B, -1)
+    q_next = forward_rows(rows_n, d.xn.reshape(S * B, -1), st.layers, st.act).reshape(S, B, -1)
     v_next = successor_value(q_next - d.f0n, d.maskn)
     target = smdp_target(d.reward, d.discount, v_next, d.cont)
     # the predecessor i: semi-gradient of ½(Q − target)² on its own parameters only
     d_rows = flat.index_select(0, row)
     rows = flat0.index_select(0, row) + d_rows
-    out, hs = _forward(rows, d.x.reshape(S * B, -1), st.layers, st.act, keep=True)
+    out, hs = forward_rows(rows, d.x.reshape(S * B, -1), st.layers, st.act, keep=True)
     q = (out.reshape(S, B, -1) * d.slot_1h).sum(-1) - d.f0_sel
     err = (q - target) / B
-    g = _backward(rows, hs, (d.slot_1h * err.unsqueeze(-1)).reshape(S * B, -1), st.layers,
+    g = backward_rows(rows, hs, (d.slot_1h * err.unsqueeze(-1)).reshape(S * B, -1), st.layers,
                   st.act)
     b1, b2 = st.betas
     if B == 1 and st.projection_rows:
@@ -175,7 +175,7 @@ def _step(st: _Static, theta0, delta, u, m, v, k, d: _Data):
     return new, u, m, v, k
 
 
-def _put(st: _Static, x: torch.Tensor, row: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+def _put(st: StepStatic, x: torch.Tensor, row: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """``x`` with rows ``row`` of its flattened leading axes replaced by ``value``."""
     flat = x.reshape((-1,) + tuple(x.shape[2:]))
     if st.inplace:
@@ -184,7 +184,7 @@ def _put(st: _Static, x: torch.Tensor, row: torch.Tensor, value: torch.Tensor) -
     return flat.index_copy(0, row, value).reshape(x.shape)
 
 
-def _average(delta: torch.Tensor, u: torch.Tensor, steps: int) -> torch.Tensor:
+def average_iterate(delta: torch.Tensor, u: torch.Tensor, steps: int) -> torch.Tensor:
     """``(1/T) Σ_{t=1}^T δ_t = δ_T − U_T/T`` (docs/theory.md §6's averaged iterate, minus θ₀)."""
     return delta if steps == 0 else delta - u / steps
 
@@ -211,7 +211,7 @@ class _Views(NamedTuple):
     v: torch.Tensor
 
 
-def _views(layers: tuple[_Layer, ...], theta0: torch.Tensor, delta: torch.Tensor,
+def layer_views(layers: tuple[Layer, ...], theta0: torch.Tensor, delta: torch.Tensor,
            u: torch.Tensor, m: torch.Tensor, v: torch.Tensor) -> _Views:
     """:class:`_Views` of the flat rows (P,) ``theta0``, ``delta``, ``u``, ``m``, ``v``."""
     def w(row: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -240,7 +240,7 @@ def _weights(p: _Views, rows: int) -> tuple[tuple[tuple[torch.Tensor, ...], ...]
 
 
 def _split_forward(p: _Views, x: torch.Tensor, act: str, keep: bool = False):
-    """:func:`_forward` of one agent at ``θ₀ + δ`` for inputs (n, d) → (n, K), from the
+    """:func:`forward_rows` of one agent at ``θ₀ + δ`` for inputs (n, d) → (n, K), from the
     matrices of :func:`_weights`; with ``keep`` also the layer inputs and those matrices (for
     :func:`_split_backward`)."""
     Ws, bs = _weights(p, x.shape[0])
@@ -264,7 +264,7 @@ def _split_backward(Ws: tuple[tuple[torch.Tensor, ...], ...], hs: list[torch.Ten
                     out_grad: torch.Tensor, act: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Per layer the factors ``(D, H)`` of ``Σ_rows (∂f/∂θ)ᵀ out_grad``: the weight gradient is
     ``DᵀH`` (rank one for one row) and the bias gradient ``Σ D`` (the backprop of
-    :func:`_backward`, summed over rows instead of stored per row)."""
+    :func:`backward_rows`, summed over rows instead of stored per row)."""
     fac: list[tuple[torch.Tensor, torch.Tensor]] = [None] * len(Ws)  # type: ignore[list-item]
     d = out_grad
     for li in range(len(Ws) - 1, -1, -1):
@@ -326,7 +326,7 @@ def _rank_one_layer(w0, wd, wu, bd, bu, dv, h, a, b, dn, want_dn):
     return sq
 
 
-def _numpy_views(p: _Views) -> tuple[tuple[np.ndarray, ...], ...]:
+def numpy_views(p: _Views) -> tuple[tuple[np.ndarray, ...], ...]:
     """Per layer ``(W₀, W_δ, W_u, b_δ, b_u)`` of :class:`_Views` as numpy arrays sharing the
     tensors' memory (CPU only; an absent bias is an empty array)."""
     out = []
@@ -342,7 +342,7 @@ def _fused_sgd(npv: tuple[tuple[np.ndarray, ...], ...], hs: list[torch.Tensor],
                out_grad: torch.Tensor, act: str, alpha: float, t: float) -> float:
     """The B = 1 SGD backprop and update of one agent, layer by layer with
     :func:`_rank_one_layer` (the same update as :func:`_split_backward` followed by the rank-one
-    ``addmm_`` of :func:`_fast_step`, to rounding); returns ``‖δ_agent‖²`` after it."""
+    ``addmm_`` of :func:`fast_step`, to rounding); returns ``‖δ_agent‖²`` after it."""
     d = out_grad.reshape(-1).numpy()
     sq = 0.0
     for li in range(len(npv) - 1, -1, -1):
@@ -356,20 +356,20 @@ def _fused_sgd(npv: tuple[tuple[np.ndarray, ...], ...], hs: list[torch.Tensor],
     return sq
 
 
-def _fast_step(st: _Static, views: list[_Views], delta: torch.Tensor, u: torch.Tensor,
-               k: list[float], d: _Data, ags: list[int], nags: list[int], alpha: float,
+def fast_step(st: StepStatic, views: list[_Views], delta: torch.Tensor, u: torch.Tensor,
+               k: list[float], d: StepData, ags: list[int], nags: list[int], alpha: float,
                t: float, npv: list | None = None, cache: list | None = None) -> None:
     """One IC-Q update of one seed from B handoffs, in place (the same update as
-    :func:`_step`, to rounding).
+    :func:`torch_step`, to rounding).
 
-    ``views`` per agent (:func:`_views`) of the seed's rows of ``delta`` (N, P) and ``u``;
-    ``k`` the per-agent Adam step counts (updated); ``d`` the seed's data (:class:`_Data`
+    ``views`` per agent (:func:`layer_views`) of the seed's rows of ``delta`` (N, P) and ``u``;
+    ``k`` the per-agent Adam step counts (updated); ``d`` the seed's data (:class:`StepData`
     fields without the seed axis); ``ags``/``nags`` the predecessor and successor agent of each
     handoff; ``alpha`` the step in parameter units and ``t`` the update's index. SGD adds
     ``−α DᵀH`` to each layer of the predecessor's parameters (and ``−αt DᵀH`` to u) with
     ``addmm_``; Adam forms one summed gradient row per updated agent.
 
-    With ``npv`` (per agent :func:`_numpy_views`, CPU) a B = 1 SGD step without the joint
+    With ``npv`` (per agent :func:`numpy_views`, CPU) a B = 1 SGD step without the joint
     projection runs :func:`_fused_sgd` (one pass over each matrix for the backprop, the update
     of δ and u and the projection's norm). ``cache`` (a one-element list) carries the
     successor's forward pass to the next step, whose predecessor it usually is: when that
@@ -464,7 +464,7 @@ def _shrink(delta: torch.Tensor, u: torch.Tensor, r: float, t: float,
         delta.mul_(c)
 
 
-def _base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
+def base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
     """α_t for t = t0..t0+n−1 before the unit conversion (docs/theory.md §6 for ``"theory"``)."""
     t = np.arange(t0, t0 + n, dtype=float)
     if config.schedule == "constant":
@@ -474,10 +474,10 @@ def _base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
     return theory_step(config.kappa, config.omega, t)
 
 
-def _static(nets: AgentNetworks, config: NeuralConfig, *, inplace: bool = False,
-            rowwise: bool = True) -> _Static:
+def step_static(nets: AgentNetworks, config: NeuralConfig, *, inplace: bool = False,
+            rowwise: bool = True) -> StepStatic:
     rows = rowwise and (config.radius is None or config.projection == "agent")
-    return _Static(layers=nets.layers, act=nets.activation, n_agents=nets.n_agents,
+    return StepStatic(layers=nets.layers, act=nets.activation, n_agents=nets.n_agents,
                    optimizer=config.optimizer, betas=tuple(config.adam_betas),
                    eps=config.adam_eps, radius=config.radius, projection=config.projection,
                    projection_rows=rows, inplace=inplace)

@@ -43,6 +43,7 @@ public names.
 from icq.reference.learners.traces.data import (
     TraceData,
     load_trace_data,
+    trace_data_for_model,
     trace_data_from_lines,
 )
 from icq.reference.learners.traces.fit import (
@@ -72,4 +73,5 @@ __all__ = ["FIT_KEY", "MAX_PROBLEMS", "MIN_COUNT", "TRACE_FORMAT", "FitResult", 
            "ReplayResult", "Structure", "TraceData", "check_line", "fit_lines", "fit_record",
            "fit_traces", "lines_from_dicts", "load_trace_data", "model_from_counts",
            "offline_icq", "read_traces", "replay_arrays", "schema",
-           "simulate_traces", "trace_data_from_lines", "write_traces"]
+           "simulate_traces", "trace_data_for_model", "trace_data_from_lines",
+           "write_traces"]

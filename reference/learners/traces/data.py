@@ -14,19 +14,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from icq.reference.learners.traces.fit import (
+    FIT_KEY,
     MIN_COUNT,
+    CellCounter,
     FitResult,
-    _as_lines,
-    _check_gamma,
-    _count,
-    _Counter,
-    _finish,
+    as_lines,
+    check_gamma,
+    count_lines,
+    finish_fit,
+    fit_record,
     model_from_counts,
 )
 from icq.reference.learners.traces.format import Line, read_traces
-from icq.reference.model import EpochModel
+from icq.reference.model import EpochModel, ModelError
 
-__all__ = ["TraceData", "load_trace_data", "trace_data_from_lines"]
+__all__ = ["TraceData", "load_trace_data", "trace_data_for_model", "trace_data_from_lines"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +64,7 @@ class TraceData:
                                  fallback=self.fit.model)
 
 
-def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
+def _trace_data(cn: CellCounter, fit: FitResult) -> TraceData:
     E, C = len(cn.ep_index), fit.structure.n_cells
     ep = np.asarray(cn.line_ep, dtype=np.int64)
     cell = np.asarray(cn.line_cell, dtype=np.int64)
@@ -77,17 +79,39 @@ def _trace_data(cn: _Counter, fit: FitResult) -> TraceData:
 def load_trace_data(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
                     name: str | None = None) -> TraceData:
     """Read a trace file once, keeping one (episode, cell, reward) entry per line."""
-    _check_gamma(gamma)
-    cn = _Counter(keep_lines=True)
+    check_gamma(gamma)
+    cn = CellCounter(keep_lines=True)
     digest: list[str] = []
     for ln in read_traces(path, digest=digest):
         cn.add(ln)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name or Path(path).stem, digest[0]))
+    return _trace_data(cn, finish_fit(cn, gamma, min_count, name or Path(path).stem, digest[0]))
+
+
+def trace_data_for_model(path: str | Path, model: EpochModel) -> TraceData:
+    """The episodes of ``path`` for resampling ``model``, a model written by ``icq fit``
+    (docs/traces.md): read with the model's γ and the ``min_count`` of its fit record, and
+    checked to be the file it was fitted from (the record's sha256).
+
+    Raises
+    ------
+    ModelError
+        The model has no fit record, or the file is not the one it was fitted from.
+    """
+    rec = fit_record(model)
+    if rec is None:
+        raise ModelError([f"extensions.{FIT_KEY}: the model has no fit record; a bootstrap "
+                          "needs a model written by icq fit"])
+    data = load_trace_data(path, model.gamma, min_count=int(rec.get("min_count", MIN_COUNT)),
+                           name=model.name)
+    if rec.get("sha256") not in (None, data.fit.sha256):
+        raise ModelError([f"--traces: {path} is not the file the model was fitted from "
+                          f"(extensions.{FIT_KEY}.sha256 differs)"])
+    return data
 
 
 def trace_data_from_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
                           min_count: int = MIN_COUNT, name: str = "fitted") -> TraceData:
     """:class:`TraceData` from lines (dicts are validated first), as from a file."""
-    _check_gamma(gamma)
-    cn = _count(_as_lines(lines), keep_lines=True)
-    return _trace_data(cn, _finish(cn, gamma, min_count, name, None))
+    check_gamma(gamma)
+    cn = count_lines(as_lines(lines), keep_lines=True)
+    return _trace_data(cn, finish_fit(cn, gamma, min_count, name, None))

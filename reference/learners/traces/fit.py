@@ -36,7 +36,7 @@ MIN_COUNT = 10
 # ---------------------------------------------------------------------------------------------
 
 
-class _Counter:
+class CellCounter:
     """Sufficient statistics of a stream of lines (memory: distinct cells, not lines)."""
 
     def __init__(self, keep_lines: bool = False):
@@ -143,7 +143,7 @@ class Structure:
         return len(self.cell_pair)
 
 
-def _structure(cn: _Counter) -> Structure:
+def _structure(cn: CellCounter) -> Structure:
     agents = tuple(cn.agents)
     N = len(agents)
     succ_index = {**{a: i for i, a in enumerate(agents)}, END: N}
@@ -386,7 +386,7 @@ def fit_record(m: EpochModel) -> dict[str, Any] | None:
     return rec if isinstance(rec, dict) else None
 
 
-def _finish(cn: _Counter, gamma: float, min_count: int, name: str, sha: str | None
+def finish_fit(cn: CellCounter, gamma: float, min_count: int, name: str, sha: str | None
             ) -> FitResult:
     if cn.lines == 0:
         raise ModelError(["traces: no lines"])
@@ -405,7 +405,7 @@ def _finish(cn: _Counter, gamma: float, min_count: int, name: str, sha: str | No
                      sha256=sha, structure=st)
 
 
-def _check_gamma(gamma: float) -> None:
+def check_gamma(gamma: float) -> None:
     if not isinstance(gamma, int | float) or not 0.0 < gamma < 1.0:
         raise ModelError([f"gamma: {gamma!r} is not a number in (0, 1) (the traces do not "
                           "carry γ; give it)"])
@@ -414,19 +414,19 @@ def _check_gamma(gamma: float) -> None:
 def fit_lines(lines: Iterable[Line | dict[str, Any]], gamma: float, *,
               min_count: int = MIN_COUNT, name: str = "fitted") -> FitResult:
     """Fit the maximum-likelihood epoch model from lines (dicts are validated first)."""
-    _check_gamma(gamma)
-    return _finish(_count(_as_lines(lines)), gamma, min_count, name, None)
+    check_gamma(gamma)
+    return finish_fit(count_lines(as_lines(lines)), gamma, min_count, name, None)
 
 
-def _count(lines: Iterable[Line], keep_lines: bool = False) -> _Counter:
+def count_lines(lines: Iterable[Line], keep_lines: bool = False) -> CellCounter:
     """The counts of ``lines`` (with ``keep_lines``, one entry per line for the bootstrap)."""
-    cn = _Counter(keep_lines=keep_lines)
+    cn = CellCounter(keep_lines=keep_lines)
     for ln in lines:
         cn.add(ln)
     return cn
 
 
-def _as_lines(lines: Iterable[Line | dict[str, Any]]) -> Iterator[Line]:
+def as_lines(lines: Iterable[Line | dict[str, Any]]) -> Iterator[Line]:
     it = iter(lines)
     first = next(it, None)
     if first is None:
@@ -453,11 +453,11 @@ def fit_traces(path: str | Path, gamma: float, *, min_count: int = MIN_COUNT,
         One ``line N: field: message`` per problem (the file is read to the end or to
         :data:`MAX_PROBLEMS` problems).
     """
-    _check_gamma(gamma)
+    check_gamma(gamma)
     if not isinstance(min_count, int) or min_count < 1:
         raise ModelError([f"min-count: {min_count!r} must be an integer >= 1"])
-    cn = _Counter()
+    cn = CellCounter()
     digest: list[str] = []
     for ln in read_traces(path, digest=digest):
         cn.add(ln)
-    return _finish(cn, gamma, min_count, name or Path(path).stem, digest[0])
+    return finish_fit(cn, gamma, min_count, name or Path(path).stem, digest[0])

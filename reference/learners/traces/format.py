@@ -196,12 +196,13 @@ def lines_from_dicts(docs: Iterable[dict[str, Any]]) -> Iterator[Line]:
 
 
 def write_traces(path: str | Path, lines: Iterable[dict[str, Any]]) -> int:
-    """Write lines as JSON Lines, atomically; returns the number written."""
-    from icq.reference.common.io import atomic_write
+    """Write lines as JSON Lines, atomically, by the one JSON convention
+    (:func:`icq.reference.common.io.dumps`: ±∞ as ±1e999); returns the number written."""
+    from icq.reference.common.io import atomic_write, dumps
 
     n = 0
     with atomic_write(path) as fh:
         for d in lines:
-            fh.write(json.dumps(d, separators=(",", ":")) + "\n")
+            fh.write(dumps(d, separators=(",", ":")) + "\n")
             n += 1
     return n

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from icq.reference.learners.smdp import STEP_MODES, q_step, smdp_target, step_size
 from icq.reference.learners.traces.format import Line
 from icq.reference.model import EpochModel, ModelError
 
@@ -35,6 +36,10 @@ class ReplayResult:
 def _replay_kernel():
     from numba import njit
 
+    # the online learner's target and step (docs/theory.md §2), compiled into this loop
+    target, move, alpha = (njit(inline="always")(f) for f in (smdp_target, q_step, step_size))
+    harmonic = STEP_MODES["harmonic"]  # α_n = 1/n^ω per entry
+
     @njit(cache=True)
     def run(q, visits, a, nxt, disc, rew, obs_ptr, omega, passes):  # pragma: no cover
         for _ in range(passes):
@@ -48,7 +53,8 @@ def _replay_kernel():
                             v = q[b]
                 k = a[i]
                 visits[k] += 1.0
-                q[k] += (rew[i] + disc[i] * v - q[k]) / visits[k] ** omega
+                q[k] = move(q[k], target(rew[i], disc[i], v),
+                            alpha(visits[k], 0, harmonic, omega, 0.0))
 
     return run
 

@@ -7,10 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
-from icq.reference.common.rng import Xoshiro
-from icq.reference.learners.runtime import World, _cdf
+from icq.reference.common.rng import Xoshiro, cdf, draw_index
+from icq.reference.learners.runtime import World
 from icq.reference.model import EpochModel
 
 __all__ = ["simulate_traces"]
@@ -26,20 +24,20 @@ def simulate_traces(model: EpochModel, episodes: int, *, seed: int = 0, latent: 
     """
     rng = Xoshiro(seed)
     world = World(model, rng)
-    cdf = {}
+    laws = {}
     for o in range(model.n_obs):
         sl = slice(model.obs_ptr[o], model.obs_ptr[o + 1])
-        cdf[model.obs_name(o)] = ([model.successor_name(j) for j in model.obs_succ[sl]],
-                                  _cdf(model.behavior[sl]),
-                                  model.behavior[sl].tolist())
+        laws[model.obs_name(o)] = ([model.successor_name(j) for j in model.obs_succ[sl]],
+                                   cdf(model.behavior[sl]),
+                                   model.behavior[sl].tolist())
     done = 0
     for e in range(episodes):
         view = world.reset()
         t = 0
         while view is not None and done < max_handoffs:
             y = world.latent_state
-            names, c, probs = cdf[view]
-            i = min(int(np.searchsorted(c, rng.random(), side="right")), len(names) - 1)
+            names, c, probs = laws[view]
+            i = draw_index(c, rng.random())
             tau, reward, nxt = world.invoke(names[i])
             d: dict[str, Any] = {
                 "episode": e, "t": t, "agent": view[0], "obs": view[1], "successor": names[i],

@@ -68,7 +68,7 @@ def _as_array(value: Any, field: str, problems: list[str], kind: str) -> np.ndar
     return arr.astype(np.float64)
 
 
-def _freeze(arr: np.ndarray) -> np.ndarray:
+def freeze(arr: np.ndarray) -> np.ndarray:
     arr.setflags(write=False)
     return arr
 
@@ -434,9 +434,9 @@ def _validated(m: PrimitiveICSMDP) -> dict[str, Any]:  # noqa: C901 - one pass o
         raise ModelError(problems)
 
     return {
-        **{fld: tuple(_freeze(a) for a in arrs[fld]) for fld in _PER_AGENT},
-        "initial": _freeze(init),
-        "behavior": tuple(_freeze(np.asarray(b, dtype=np.float64)) for b in behavior),
+        **{fld: tuple(freeze(a) for a in arrs[fld]) for fld in _PER_AGENT},
+        "initial": freeze(init),
+        "behavior": tuple(freeze(np.asarray(b, dtype=np.float64)) for b in behavior),
         "gamma": float(gamma),
         "T_max": int(t_max),
         "agents": tuple(agents),

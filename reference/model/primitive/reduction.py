@@ -16,7 +16,7 @@ import numpy as np
 from icq.reference.model.epoch import EpochModel
 from icq.reference.model.names import from_dict
 from icq.reference.model.parse import FORMAT
-from icq.reference.model.primitive.model import PrimitiveICSMDP, _freeze
+from icq.reference.model.primitive.model import PrimitiveICSMDP, freeze
 
 __all__ = ["InvocationLaw", "invocation_law", "reduce_to_epoch", "to_epoch_dict"]
 
@@ -106,7 +106,7 @@ def invocation_law(model: PrimitiveICSMDP, agent: int, successor: int) -> Invoca
         raise ValueError(f"successor: {successor!r} is not a successor index in 0..{n} (N = END)"
                          f" other than the agent {agent}")
     prob, r1, r2 = _invocation_arrays(model, int(agent), int(successor))
-    return InvocationLaw(int(agent), int(successor), _freeze(prob), _freeze(r1), _freeze(r2),
+    return InvocationLaw(int(agent), int(successor), freeze(prob), freeze(r1), freeze(r2),
                          method="exact forward dynamic program over one invocation "
                          "(docs/theory.md §1)")
 

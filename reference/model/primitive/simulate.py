@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from icq.reference.common.rng import cdf
 from icq.reference.model.parse import END
-from icq.reference.model.primitive.model import PrimitiveICSMDP, _freeze
+from icq.reference.model.primitive.model import PrimitiveICSMDP, freeze
 
 __all__ = ["Invocations", "simulate"]
 
@@ -41,13 +42,6 @@ class Invocations:
     seed: int
     n_chains: int
     method: str
-
-
-def _cdf(p: np.ndarray) -> np.ndarray:
-    """Cumulative sums along the last axis, scaled so the last entry is exactly 1."""
-    c = np.cumsum(p, axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):  # unused kernel columns may be 0
-        return c / c[..., -1:]
 
 
 def _draw(rng: np.random.Generator, cdf_rows: np.ndarray) -> np.ndarray:
@@ -122,11 +116,11 @@ def simulate(model: PrimitiveICSMDP, n_invocations: int, seed: int = 0, *,
     rng = np.random.default_rng(seed)
     n_c = int(min(n_chains, n_invocations))
     rounds = -(-int(n_invocations) // n_c)
-    init_cdf = _cdf(model.initial.ravel())
+    init_cdf = cdf(model.initial.ravel())
     obs_u = [model._obs_u(i) for i in range(n_ag)]
-    pol_cdf = [_cdf(p) for p in model.local_policy]
-    beh_cdf = [_cdf(b) for b in model.behavior]
-    ker_cdf = [_cdf(k.reshape(*k.shape[:5], -1)).reshape(model.local_size(i), k.shape[3],
+    pol_cdf = [cdf(p) for p in model.local_policy]
+    beh_cdf = [cdf(b) for b in model.behavior]
+    ker_cdf = [cdf(k.reshape(*k.shape[:5], -1)).reshape(model.local_size(i), k.shape[3],
                                                          k.shape[4], -1)
                for i, k in enumerate(model.kernel)]
     rew = [r.reshape(model.local_size(i), r.shape[3], r.shape[4])
@@ -188,7 +182,7 @@ def simulate(model: PrimitiveICSMDP, n_invocations: int, seed: int = 0, *,
     n_out = int(n_invocations)
 
     def flat(a: np.ndarray) -> np.ndarray:
-        return _freeze(a.reshape(rounds * n_c, *a.shape[2:])[:n_out].copy())
+        return freeze(a.reshape(rounds * n_c, *a.shape[2:])[:n_out].copy())
 
     mode = ("i.i.d. invocations from a fixed start" if y0 is not None else
             "behaviour chain (docs/theory.md §4), restarts from ν₀ after END")
