@@ -242,6 +242,8 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
     MIX_RATE(T_clock) + 8R_θ²·d(t_b), and counts the burn-in: ``handoffs = t_b + T_clock``,
     t_b chosen among :func:`burn_in_candidates` to minimise the total. The three-term form
     3(a² + b² + c²) is budgeted the same way and reported beside it (``handoffs_three``).
+    The start-law term rests on BurnIn.v ``burn_in_shift`` (a law at total variation d moves
+    the mean of a function with values in [0, B] by at most B·d).
 
     Parameters
     ----------
