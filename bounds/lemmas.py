@@ -5,7 +5,8 @@ computes it (its docstring names the lemma), the ``proofs/`` file and theorem na
 statement of that theorem (the Coq text after ``Theorem name :``, up to whitespace) and, in
 words, what the statement assumes.  ``python proofs/check.py`` compiles the proofs and checks
 every entry against the compiled lemma (same statement, standard-library axioms only) and
-against the Python object.  Data only: nothing here imports the library.
+against the Python object, and that each entry names an existing property test and its
+negative control (``test``, ``control``).  Data only: nothing here imports the library.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Lemma:
     coq_name : the theorem name in that file
     statement : the theorem's exact statement (Coq), as the Python code relies on it
     assumes : its premises and imported hypotheses, in words
+    test : the property test (``path::function``, Hypothesis on random models) that checks
+        that the Python objects satisfy the lemma's premises and its conclusion
+    control : the negative control of that test: a deliberately broken computation that
+        Hypothesis must falsify
     """
 
     term: str
@@ -35,6 +40,8 @@ class Lemma:
     coq_name: str
     statement: str
     assumes: tuple[str, ...]
+    test: str = ""
+    control: str = ""
 
 
 LEMMAS: tuple[Lemma, ...] = (
@@ -43,6 +50,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.reference.exact.solve.solve',
         coq_file='Contraction.v',
         coq_name='bellman_contraction',
+        test='property_tests/tests/test_contraction.py::test_bellman_operator_contracts_by_gamma_bar',
+        control='property_tests/tests/test_contraction.py::test_control_discounting_each_handoff_by_gamma_is_falsified',
         statement=r"""
         forall (S B : Type) (M : smdp S B) (g : R) (q1 q2 : S -> B -> R),
           kernel_nonneg M -> row_mass_le M g -> 0 <= g ->
@@ -60,6 +69,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.ais.ais_gap_paper',
         coq_file='AisGap.v',
         coq_name='ais_gap_paper_form',
+        test='property_tests/tests/test_ais_bounds.py::test_ais_gaps_are_ordered_and_bound_the_policy_loss',
+        control='property_tests/tests/test_ais_bounds.py::test_control_bound_without_horizon_factor_is_falsified',
         statement=r"""
         forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
                (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
@@ -88,6 +99,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.ais.ais_gap_value_aware',
         coq_file='AisGap.v',
         coq_name='ais_gap_value_aware',
+        test='property_tests/tests/test_ais_bounds.py::test_ais_gaps_are_ordered_and_bound_the_policy_loss',
+        control='property_tests/tests/test_ais_bounds.py::test_control_bound_without_horizon_factor_is_falsified',
         statement=r"""
         forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
                (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
@@ -113,6 +126,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.ais.ais_gap_statewise',
         coq_file='AisGap.v',
         coq_name='ais_gap_statewise_sound',
+        test='property_tests/tests/test_ais_bounds.py::test_ais_gaps_are_ordered_and_bound_the_policy_loss',
+        control='property_tests/tests/test_ais_bounds.py::test_control_bound_without_horizon_factor_is_falsified',
         statement=r"""
         forall (Y O B : Type) (eqO : forall a b : O, {a = b} + {a <> b})
                (M : smdp Y B) (H : smdp O B) (sig : Y -> O) (q : Y -> B -> R) (qh : O -> B -> R)
@@ -143,6 +158,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.ais.delta_l1',
         coq_file='AisGap.v',
         coq_name='ipm_tv_bound',
+        test='property_tests/tests/test_lemma_ties.py::test_tv_distance_times_sup_norm_bounds_the_value_aware_gap',
+        control='property_tests/tests/test_lemma_ties.py::test_control_half_the_tv_distance_is_falsified',
         statement=r"""
         forall (A : Type) (l : list A) (n1 n2 f : A -> R),
           Rabs (fsum l (fun i => (n1 i - n2 i) * f i))
@@ -157,6 +174,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.ais.policy_loss_bound',
         coq_file='PolicyLoss.v',
         coq_name='greedy_policy_loss',
+        test='property_tests/tests/test_ais_bounds.py::test_ais_gaps_are_ordered_and_bound_the_policy_loss',
+        control='property_tests/tests/test_lemma_ties.py::test_control_a_quarter_of_the_policy_loss_bound_is_falsified',
         statement=r"""
         forall (Y O B : Type) (M : smdp Y B) (H : smdp O B) (sig : Y -> O)
                (q qp : Y -> B -> R) (qh : O -> B -> R) (pi : O -> B) (Delta : R) (y : Y),
@@ -178,6 +197,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.features.approximation_constant',
         coq_file='Approximation.v',
         coq_name='approximation_constant',
+        test='property_tests/tests/test_lemma_ties.py::test_projected_fixed_point_is_within_c_f_times_eps_approx',
+        control='property_tests/tests/test_lemma_ties.py::test_control_c_f_below_one_is_falsified',
         statement=r"""
         forall (V : Type) (dmu dsup : V -> V -> R) (span : V -> Prop) (Proj That : V -> V)
                (qstar qtilde qhat : V) (kappa g : R),
@@ -208,6 +229,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.theorem.theorem1',
         coq_file='Decomposition.v',
         coq_name='three_term_decomposition',
+        test='property_tests/tests/test_lemma_ties.py::test_three_term_bound_dominates_the_error_and_the_minkowski_form',
+        control='property_tests/tests/test_lemma_ties.py::test_control_three_terms_without_the_factor_three_is_falsified',
         statement=r"""
         forall (W : Type) (ws : list W) (p X A B C : W -> R),
           (forall w, In w ws -> 0 <= p w) ->
@@ -228,6 +251,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.reference.exact.mixing.mixing_time',
         coq_file='Mixing.v',
         coq_name='mixing_envelope',
+        test='property_tests/tests/test_lemma_ties.py::test_exact_mixing_profile_is_below_the_envelope',
+        control='property_tests/tests/test_lemma_ties.py::test_control_envelope_without_its_prefactor_is_falsified',
         statement=r"""
         forall (d : nat -> R) (dbar : R) (t0 : nat),
           (0 < t0)%nat -> 0 < dbar < 1 ->
@@ -246,6 +271,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.budget.sample_budget',
         coq_file='Budget.v',
         coq_name='budget_envelope_decreasing',
+        test='property_tests/tests/test_lemma_ties.py::test_budget_envelope_does_not_increase_beyond_T0',
+        control='property_tests/tests/test_lemma_ties.py::test_control_envelope_from_T_equal_one_is_falsified',
         statement=r"""
         forall A c t0 dbar a T1 T2 : R,
           0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
@@ -263,6 +290,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.budget.sample_budget',
         coq_file='Budget.v',
         coq_name='bisection_finds_least',
+        test='property_tests/tests/test_lemma_ties.py::test_clock_budget_is_the_least_time_beyond_T0',
+        control='property_tests/tests/test_lemma_ties.py::test_control_doubling_without_bisection_is_falsified',
         statement=r"""
         forall (f : R -> R) (c T0 : R) (lo hi : nat),
           (forall x y, T0 <= x -> x <= y -> f y <= f x) ->
@@ -280,6 +309,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.budget.budget_T0',
         coq_file='Budget.v',
         coq_name='budget_envelope_decreasing',
+        test='property_tests/tests/test_lemma_ties.py::test_budget_envelope_does_not_increase_beyond_T0',
+        control='property_tests/tests/test_lemma_ties.py::test_control_envelope_from_T_equal_one_is_falsified',
         statement=r"""
         forall A c t0 dbar a T1 T2 : R,
           0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
@@ -295,6 +326,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.terms.duration_discount',
         coq_file='Durations.v',
         coq_name='discount_duration_bounds',
+        test='property_tests/tests/test_lemma_ties.py::test_discount_of_the_durations_is_between_its_bounds',
+        control='property_tests/tests/test_lemma_ties.py::test_control_upper_bound_gamma_squared_is_falsified',
         statement=r"""
         forall (gamma : R) (Tmax : nat) (p : nat -> R),
           0 < gamma < 1 ->
@@ -313,6 +346,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.reference.exact.mixing.restart_bound',
         coq_file='Mixing.v',
         coq_name='restart_decomposition',
+        test='property_tests/tests/test_mixing_restart.py::test_restart_bound_is_never_below_exact_mixing',
+        control='property_tests/tests/test_mixing_restart.py::test_control_without_the_survival_term_is_falsified',
         statement=r"""
         forall (Z S : Type) (zs : list Z) (ss : list S) (a mu : Z -> R) (p : S -> R)
                (q : S -> Z -> R),
@@ -338,6 +373,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.residual.residual_certificate',
         coq_file='Residual.v',
         coq_name='residual_certificate',
+        test='property_tests/tests/test_residual.py::test_residual_certificate_never_below_the_true_error',
+        control='property_tests/tests/test_residual.py::test_control_certificate_without_the_contraction_factor_is_falsified',
         statement=r"""
   forall (S B : Type) (M : smdp S B) (g : R) (q qs : S -> B -> R),
     kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 -> bellman_fixed_point M qs ->
@@ -355,6 +392,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.residual.residual_certificate',
         coq_file='Residual.v',
         coq_name='residual_certificate_pointwise',
+        test='property_tests/tests/test_residual.py::test_residual_certificate_never_below_the_true_error',
+        control='property_tests/tests/test_residual.py::test_control_certificate_without_the_contraction_factor_is_falsified',
         statement=r"""
   forall (S B : Type) (M : smdp S B) (g : R) (q qs e : S -> B -> R),
     kernel_nonneg M -> row_mass_le M g -> 0 <= g < 1 -> bellman_fixed_point M qs ->
@@ -373,6 +412,8 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.theorem.theorem1',
         coq_file='Residual.v',
         coq_name='minkowski_combination',
+        test='property_tests/tests/test_lemma_ties.py::test_minkowski_bound_dominates_every_admissible_error',
+        control='property_tests/tests/test_lemma_ties.py::test_control_minkowski_without_cross_terms_is_falsified',
         statement=r"""
   forall (W : Type) (ws : list W) (p X C : W -> R) (a b r : R),
     (forall w, In w ws -> 0 <= p w) -> fsum ws p = 1 ->
@@ -394,11 +435,103 @@ LEMMAS: tuple[Lemma, ...] = (
         python='icq.bounds.theorem.theorem1',
         coq_file='Residual.v',
         coq_name='minkowski_le_three_terms',
+        test='property_tests/tests/test_lemma_ties.py::test_three_term_bound_dominates_the_error_and_the_minkowski_form',
+        control='property_tests/tests/test_lemma_ties.py::test_control_three_terms_without_the_factor_three_is_falsified',
         statement=r"""
   forall a b r : R, 0 <= r -> (a + b + sqrt r) ^ 2 <= 3 * (a ^ 2 + b ^ 2 + r).
 """,
         assumes=(
             'r ≥ 0',
+        ),
+    ),
+    Lemma(
+        term=('P_b^t = A^t + Σ_{s=1..t} A^{s−1} e ν₀ P_b^{t−s}: the path identity behind the '
+              'restart decomposition (§9)'),
+        python='icq.reference.exact.mixing.restart_bound',
+        coq_file='Restart.v',
+        coq_name='restart_path_identity',
+        test='property_tests/tests/test_lemma_ties.py::test_path_identity_of_the_behaviour_chain',
+        control=('property_tests/tests/test_lemma_ties.py::'
+                 'test_control_path_identity_shifted_by_one_step_is_falsified'),
+        statement=r"""
+  forall (Z : Type) (zs : list Z) (A : Z -> Z -> R) (e nu v : Z -> R) (t : nat) (z : Z),
+    rpow zs (fun y w => A y w + e y * nu w) t v z
+      = rpow zs A t v z
+        + fsum (seq 0 t) (fun k => fsum zs (fun y => rpow zs A k v y * e y)
+                                   * rpow zs (fun y w => A y w + e y * nu w) (t - 1 - k) nu z)
+""",
+        assumes=(
+            'none: an identity of finite matrices (v any row vector; v = δ_y gives row y)',
+        ),
+    ),
+    Lemma(
+        term=('B_0 = 1, B_t = A B_{t−1} + e·d_ν₀(t − 1) computes B_t = A^t 1 + Σ_{s=1..t} '
+              'A^{s−1}e·d_ν₀(t − s) (§9)'),
+        python='icq.reference.exact.mixing.restart_bound',
+        coq_file='Restart.v',
+        coq_name='restart_recursion',
+        test=('property_tests/tests/test_lemma_ties.py::'
+              'test_restart_bound_is_the_direct_sum_of_the_decomposition'),
+        control=('property_tests/tests/test_lemma_ties.py::'
+                 'test_control_direct_sum_with_a_shifted_distance_is_falsified'),
+        statement=r"""
+  forall (Z : Type) (zs : list Z) (A : Z -> Z -> R) (e : Z -> R) (d : nat -> R) (t : nat)
+         (y : Z),
+    brec zs A e d t y
+      = cpow zs A t (fun _ => 1) y + fsum (seq 0 t) (fun k => cpow zs A k e y * d (t - 1 - k)%nat)
+""",
+        assumes=(
+            'none: an identity of finite sums (d any sequence)',
+        ),
+    ),
+    Lemma(
+        term=('d(t) ≤ max_y B_t(y) with B_t by the recursion: the restart bound end to end, for '
+              'every start law (§9)'),
+        python='icq.reference.exact.mixing.restart_bound',
+        coq_file='Restart.v',
+        coq_name='restart_bound_sound',
+        test=('property_tests/tests/test_mixing_restart.py::'
+              'test_restart_bound_is_never_below_exact_mixing'),
+        control=('property_tests/tests/test_mixing_restart.py::'
+                 'test_control_without_the_survival_term_is_falsified'),
+        statement=r"""
+  forall (Z : Type) (zs : list Z) (A : Z -> Z -> R) (e nu mu v : Z -> R) (t : nat),
+    (forall y z, In y zs -> In z zs -> 0 <= A y z) ->
+    (forall y, In y zs -> 0 <= e y) ->
+    (forall y, In y zs -> fsum zs (fun z => A y z) + e y = 1) ->
+    (forall z, In z zs -> 0 <= mu z) -> fsum zs mu = 1 ->
+    (forall y, In y zs -> 0 <= v y) -> fsum zs v = 1 ->
+    fsum zs (fun z => Rabs (rpow zs (fun y w => A y w + e y * nu w) t v z - mu z)) / 2
+      <= fsum zs (fun y => v y * brec zs A e
+           (fun u => fsum zs (fun z => Rabs (rpow zs (fun y w => A y w + e y * nu w) u nu z
+                                             - mu z)) / 2) t y)
+""",
+        assumes=(
+            'A ≥ 0, e ≥ 0 and every row of P_b = A + e ν₀ᵀ has mass Σ_z A(y,z) + e(y) = 1',
+            'μ ≥ 0 with Σ μ = 1 (stationarity is not needed); v ≥ 0 with Σ v = 1',
+            ('nothing on ν₀ (its mass enters only through P_b\'s row sums); v = δ_y gives '
+             'd(t) ≤ max_y B_t(y)'),
+        ),
+    ),
+    Lemma(
+        term=('4R_θ²·d(t_b): a start law at total variation d changes the expectation of a '
+              'function with values in [0, B] by at most B·d (§6)'),
+        python='icq.bounds.budget.sample_budget',
+        coq_file='BurnIn.v',
+        coq_name='burn_in_shift',
+        test=('property_tests/tests/test_lemma_ties.py::'
+              'test_start_law_shift_is_at_most_B_times_the_start_distance'),
+        control='property_tests/tests/test_lemma_ties.py::test_control_half_the_shift_bound_is_falsified',
+        statement=r"""
+  forall (A : Type) (l : list A) (p q f : A -> R) (B : R),
+    (forall i, In i l -> 0 <= f i <= B) ->
+    fsum l p = fsum l q ->
+    Rabs (fsum l (fun i => p i * f i) - fsum l (fun i => q i * f i))
+      <= B * (fsum l (fun i => Rabs (p i - q i)) / 2)
+""",
+        assumes=(
+            '0 ≤ f ≤ B on the finite set (B = 4R_θ²: the squared error inside the ball)',
+            'p, q of equal total mass (signs and masses otherwise free); TV = ½Σ|p − q|',
         ),
     ),
 )

@@ -13,7 +13,18 @@ For a table ``Q`` over the observation pairs and the AIS-induced SMDP ``(r̂, K�
   ``F e ≤ F e_k + γ̂ s ≤ e_k + s = e`` (a post-fixed point, hence sound), and exceeds the least
   fixed point by at most ``s``.
 
-Both are exact at ``Q = Q̂*`` (``c = 0``, so ``e = 0``). Nothing here is imported or assumed
+**Rounding.** The lemmas are about exact arithmetic; ``c`` is computed in floating point.
+Each entry of ``r̂ + K̂ max Q − Q`` is a sum of at most ``m + 2`` terms (``m`` the most
+successors of a pair), so its rounding error is at most ``(m + 2)·ε_mach·(‖r̂‖∞ + 2‖Q‖∞)``
+(row masses ≤ 1; ε_mach = 2⁻⁵² is twice the unit roundoff, a margin). That absolute cushion
+is added to every entry of ``c``; ``γ̂`` is rounded up by ``(m + 1)·ε_mach·γ̂`` (its row
+sums), and the sup form is multiplied by ``1 + 4ε_mach`` (the subtraction ``1 − γ̂`` and the
+division). The certificate is therefore a bound for the model's numbers as stored, not only
+for exact arithmetic; without the cushion a table within a few ulp of ``Q̂*`` can be
+certified below its true error (``property_tests/tests/test_residual.py``).
+
+Both are exact at ``Q = Q̂*`` up to that cushion (``c`` is the cushion alone, so ``e`` is
+about ``(m + 2)·ε_mach·(‖r̂‖∞ + 2‖Q‖∞)/(1 − γ̂)``). Nothing here is imported or assumed
 beyond the model file: the certificate holds for *any* table, however it was learned.
 
 >>> import numpy as np
@@ -35,10 +46,12 @@ import numpy as np
 from icq.reference.exact.ais import AISModel, ais_model
 from icq.reference.model import SMDP, EpochModel
 
-__all__ = ["ResidualCertificate", "residual_certificate"]
+__all__ = ["ResidualCertificate", "residual_certificate", "rounding_cushion"]
 
 #: relative slack at which the pointwise iteration stops
 RTOL = 1e-9
+#: machine epsilon of float64 (twice the unit roundoff: a margin in the rounding cushion)
+EPS_MACH = float(np.finfo(float).eps)
 #: give up refining the pointwise bound after this many sweeps (it stays sound: e_k + s)
 MAX_SWEEPS = 100_000
 
@@ -82,8 +95,16 @@ def _smdp(model_or_ais: EpochModel | AISModel | SMDP) -> SMDP:
     return ais_model(model_or_ais).smdp
 
 
+def rounding_cushion(h: SMDP, q: np.ndarray) -> float:
+    """``(m + 2)·ε_mach·(‖r̂‖∞ + 2‖Q‖∞)``: a bound on the floating-point error of each entry of
+    ``ĤQ − Q`` (module docstring, "Rounding"; docs/theory.md §8)."""
+    m = int(np.diff(h.K.indptr).max(initial=0))
+    scale = float(np.abs(h.reward).max(initial=0.0)) + 2.0 * float(np.abs(q).max(initial=0.0))
+    return (m + 2) * EPS_MACH * scale
+
+
 def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarray, *,
-                         rtol: float = RTOL) -> ResidualCertificate:
+                         rtol: float = RTOL, rounding: bool = True) -> ResidualCertificate:
     """Certify ``‖q − Q̂*_μ‖∞`` from the Bellman residual (docs/theory.md §8; Residual.v
     ``residual_certificate`` and ``residual_certificate_pointwise``).
 
@@ -93,17 +114,23 @@ def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarr
         :class:`icq.reference.exact.ais.AISModel`, or the AIS SMDP itself
     q : (n_obs_pairs,) the table to certify
     rtol : relative slack at which the pointwise iteration stops
+    rounding : add the rounding cushion (module docstring); ``False`` only for the negative
+        control of ``property_tests/tests/test_residual.py``
     """
     h = _smdp(model_or_ais)
     q = np.asarray(q, dtype=float)
     if q.shape != (h.n_pairs,):
         raise ValueError(f"q: expected shape ({h.n_pairs},), got {q.shape}")
-    g = h.gamma_bar
+    m = int(np.diff(h.K.indptr).max(initial=0))
+    g = h.gamma_bar * (1.0 + (m + 1) * EPS_MACH) if rounding else h.gamma_bar
     if not g < 1:
-        raise ValueError(f"gamma_hat: the largest row mass of K̂ is {g} ≥ 1")
+        raise ValueError(f"gamma_hat: the largest row mass of K̂ is {h.gamma_bar} (rounded up "
+                         f"{g}) ≥ 1")
     c = np.abs(h.bellman(q) - q)
+    if rounding:
+        c = c + rounding_cushion(h, q)
     res = float(c.max(initial=0.0))
-    sup = res / (1.0 - g)
+    sup = res / (1.0 - g) * ((1.0 + 4 * EPS_MACH) if rounding else 1.0)
     e = np.zeros_like(c)
     sweeps = 0
     while True:
@@ -119,4 +146,5 @@ def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarr
         residual=res, gamma_hat=g, sup_bound=sup, pointwise=point, pointwise_max=pmax,
         bound=min(sup, pmax), sweeps=sweeps,
         method=f"Ĥ from the AIS-induced SMDP; least fixed point of e = |ĤQ − Q| + K̂ max e by "
-        f"{sweeps} sweeps from 0, reported e + max(Fe − e)⁺/(1 − γ̂) (a post-fixed point)")
+        f"{sweeps} sweeps from 0, reported e + max(Fe − e)⁺/(1 − γ̂) (a post-fixed point)"
+        + ("; c and γ̂ cushioned for floating-point rounding" if rounding else ""))

@@ -20,15 +20,23 @@ Steps (each failure is one readable line; exit status 1 if there is any):
    classical-reals axioms of the Coq standard library (:data:`ALLOWED_AXIOMS`).
 4. **Python.** Each entry's ``python`` name resolves to an object whose docstring names the
    lemma.
+5. **Tests.** Each entry names a property test (``test``, ``path::function``) that checks on
+   random models that the Python objects satisfy the lemma's premises and conclusion, and its
+   negative control (``control``). Both must exist as module-level functions; the test must
+   be a Hypothesis test (decorated with ``given``) and the control must ask Hypothesis to
+   falsify a deliberately broken computation (it calls ``assert_falsified``). The test suite
+   (``make test``) runs them.
 
 ``check(table=None) -> list[str]`` returns the problems (empty when everything holds) and is
 what ``tests/test_proofs.py`` calls; :func:`build`, :func:`source_problems`,
-:func:`tie_problems` and :func:`python_problems` are the single steps.
+:func:`tie_problems`, :func:`python_problems` and :func:`property_test_problems` are the single
+steps.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import importlib.util
 import inspect
@@ -390,6 +398,77 @@ def python_problems(table: Iterable | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# The tests that check the Python side
+# ---------------------------------------------------------------------------------------------
+
+
+def _decorator_names(fn: ast.FunctionDef) -> set[str]:
+    names: set[str] = set()
+    for dec in fn.decorator_list:
+        node = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+    return names
+
+
+def _called_names(fn: ast.FunctionDef) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call):
+            f = node.func
+            names.add(f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", ""))
+    return names
+
+
+def _find_test(node_id: str, what: str, owner: str,
+               cache: dict[Path, dict[str, ast.FunctionDef]]
+               ) -> tuple[ast.FunctionDef | None, list[str]]:
+    if not node_id:
+        return None, [f"{owner}: no {what} named (field {what!r} of bounds/lemmas.py)"]
+    path_s, sep, func = node_id.partition("::")
+    if not sep or not func.isidentifier():
+        return None, [f"{owner}: {what} {node_id!r} is not of the form path::function"]
+    path = (ROOT / path_s).resolve()
+    if ROOT not in path.parents or not path.is_file():
+        return None, [f"{owner}: {what} file {path_s} does not exist"]
+    if path not in cache:
+        try:
+            tree = ast.parse(path.read_text(), filename=path_s)
+        except SyntaxError as exc:
+            return None, [f"{owner}: {what} file {path_s} does not parse ({exc})"]
+        cache[path] = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    fn = cache[path].get(func)
+    if fn is None:
+        return None, [f"{owner}: {what} {func} is not a module-level function of {path_s}"]
+    if not func.startswith("test_"):
+        return None, [f"{owner}: {what} {func} is not collected by pytest (name test_…)"]
+    return fn, []
+
+
+def property_test_problems(table: Iterable | None = None) -> list[str]:
+    """Every entry names an existing Hypothesis property test and an existing negative control
+    that calls ``assert_falsified`` (step 5 of the module docstring)."""
+    table = load_table() if table is None else tuple(table)
+    cache: dict[Path, dict[str, ast.FunctionDef]] = {}
+    problems: list[str] = []
+    for e in table:
+        owner = f"{e.python} ↔ {e.coq_file} {e.coq_name}"
+        fn, probs = _find_test(getattr(e, "test", ""), "test", owner, cache)
+        problems += probs
+        if fn is not None and "given" not in _decorator_names(fn):
+            problems.append(f"{owner}: test {fn.name} is not a Hypothesis property test "
+                            f"(no @given)")
+        fn, probs = _find_test(getattr(e, "control", ""), "control", owner, cache)
+        problems += probs
+        if fn is not None and not {"assert_falsified", "find_counterexample"} & _called_names(fn):
+            problems.append(f"{owner}: control {fn.name} does not ask Hypothesis to falsify a "
+                            f"broken computation (no assert_falsified call)")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
 # Everything
 # ---------------------------------------------------------------------------------------------
 
@@ -415,6 +494,7 @@ def check(table: Iterable | None = None, *, build_dir: Path | None = None,
             problems += [p for r in found for p in r.problems]
     if python_names:
         problems += python_problems(table)
+    problems += property_test_problems(table)
     return problems
 
 
@@ -438,7 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     used = sorted({a for r in results for a in r.axioms})
     print(f"\nOK: {len(coq_files())} Coq files compiled, nothing admitted; {len(table)} table "
-          f"entries tied to their exact statements; axioms used: {', '.join(used) or 'none'}")
+          f"entries tied to their exact statements and to a property test with its negative "
+          f"control; axioms used: {', '.join(used) or 'none'}")
     return 0
 
 

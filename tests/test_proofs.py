@@ -81,6 +81,30 @@ def test_docstring_match_is_a_whole_name():
 # -- the sources -----------------------------------------------------------------------------
 
 
+def test_every_entry_names_an_existing_property_test_and_control():
+    assert check.property_test_problems() == []
+
+
+@pytest.mark.parametrize("change, says", [
+    (dict(test=""), "no test named"),
+    (dict(control=""), "no control named"),
+    (dict(test="property_tests/tests/test_no_such_file.py::test_x"), "does not exist"),
+    (dict(test="property_tests/tests/test_residual.py::test_no_such_function"),
+     "is not a module-level function"),
+    (dict(test="property_tests/tests/test_residual.py"), "is not of the form path::function"),
+    # a plain (not Hypothesis) test and a control that falsifies nothing
+    (dict(test="property_tests/tests/test_strategies.py::test_our_ci_profile_wins_when_ci_is_set"),
+     "not a Hypothesis property test"),
+    (dict(control="property_tests/tests/test_residual.py::"
+                  "test_residual_certificate_is_exact_at_the_fixed_point"),
+     "does not ask Hypothesis to falsify"),
+])
+def test_property_test_tie_rejects_missing_or_wrong_tests(change, says):
+    entry = dataclasses.replace(BY_NAME["residual_certificate"], **change)
+    problems = check.property_test_problems([entry])
+    assert any(says in p for p in problems), problems
+
+
 def test_sources_admit_nothing_and_match_the_table():
     assert check.source_problems() == []
 

@@ -21,11 +21,13 @@ from icq.reference.model import SMDP, example_path, load
 
 def test_residual_certificate_hand_computed_one_state():
     """One state, one action, K = g, r = 1: Q̂* = 1/(1 − g); for q = 0 the residual is 1 and
-    both forms give exactly 1/(1 − g) = |0 − Q̂*| (tight)."""
+    both forms give 1/(1 − g) = |0 − Q̂*| (tight) up to the rounding cushion, here
+    (m + 2)·ε_mach·‖r̂‖∞ = 3·2⁻⁵² on the residual."""
     g = 0.75
     h = SMDP(np.array([0, 1]), np.array([1]), np.array([1.0]), sps.csr_matrix([[g]]))
     c = residual_certificate(h, np.zeros(1))
-    assert c.residual == 1.0 and c.sup_bound == pytest.approx(4.0)
+    assert c.residual == 1.0 + 3 * 2.0**-52 and c.sup_bound == pytest.approx(4.0, rel=1e-14)
+    assert c.sup_bound >= 4.0 and residual_certificate(h, np.zeros(1), rounding=False).residual == 1
     assert c.pointwise_max == pytest.approx(4.0, rel=1e-8) and c.pointwise_max >= 4.0
 
 

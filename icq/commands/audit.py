@@ -194,13 +194,16 @@ def check_bootstrap_args(args: argparse.Namespace) -> None:
 
 def _print_bootstrap(boot) -> None:
     print(f"\nbootstrap: {boot.replicates} replicates over {boot.episodes:,} episodes "
-          f"({boot.lines:,} lines), {100 * boot.level:g}% basic intervals")
+          f"({boot.lines:,} lines), {100 * boot.level:g}% intervals, the method per quantity "
+          f"with its measured coverage (indicative: below the nominal level or not measured)")
     rows = []
     for name, iv in boot.intervals.items():
-        rows.append([name, iv.estimate, iv.lower, iv.upper, f"{100 * iv.defined:.0f}%",
+        rows.append([name, iv.estimate, iv.lower, iv.upper, iv.method,
+                     ("indicative " if iv.indicative else "") + iv.coverage,
+                     f"{100 * iv.defined:.0f}%",
                      ("unstable: " + iv.why) if iv.unstable else iv.why])
-    print(format_table(["quantity", "estimate", "lower", "upper", "defined", "stability"],
-                       rows))
+    print(format_table(["quantity", "estimate", "lower", "upper", "method", "coverage",
+                        "defined", "stability"], rows))
     if boot.unstable:
         print(f"unstable at this data size: {', '.join(boot.unstable)}")
 

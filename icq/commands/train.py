@@ -26,13 +26,13 @@ import argparse
 import numpy as np
 
 from icq.bounds.training import TheoryStepRefused, certificate_json, q_rows, train_report
+from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.learner_options import (
     add_learner_arguments,
     add_older_neural_arguments,
     learner_spec,
     older_neural_options,
 )
-from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.spec import LearnerSpec, spec_from_args

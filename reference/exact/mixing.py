@@ -214,6 +214,8 @@ def restart_bound(ch: BehaviourChain, mu: np.ndarray, eps: float, t_limit: int,
     ``d_ν₀(u) = ½‖ν₀P_b^u − μ‖₁``. The right side ``B_t`` obeys ``B_0 = 1``,
     ``B_t = A B_{t−1} + e·d_ν₀(t − 1)``: one sparse product for B and one compiled step of the
     single row ``ν₀P_b^u`` per t, ``O(nnz + n)``.
+    The path identity, the recursion and the bound end to end are ``restart_path_identity``,
+    ``restart_recursion`` and ``restart_bound_sound`` (``proofs/Restart.v``).
 
     Parameters
     ----------
