@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -172,7 +173,8 @@ class _Order:
 
 
 def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Line]:
-    """Stream the validated lines of a trace file (blank lines skipped).
+    """Stream the validated lines of a trace file (blank lines skipped; ``"-"``: standard
+    input).
 
     Each line is read by the model file's JSON reader
     (:func:`~icq.reference.model.parse.parse_checked`: UTF-8, valid Unicode, nesting, duplicate
@@ -182,15 +184,20 @@ def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Lin
     :class:`~icq.reference.model.ModelError`, one ``line N: field: message`` each. With
     ``digest`` (a list), the file's SHA-256 is appended to it once the file is read.
     """
-    path = Path(path)
     problems: list[str] = []
     order = _Order()
     h = hashlib.sha256()
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    with fh:
+    if str(path) == "-":
+        import sys
+
+        path, opened = "<stdin>", contextlib.nullcontext(sys.stdin.buffer)
+    else:
+        path = Path(path)
+        try:
+            opened = path.open("rb")
+        except OSError as exc:
+            raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
+    with opened as fh:
         for lineno, raw in enumerate(fh, 1):
             h.update(raw)
             if not raw.strip():
