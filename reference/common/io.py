@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["OutputError", "atomic_write", "dumps", "format_float", "jsonable", "plain", "write_json",
-           "write_text"]
+__all__ = ["OutputError", "atomic_write", "dumps", "format_float", "jsonable", "plain",
+           "write_json", "write_text"]
 
 _TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
 
