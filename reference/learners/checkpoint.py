@@ -1,16 +1,24 @@
 """Checkpoints of the learners: written atomically, checked completely before they are used.
 
-A checkpoint is an ``.npz`` archive (never pickled) of named arrays, plus two entries:
+A checkpoint is an ``.npz`` archive (never pickled) of named arrays, plus three entries:
 
 - ``__kind__``: what wrote it (``"tabular-icq/2"``, ``"neural-icq/2"``), so a foreign or older
   file is refused rather than misread;
 - ``__meta__``: a JSON object with the model's fingerprint (:func:`model_fingerprint`, a SHA-256
-  of every array and number that defines the model) and the learner's configuration.
+  of every array and number that defines the model) and the learner's configuration;
+- ``__sha256__``: a SHA-256 of every other entry (name, dtype, shape and bytes, the
+  configuration included; :func:`content_digest`), so that damage anywhere in the content is
+  found.
 
-On resume both are compared with the current run, and every array is checked against an
-:class:`ArraySpec` (presence, dtype, shape, index range, finite values) *before* the compiled
-loop sees it: a crafted or damaged file gives one :class:`CheckpointError` line (exit status 2
-on the command line), never a crash or a silently wrong run.
+The archive is read entry by entry (:func:`read_archive`): at most :data:`MAX_ENTRIES`
+entries, each entry's size checked against the limit *before* it is decompressed or read
+(a small file with a huge entry is refused without the memory), nothing after the archive's
+end. Then the digest, the kind and the metadata are compared with the current run, and every
+array is checked against an :class:`ArraySpec` (presence, dtype, shape, index range, finite
+values, integral counts) and the invariants (:func:`check_visits`: visit counts sum to the
+handoffs done; tables within :func:`value_bound`) *before* the compiled loop sees it: a crafted
+or damaged file gives one :class:`CheckpointError` line (exit status 2 on the command line),
+never a crash or a silently wrong run.
 
 >>> from icq.reference.model import load, example_path
 >>> m = load(example_path("ring-exact"))
@@ -21,6 +29,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -31,9 +40,17 @@ import numpy as np
 
 from icq.reference.common.io import atomic_write, dumps
 from icq.reference.model import EpochModel, ModelError
+from icq.reference.model.parse import parse_checked
 
-__all__ = ["ArraySpec", "CheckpointError", "check_handoffs", "check_target", "load_checkpoint",
-           "model_fingerprint", "resume_target", "save_checkpoint"]
+__all__ = ["MAX_ENTRIES", "ArraySpec", "CheckpointError", "check_handoffs", "check_target",
+           "check_visits", "content_digest", "load_checkpoint", "model_fingerprint",
+           "read_archive", "resume_target", "save_checkpoint", "value_bound"]
+
+#: the most entries a checkpoint archive may hold
+MAX_ENTRIES = 64
+#: the largest entry that is not an array of the spec (``__kind__``, ``__meta__``, ...)
+_SMALL_ENTRY = 1 << 20
+_DIGEST = "__sha256__"
 
 
 class CheckpointError(ModelError):
@@ -67,6 +84,7 @@ class ArraySpec:
     low: float | None = None
     high: float | None = None
     rng: bool = False  # rows of 4 words: xoshiro256 states, not all zero
+    integral: bool = False  # floats that count: every value an integer
 
     @classmethod
     def like(cls, a: Any, low: float | None = None, high: float | None = None) -> ArraySpec:
@@ -91,7 +109,37 @@ class ArraySpec:
             return f"holds {a.max()!r}, above the largest allowed {self.high!r}"
         if self.rng and (a.shape[-1:] != (4,) or (a.reshape(-1, 4) == 0).all(axis=1).any()):
             return "is not a generator state (rows of 4 words, not all zero)"
+        if self.integral and a.size and (a != np.floor(a)).any():
+            return f"holds {float(a[a != np.floor(a)].flat[0])!r}, not an integer count"
         return None
+
+    def max_bytes(self) -> int | None:
+        """The size of a ``.npy`` entry holding such an array (None: a free axis)."""
+        if any(s is None for s in self.shape):
+            return None
+        return np.dtype(self.dtype).itemsize * int(np.prod(self.shape, dtype=np.int64)) + 4096
+
+
+def value_bound(model: EpochModel) -> float:
+    """R̄/(1 − γ): the largest |value| a table of sampled updates can reach (docs/theory.md §1,
+    §4). Each update mixes the table with a target R + γ^τ·max Q', |R| <= R̄, γ^τ <= γ (τ >= 1),
+    so with step sizes in (0, 1] and a table starting at 0, every entry stays within R̄/(1 − γ),
+    which is at least R̄/(1 − γ̄) since γ̄ <= γ."""
+    return float(model.R_bar) / (1.0 - float(model.gamma))
+
+
+def check_visits(path: str | Path, visits: np.ndarray, done: int | np.ndarray) -> None:
+    """Visit counts are integers >= 0 and each row sums to the handoffs done (``done``, one
+    number per row of ``visits``, or one for a 1-d array)."""
+    v = np.asarray(visits, dtype=np.float64)
+    if v.size and ((v < 0).any() or (v != np.floor(v)).any() or not np.isfinite(v).all()):
+        raise CheckpointError(path, "entry 'visits': the counts are not integers >= 0")
+    tot = v.reshape(-1, v.shape[-1] if v.ndim else 1).sum(axis=1)
+    want = np.broadcast_to(np.asarray(done, dtype=np.float64), tot.shape)
+    if (tot != want).any():
+        i = int(np.flatnonzero(tot != want)[0])
+        raise CheckpointError(path, f"entry 'visits': the counts sum to {tot[i]:.15g}, not to "
+                              f"the {want[i]:.15g} handoffs done (rule: one visit per handoff)")
 
 
 def check_target(path: str | Path | None) -> Path | None:
@@ -126,12 +174,79 @@ def check_handoffs(path: str | Path, done: int, requested: int) -> None:
                               f"{requested} requested (--handoffs must be at least that)")
 
 
+def content_digest(entries: dict[str, np.ndarray]) -> str:
+    """SHA-256 (hex) of named arrays: each name, dtype, shape and C-order bytes, by name."""
+    h = hashlib.sha256()
+    for name in sorted(entries):
+        if name == _DIGEST:
+            continue
+        a = np.ascontiguousarray(entries[name])
+        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def save_checkpoint(path: str | Path, kind: str, arrays: dict[str, Any],
                     meta: dict[str, Any]) -> None:
-    """Write ``arrays`` and ``meta`` atomically (:func:`icq.reference.common.io.atomic_write`)."""
+    """Write ``arrays``, ``meta`` and their digest atomically
+    (:func:`icq.reference.common.io.atomic_write`)."""
+    entries = {k: np.asarray(v) for k, v in arrays.items()}
+    entries.update(__kind__=np.array(kind), __meta__=np.array(dumps(meta)))
+    entries[_DIGEST] = np.array(content_digest(entries))
     with atomic_write(path, "wb") as fh:
-        np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()},
-                 __kind__=np.array(kind), __meta__=np.array(dumps(meta)))
+        np.savez(fh, **entries)
+
+
+def read_archive(path: str | Path, limits: dict[str, int | None]) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, read entry by entry, each size checked before reading.
+
+    ``limits`` maps an entry name to its largest size in bytes; an entry not named, or named
+    with None, may have as many bytes as the largest limit (at least 1 MiB).
+
+    Raises
+    ------
+    CheckpointError
+        Not a zip archive, bytes after its end, too many entries, an entry too large (by its
+        declared or its actual size), compressed other than by deflate, or not a ``.npy`` array.
+    """
+    cap = max([n for n in limits.values() if n is not None] + [_SMALL_ENTRY])
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 22))
+            tail = fh.read()
+        if size < 22 or tail[:4] != b"PK\x05\x06" or tail[20:22] != b"\x00\x00":
+            raise CheckpointError(path, "is not a complete .npz archive (its last 22 bytes are "
+                                  "not the end of a zip archive: truncated, or data appended)")
+        out: dict[str, np.ndarray] = {}
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > MAX_ENTRIES:
+                raise CheckpointError(path, f"has {len(infos)} entries, more than the "
+                                      f"{MAX_ENTRIES} allowed")
+            for info in infos:
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                limit = limits.get(name) or cap
+                if info.file_size > limit:
+                    raise CheckpointError(path, f"entry {name[:40]!r} declares {info.file_size:,}"
+                                          f" bytes, more than the {limit:,} it can need")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise CheckpointError(path, f"entry {name[:40]!r}: compression method "
+                                          f"{info.compress_type} (only stored or deflated)")
+                with zf.open(info) as member:
+                    data = member.read(limit + 1)
+                if len(data) > limit:
+                    raise CheckpointError(path, f"entry {name[:40]!r} holds more than the "
+                                          f"{limit:,} bytes it can need")
+                out[name] = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+        return out
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile,
+            NotImplementedError, RuntimeError, MemoryError) as exc:
+        raise CheckpointError(path, f"cannot be read as a checkpoint ({type(exc).__name__}: "
+                              f"{str(exc)[:120]})") from None
 
 
 def _differences(theirs: dict[str, Any], mine: dict[str, Any]) -> list[str]:
@@ -157,23 +272,29 @@ def load_checkpoint(path: str | Path, kind: str, meta: dict[str, Any],
         raise CheckpointError(path, "is a folder, not a checkpoint file")
     if not p.exists():
         raise CheckpointError(path, "does not exist (--resume continues an existing checkpoint)")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            stored = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile,
-            zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
-        raise CheckpointError(path, f"cannot be read as a checkpoint ({type(exc).__name__}: "
-                              f"{str(exc)[:120]})") from None
+    with open(p, "rb") as fh:
+        if fh.read(6) == b"\x93NUMPY":
+            raise CheckpointError(path, "is a single .npy array, not a checkpoint (an .npz "
+                                  "archive written by --checkpoint)")
+    stored = read_archive(p, {name: s.max_bytes() for name, s in spec.items()})
     if "__kind__" not in stored or stored["__kind__"].dtype.kind != "U" \
             or str(stored["__kind__"]) != kind:
         found = str(stored["__kind__"])[:40] if "__kind__" in stored else "no kind"
         raise CheckpointError(path, f"is not a {kind} checkpoint (found {found!r})")
     try:
-        theirs = json.loads(str(stored.get("__meta__", "")))
-    except (ValueError, RecursionError):
+        theirs = parse_checked(str(stored.get("__meta__", "")), "__meta__")
+    except ModelError:
         theirs = None
     if not isinstance(theirs, dict):
         raise CheckpointError(path, "its __meta__ entry is not a JSON object")
+    digest = stored.get(_DIGEST)
+    if digest is None:
+        raise CheckpointError(path, "has no __sha256__ entry: it was written by an earlier "
+                              "version of icq (checkpoints now carry a SHA-256 of their arrays "
+                              "and configuration); start again without --resume")
+    if digest.dtype.kind != "U" or str(digest) != content_digest(stored):
+        raise CheckpointError(path, "its content does not match its SHA-256 (the file is "
+                              "damaged or was edited)")
     mine = json.loads(dumps(meta))
     for key, what in (("model", "another model (fingerprints differ: the file's arrays, γ or "
                        "names changed)"), ("config", "a different configuration")):

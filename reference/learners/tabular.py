@@ -29,10 +29,12 @@ from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
     check_handoffs,
+    check_visits,
     load_checkpoint,
     model_fingerprint,
     resume_target,
     save_checkpoint,
+    value_bound,
 )
 from icq.reference.learners.smdp import STEP_MODES, _run, handoff_arrays, start_stream, theory_rate
 from icq.reference.model import EpochModel
@@ -147,7 +149,9 @@ def _save(path: Path, st: _State, model: EpochModel, config: TrainConfig) -> Non
 def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
     """Read and check a checkpoint completely before the compiled loop sees it."""
     P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
-    spec = {"q": ArraySpec(f, P), "visits": ArraySpec(f, P, 0), "acc": ArraySpec(f, P),
+    v = value_bound(model) * (1 + 1e-9)
+    spec = {"q": ArraySpec(f, P, -v, v), "visits": ArraySpec(f, P, 0, integral=True),
+            "acc": ArraySpec(f, P),
             "rng": ArraySpec("<u8", (4,), rng=True), "y": ArraySpec(i, (), 0, model.n_states - 1),
             "done": ArraySpec(i, (), 0), "episodes": ArraySpec(i, (), 0),
             "seconds": ArraySpec(f, (), 0), "norm2": ArraySpec(f, (), 0)}
@@ -157,6 +161,7 @@ def _load(path: Path, model: EpochModel, config: TrainConfig) -> _State:
     if problem:
         raise CheckpointError(path, f"entry 'last': {problem}")
     check_handoffs(path, done, config.handoffs)
+    check_visits(path, z["visits"], done)
     return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                   acc=z["acc"].copy(), last=z["last"].copy(),
                   **{k: z[k].item() for k in _SCALARS})

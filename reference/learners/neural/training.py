@@ -22,7 +22,13 @@ import torch
 from torch.func import vmap
 
 from icq.reference.learners.checkpoint import check_handoffs, model_fingerprint, resume_target
-from icq.reference.learners.neural.checkpoints import _config_json, _load, _save, _TrainState
+from icq.reference.learners.neural.checkpoints import (
+    _config_json,
+    _load,
+    _save,
+    _TrainState,
+    check_table,
+)
 from icq.reference.learners.neural.networks import (
     AgentNetworks,
     Encoding,
@@ -200,6 +206,7 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
     steps_total = config.handoffs // config.batch
     if resume:
         st = _load(ckpt, meta, model, theta0)
+        check_table(ckpt, nets, st)
         check_handoffs(ckpt, st.t * config.batch, config.handoffs)
     else:
         st = _TrainState.fresh(theta0, [_Stream.start(arr, s) for s in seeds], model.n_obs_pairs)
