@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from icq.cli import main
-from icq.reference.learners.checkpoint import content_digest, model_fingerprint
+from icq.reference.common.archive import content_digest
+from icq.reference.learners.checkpoint import model_fingerprint
 from icq.reference.model import example_path, from_dict, load
 
 RING = str(example_path("ring-exact"))

@@ -7,10 +7,11 @@ A checkpoint is an ``.npz`` archive (never pickled) of named arrays, plus three 
 - ``__meta__``: a JSON object with the model's fingerprint (:func:`model_fingerprint`, a SHA-256
   of every array and number that defines the model) and the learner's configuration;
 - ``__sha256__``: a SHA-256 of every other entry (name, dtype, shape and bytes, the
-  configuration included; :func:`content_digest`), so that damage anywhere in the content is
-  found.
+  configuration included; :func:`~icq.reference.common.archive.content_digest`), so that
+  damage anywhere in the content is found.
 
-The archive is read entry by entry (:func:`read_archive`): at most :data:`MAX_ENTRIES`
+The archive is read entry by entry (:func:`~icq.reference.common.archive.read_archive`): at
+most :data:`~icq.reference.common.archive.MAX_ENTRIES`
 entries, each entry's size checked against the limit *before* it is decompressed or read
 (a small file with a huge entry is refused without the memory), nothing after the archive's
 end. Then the digest, the kind and the metadata are compared with the current run, and every
@@ -29,28 +30,22 @@ True
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from icq.reference.common.io import atomic_write, dumps
+from icq.reference.common.archive import ArchiveError, read_archive, write_archive
+from icq.reference.common.io import dumps
 from icq.reference.model import EpochModel, ModelError
 from icq.reference.model.parse import parse_checked
 
-__all__ = ["MAX_ENTRIES", "ArraySpec", "CheckpointError", "check_handoffs", "check_target",
-           "check_visits", "content_digest", "load_checkpoint", "model_fingerprint",
-           "read_archive", "resume_target", "save_checkpoint", "value_bound"]
+__all__ = ["ArraySpec", "CheckpointError", "check_handoffs", "check_target", "check_visits",
+           "load_checkpoint", "model_fingerprint", "resume_target", "save_checkpoint",
+           "value_bound"]
 
-#: the most entries a checkpoint archive may hold
-MAX_ENTRIES = 64
-#: the largest entry that is not an array of the spec (``__kind__``, ``__meta__``, ...)
-_SMALL_ENTRY = 1 << 20
-_DIGEST = "__sha256__"
 
 
 class CheckpointError(ModelError):
@@ -174,79 +169,12 @@ def check_handoffs(path: str | Path, done: int, requested: int) -> None:
                               f"{requested} requested (--handoffs must be at least that)")
 
 
-def content_digest(entries: dict[str, np.ndarray]) -> str:
-    """SHA-256 (hex) of named arrays: each name, dtype, shape and C-order bytes, by name."""
-    h = hashlib.sha256()
-    for name in sorted(entries):
-        if name == _DIGEST:
-            continue
-        a = np.ascontiguousarray(entries[name])
-        h.update(json.dumps([name, a.dtype.str, list(a.shape)]).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def save_checkpoint(path: str | Path, kind: str, arrays: dict[str, Any],
                     meta: dict[str, Any]) -> None:
     """Write ``arrays``, ``meta`` and their digest atomically
     (:func:`icq.reference.common.io.atomic_write`)."""
-    entries = {k: np.asarray(v) for k, v in arrays.items()}
-    entries.update(__kind__=np.array(kind), __meta__=np.array(dumps(meta)))
-    entries[_DIGEST] = np.array(content_digest(entries))
-    with atomic_write(path, "wb") as fh:
-        np.savez(fh, **entries)
-
-
-def read_archive(path: str | Path, limits: dict[str, int | None]) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` file, read entry by entry, each size checked before reading.
-
-    ``limits`` maps an entry name to its largest size in bytes; an entry not named, or named
-    with None, may have as many bytes as the largest limit (at least 1 MiB).
-
-    Raises
-    ------
-    CheckpointError
-        Not a zip archive, bytes after its end, too many entries, an entry too large (by its
-        declared or its actual size), compressed other than by deflate, or not a ``.npy`` array.
-    """
-    cap = max([n for n in limits.values() if n is not None] + [_SMALL_ENTRY])
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, 2)
-            size = fh.tell()
-            fh.seek(max(0, size - 22))
-            tail = fh.read()
-        if size < 22 or tail[:4] != b"PK\x05\x06" or tail[20:22] != b"\x00\x00":
-            raise CheckpointError(path, "is not a complete .npz archive (its last 22 bytes are "
-                                  "not the end of a zip archive: truncated, or data appended)")
-        out: dict[str, np.ndarray] = {}
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_ENTRIES:
-                raise CheckpointError(path, f"has {len(infos)} entries, more than the "
-                                      f"{MAX_ENTRIES} allowed")
-            for info in infos:
-                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
-                limit = limits.get(name) or cap
-                if info.file_size > limit:
-                    raise CheckpointError(path, f"entry {name[:40]!r} declares {info.file_size:,}"
-                                          f" bytes, more than the {limit:,} it can need")
-                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    raise CheckpointError(path, f"entry {name[:40]!r}: compression method "
-                                          f"{info.compress_type} (only stored or deflated)")
-                with zf.open(info) as member:
-                    data = member.read(limit + 1)
-                if len(data) > limit:
-                    raise CheckpointError(path, f"entry {name[:40]!r} holds more than the "
-                                          f"{limit:,} bytes it can need")
-                out[name] = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-        return out
-    except CheckpointError:
-        raise
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile,
-            NotImplementedError, RuntimeError, MemoryError) as exc:
-        raise CheckpointError(path, f"cannot be read as a checkpoint ({type(exc).__name__}: "
-                              f"{str(exc)[:120]})") from None
+    write_archive(path, {**arrays, "__kind__": np.array(kind),
+                         "__meta__": np.array(dumps(meta))})
 
 
 def _differences(theirs: dict[str, Any], mine: dict[str, Any]) -> list[str]:
@@ -272,11 +200,10 @@ def load_checkpoint(path: str | Path, kind: str, meta: dict[str, Any],
         raise CheckpointError(path, "is a folder, not a checkpoint file")
     if not p.exists():
         raise CheckpointError(path, "does not exist (--resume continues an existing checkpoint)")
-    with open(p, "rb") as fh:
-        if fh.read(6) == b"\x93NUMPY":
-            raise CheckpointError(path, "is a single .npy array, not a checkpoint (an .npz "
-                                  "archive written by --checkpoint)")
-    stored = read_archive(p, {name: s.max_bytes() for name, s in spec.items()})
+    try:
+        stored = read_archive(p, {name: s.max_bytes() for name, s in spec.items()})
+    except ArchiveError as exc:
+        raise CheckpointError(path, str(exc).removeprefix(f"{p}: ")) from None
     if "__kind__" not in stored or stored["__kind__"].dtype.kind != "U" \
             or str(stored["__kind__"]) != kind:
         found = str(stored["__kind__"])[:40] if "__kind__" in stored else "no kind"
@@ -287,14 +214,6 @@ def load_checkpoint(path: str | Path, kind: str, meta: dict[str, Any],
         theirs = None
     if not isinstance(theirs, dict):
         raise CheckpointError(path, "its __meta__ entry is not a JSON object")
-    digest = stored.get(_DIGEST)
-    if digest is None:
-        raise CheckpointError(path, "has no __sha256__ entry: it was written by an earlier "
-                              "version of icq (checkpoints now carry a SHA-256 of their arrays "
-                              "and configuration); start again without --resume")
-    if digest.dtype.kind != "U" or str(digest) != content_digest(stored):
-        raise CheckpointError(path, "its content does not match its SHA-256 (the file is "
-                              "damaged or was edited)")
     mine = json.loads(dumps(meta))
     for key, what in (("model", "another model (fingerprints differ: the file's arrays, γ or "
                        "names changed)"), ("config", "a different configuration")):
