@@ -87,13 +87,15 @@ def budgets(model: EpochModel, target: float, config: TrainConfig = TrainConfig(
             quantile: float = 0.95, confidence: float = 0.95, horizon: int = 2_000_000,
             backend: str = "local", workers: int | None = None, features: Any = "tabular",
             feature_kind: str | None = None, model_name: str | None = None,
-            progress: bool = False) -> Budgets:
+            progress: bool = False, checkpoint=None, resume: bool = False) -> Budgets:
     """Every method's handoff budget for ``target`` (see the module docstring).
 
     Raises :class:`~icq.bounds.certificate.SeedsTooFew` when ``seeds`` cannot bound the
     ``quantile`` with ``confidence``, and :class:`TargetBelowFloor` for a total-error target
     at or below the smallest reachable one. ``features`` and ``feature_kind`` go to the audit
-    (:func:`icq.bounds.audit`); ``model_name`` names the model in the certificate's claim.
+    (:func:`icq.bounds.audit`); ``model_name`` names the model in the certificate's claim;
+    ``checkpoint`` and ``resume`` make the certificate's runs survive a kill
+    (:func:`~icq.reference.learners.montecarlo.run_seeds`).
     """
     order_statistic_rank(seeds, quantile, confidence)
     spec = error_spec(model, error, norm)
@@ -104,7 +106,8 @@ def budgets(model: EpochModel, target: float, config: TrainConfig = TrainConfig(
         raise TargetBelowFloor(target, spec.floor, norm, pair)
     a = audit(model, features=features, feature_kind=feature_kind)
     mc = run_seeds(model, config, [target], horizon=horizon, seeds=seeds, spec=spec,
-                   backend=backend, workers=workers, progress=progress)
+                   backend=backend, workers=workers, progress=progress,
+                   checkpoint=checkpoint, resume=resume)
     rows = (certificate(mc, quantile=quantile, confidence=confidence,
                         model_name=model_name or model.name, learner=learner_words(config),
                         mean_duration=a.durations.mean_duration, T_max=model.T_max),

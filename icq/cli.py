@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from icq.reference.common.archive import ArchiveError
 from icq.reference.common.io import OutputError, dumps, format_float
 from icq.reference.model import ModelError
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. head) closed the pipe: what it wanted is read
         _quiet_stdout()
         return 0
-    except OutputError as exc:
+    except (OutputError, ArchiveError) as exc:
         print(f"icq {args.command}: {exc}", file=sys.stderr)
         return 2
     except ModelError as exc:

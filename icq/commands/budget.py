@@ -65,6 +65,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="features of the theorem rows: 'tabular' (default) or a .npy/.json file")
     p.add_argument("--report", default=None, metavar="PATH.md|PATH.html",
                    help="also write the audit report with the certificate's learning curves")
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="write each finished chunk of the certificate's runs to DIR atomically")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the certificate's runs from --checkpoint DIR (the result is "
+                   "identical, bit for bit, to an uninterrupted run)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
@@ -83,6 +88,8 @@ def _check(args: argparse.Namespace) -> None:
             problems.append(f"--{name}: {v} must lie in (0, 1)")
     if args.workers is not None and args.workers < 1:
         problems.append(f"--workers: {args.workers} must be >= 1")
+    if args.resume and args.checkpoint is None:
+        problems.append("--resume: needs --checkpoint DIR")
     if problems:
         raise UsageError("\n".join(problems))
 
@@ -101,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
                     quantile=args.quantile, confidence=args.confidence, horizon=args.horizon,
                     backend=args.backend, workers=args.workers, features=features,
                     feature_kind=None if isinstance(features, str) else "user",
-                    model_name=Path(args.file).name, progress=show_progress(args))
+                    model_name=Path(args.file).name, progress=show_progress(args),
+                    checkpoint=args.checkpoint, resume=args.resume)
     except SeedsTooFew as exc:
         raise UsageError(f"--seeds: {exc}") from None
     except TargetBelowFloor as exc:

@@ -264,7 +264,7 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
               seeds=200, error: str = "learning", norm: str = "sup",
               backend: str = "local", workers: int | None = None, chunk: int | None = None,
               grid: np.ndarray | None = None, spec: ErrorSpec | None = None,
-              progress: bool = False) -> MonteCarloResult:
+              progress: bool = False, checkpoint=None, resume: bool = False) -> MonteCarloResult:
     """Tracked runs of ``config`` on ``model`` for each seed, over ``backend`` (:data:`BACKENDS`;
     identical results on every backend, in seed order). Chunks of seeds go through
     :func:`icq.reference.common.parallel.map_tasks` (``serial`` in this process, or ``ray``); inside
@@ -280,6 +280,8 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
     error, norm : what is tracked (:func:`error_spec`)
     workers : threads (``local``) or Ray CPUs; default: all cores
     chunk : seeds per task (default: 8 chunks on ``local``, 4 per worker on ``ray``)
+    checkpoint, resume : a folder for the finished chunks, and whether to continue from it
+        (:func:`~icq.reference.common.parallel.map_tasks`)
     """
     if horizon < 0:
         raise ValueError(f"horizon: {horizon} must be >= 0")
@@ -304,7 +306,8 @@ def run_seeds(model: EpochModel, config: TrainConfig, targets, *, horizon: int,
         numba.set_num_threads(min(n_workers, numba.config.NUMBA_NUM_THREADS))
     try:
         out = map_tasks(_chunk, tasks, backend="ray" if backend == "ray" else "serial",
-                        workers=workers, progress=progress)
+                        workers=workers, progress=progress, checkpoint=checkpoint,
+                        resume=resume)
     finally:
         numba.set_num_threads(old_threads)
     seconds = time.perf_counter() - t0
