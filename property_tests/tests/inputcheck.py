@@ -63,7 +63,10 @@ def _run(args: list[str]) -> tuple[int, str, str, float]:
     out, err = io.StringIO(), io.StringIO()
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(args)
+        try:
+            rc = main(args)
+        except SystemExit as exc:  # argparse's own refusals (exit 2, a usage line)
+            rc = exc.code if isinstance(exc.code, int) else 1
     return rc, out.getvalue(), err.getvalue(), time.perf_counter() - t0
 
 
@@ -103,7 +106,7 @@ def run_option(command: str, option: str, value: str, valid: bool) -> tuple[Muta
              else ["--target", "0.5", "--horizon", "2000", "--seeds", "60"])
     if option in ("--handoffs", "--target", "--horizon", "--seeds"):
         small = [a for i, a in enumerate(small) if option not in small[max(0, i - 1):i + 1]]
-    args = [command, ring, *small, option, value, "--json"]
+    args = [command, ring, *small, f"{option}={value}", "--json"]
     if option == "--alpha":
         args += ["--step", "constant"]
     if option == "--epsilon":
