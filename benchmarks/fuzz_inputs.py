@@ -110,7 +110,7 @@ def trace_chunk(task: tuple[int, int, int, float]) -> dict:
     for i in range(start, stop):
         r = random.Random(f"trace/{seed}/{i}")
         m = trace_mutant(bases[r.choice(NAMES)], r)
-        cls = "trace valid" if m.valid else f"trace {m.field if ' ' not in m.field else 'rule'}"
+        cls = "trace valid" if m.valid else f"trace {m.field}"
         _count(counts, examples, cls, m, ic.run_fit(m), hang)
     return _pack(counts, examples)
 
