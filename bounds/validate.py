@@ -21,13 +21,13 @@ symmetric, zero exactly on the diagonal and satisfy the triangle inequality.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from icq.reference.model import EpochModel
+from icq.reference.model import EpochModel, ModelError
+from icq.reference.model.parse import parse_checked
 
 __all__ = ["InputError", "check_features", "check_obs_metric", "load_features",
            "load_obs_metric", "NORM_TOL"]
@@ -115,10 +115,10 @@ def _read(path: str | Path, field: str) -> Any:
             return np.load(p, allow_pickle=False)
         except ValueError as exc:
             raise InputError(f"{field}: {str(p)!r} is not a .npy array ({exc})") from None
-    try:
-        return json.loads(p.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{field}: {str(p)!r} is not JSON or .npy ({exc})") from None
+    try:  # the model file's JSON reader, with its limits (docs/format.md)
+        return parse_checked(p.read_bytes(), f"{field}: {str(p)!r}")
+    except ModelError as exc:
+        raise InputError("; ".join(exc.problems)) from None
 
 
 def _positions(entries: list, index: dict, keys: tuple[str, ...], field: str, name: str,

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from icq.reference.model import END, MAX_DURATION
+from icq.reference.model.parse import MAX_NAME
 
-__all__ = ["Mutant", "mutant", "raw_cases"]
+__all__ = ["OPTION_CASES", "Mutant", "mutant", "raw_cases", "trace_mutant"]
 
 _HUGE_INT = "1" + "0" * 5000  # beyond Python's int() digit limit
 _BAD_NUMBERS = ("NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400, _HUGE_INT)
@@ -246,9 +247,37 @@ def _container_type(doc: dict, r: random.Random) -> tuple[Any, str]:
     return doc, key
 
 
+def _long_name(doc: dict, r: random.Random) -> tuple[Any, str]:
+    """A name of 10**6 characters (an agent, a state id, an observation label, the model's
+    name), renamed consistently everywhere: only its length breaks a rule."""
+    kind = r.choice(["agent", "state", "obs", "name"])
+    long = "n" * r.choice([MAX_NAME + 1, 10**6])
+    if kind == "name":
+        doc["name"] = long
+        return doc, f"{MAX_NAME} allowed"
+    s = r.choice(doc["states"])
+    old = s["agent" if kind == "agent" else "id" if kind == "state" else "obs"]
+    text = _encode(doc).decode().replace(json.dumps(old), json.dumps(long))
+    return text.encode(), f"{MAX_NAME} allowed"
+
+
+def _gamma_near_one(doc: dict, r: random.Random) -> tuple[Any, str]:
+    """γ within 10⁻¹³ of 1 and one row whose outcomes all continue, with probabilities that
+    sum to 1 + 0.9·10⁻⁹ (within the tolerance): its discounted mass exceeds 1."""
+    rows = [t for t in doc["transitions"] if t["successor"] != END
+            and all(o["next"] is not None and o["duration"] <= 100 for o in t["outcomes"])]
+    if not rows:
+        return _out_of_range(doc, r)
+    doc["gamma"] = r.choice([1 - 1e-13, 1 - 2**-52, 1 - 1e-15])
+    for o in r.choice(rows)["outcomes"]:
+        o["prob"] *= 1 + 0.9e-9
+    return doc, "discounted mass"
+
+
 _INVALID: tuple[Callable[[dict, random.Random], tuple[Any, str]], ...] = (
     _delete_required, _wrong_type, _non_finite_or_huge, _out_of_range, _unknown_key,
-    _duplicate, _empty, _bad_reference, _semantic, _container_type)
+    _duplicate, _empty, _bad_reference, _semantic, _container_type, _long_name,
+    _gamma_near_one)
 
 # ---------------------------------------------------------------------------------------
 # Valid mutations: the result is a valid file (docs/format.md)
@@ -264,7 +293,7 @@ def _valid(doc: dict, r: random.Random) -> tuple[bytes, str]:
         r.shuffle(doc["transitions"])
         r.shuffle(doc["states"])
     elif kind == "name":
-        doc["name"] = r.choice(["", "naïve – test", "x" * 1000])
+        doc["name"] = r.choice(["", "naïve – test", "x" * MAX_NAME])
     elif kind == "rename":
         old = r.choice(doc["states"])["id"]
         text = _encode(doc).decode().replace(json.dumps(old), json.dumps(old + "·renamed"))
@@ -323,3 +352,111 @@ def raw_cases(base: bytes) -> list[Mutant]:
         (b"\xef\xbb\xbf\xef\xbb\xbf" + base, "not valid JSON"),
     ]
     return [Mutant(d, False, f, f"raw {i}") for i, (d, f) in enumerate(cases)]
+
+
+# ---------------------------------------------------------------------------------------
+# Trace files (docs/traces.md) and command-line options
+# ---------------------------------------------------------------------------------------
+
+_TRACE_REQUIRED = ("episode", "t", "agent", "obs", "successor", "duration", "reward",
+                   "next_agent", "next_obs")
+
+
+def _trace_line(lines: list[dict], r: random.Random) -> tuple[list[Any], str]:
+    """One line of ``lines`` made invalid; returns the lines (dicts, or text for raw JSON) and
+    the word its refusal must contain."""
+    i = r.randrange(len(lines))
+    d = lines[i]
+    kind = r.choice(["missing", "type", "digits", "huge-reward", "duration", "surrogate",
+                     "deep", "long", "same-t", "unknown", "nan", "not-json", "end-agent",
+                     "negative-t", "duplicate-key"])
+    raw = None
+    field = kind
+    if kind == "missing":
+        field = r.choice(_TRACE_REQUIRED)
+        del d[field]
+    elif kind == "type":
+        field = r.choice(["t", "duration", "reward", "agent", "obs", "successor"])
+        d[field] = r.choice(["x", [1], {"a": 1}, True] if field in ("t", "duration", "reward")
+                            else [1, ["x"], {"a": "b"}, True, ""])
+    elif kind in ("digits", "huge-reward", "nan"):
+        field = "reward" if kind != "digits" else r.choice(["t", "duration", "reward"])
+        literal = {"digits": _HUGE_INT, "huge-reward": "1" + "0" * 400,
+                   "nan": r.choice(["NaN", "Infinity", "-Infinity", "1e400"])}[kind]
+        d[field] = _TOKEN
+        raw = json.dumps(d).replace(json.dumps(_TOKEN), literal)
+    elif kind == "duration":
+        field = "duration"
+        d["duration"] = r.choice([2**64, 10**30, MAX_DURATION + 1, 0, -1])
+    elif kind == "surrogate":
+        field = r.choice(["obs", "agent"])
+        d[field] = _TOKEN
+        raw = json.dumps(d).replace(json.dumps(_TOKEN), '"\\ud800"')
+    elif kind == "deep":
+        field = "x-deep"
+        d["x-deep"] = _TOKEN
+        raw = json.dumps(d).replace(json.dumps(_TOKEN), "[" * 1000 + "]" * 1000)
+    elif kind == "long":
+        field = r.choice(["agent", "obs", "successor"] if d["successor"] == END
+                         else ["agent", "obs"])
+        d[field] = "n" * r.choice([MAX_NAME + 1, 10**6])
+    elif kind == "same-t":
+        lines.insert(i + 1, copy.deepcopy(d))
+        return lines, "is not after"
+    elif kind == "unknown":
+        field = "behaviour_prob"
+        d[field] = 0.5
+    elif kind == "not-json":
+        raw = json.dumps(d)[: r.randrange(1, 20)]
+        field = "not valid JSON"
+    elif kind == "end-agent":
+        field = "agent"
+        d["agent"] = END
+    elif kind == "negative-t":
+        field = "t"
+        d["t"] = -1
+    else:
+        raw = json.dumps(d)[:-1] + ', "t": 0}'
+        field = "duplicate key"
+    if raw is not None:
+        lines[i] = raw
+    return lines, field
+
+
+def trace_mutant(base: bytes, r: random.Random, p_valid: float = 0.25) -> Mutant:
+    """One fuzzed ``icq-trace/1`` file from the valid JSON Lines ``base``: valid (extension
+    fields, blank lines, integer episode ids) with probability ``p_valid``, else one line
+    broken by a rule of docs/traces.md or of the shared JSON reader."""
+    lines: list[Any] = [json.loads(s) for s in base.decode().splitlines() if s.strip()]
+    if r.random() < p_valid:
+        kind = r.choice(["x-field", "blank", "int-episodes"])
+        if kind == "x-field":
+            r.choice(lines)["x-note"] = {"by": "fuzz", "n": [1, 2, 3]}
+        elif kind == "int-episodes":
+            ids: dict[Any, int] = {}
+            for d in lines:
+                d["episode"] = ids.setdefault(d["episode"], len(ids))
+        text = "\n".join(json.dumps(d) for d in lines) + "\n"
+        if kind == "blank":
+            text = text.replace("\n", "\n\n", 3)
+        return Mutant(text.encode(), True, "", f"trace {kind}")
+    lines, field = _trace_line(lines, r)
+    text = "\n".join(s if isinstance(s, str) else json.dumps(s, ensure_ascii=False)
+                     for s in lines) + "\n"
+    return Mutant(text.encode("utf-8", "surrogatepass"), False, field, "trace")
+
+
+#: command-line options that must be refused (exit 2, naming the option) or accepted:
+#: ``(command, option, value, valid)``; the command runs on a small valid model
+OPTION_CASES: tuple[tuple[str, str, str, bool], ...] = (
+    *(("train", "--alpha", v, False) for v in ("nan", "inf", "-inf", "0", "-0.5", "1.5")),
+    *(("train", "--epsilon", v, False) for v in ("1.5", "nan", "-0.1", "inf")),
+    *(("budget", "--alpha", v, False) for v in ("nan", "inf")),
+    *(("budget", "--epsilon", v, False) for v in ("1.5", "nan", "-0.1")),
+    *(("budget", "--target", v, False) for v in ("nan", "-1", "inf")),
+    *(("budget", "--seeds", v, False) for v in ("0", "-3")),
+    *(("budget", "--horizon", v, False) for v in ("-1",)),
+    *(("train", "--handoffs", v, False) for v in ("-5",)),
+    *(("train", "--alpha", v, True) for v in ("0.5", "1")),
+    *(("train", "--epsilon", v, True) for v in ("0", "0.1", "1")),
+)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from icq.cli import main
+from icq.reference.common.archive import content_digest
 from icq.reference.learners.checkpoint import model_fingerprint
 from icq.reference.model import example_path, from_dict, load
 
@@ -28,7 +29,10 @@ def saved(path) -> dict:
 
 
 def rewrite(path, **changes) -> None:
+    """The checkpoint with ``changes`` and a digest that matches them (so that the rule under
+    test, not the digest, refuses it)."""
     arrays = {k: v for k, v in {**saved(path), **changes}.items() if v is not None}
+    arrays["__sha256__"] = np.array(content_digest(arrays))
     with open(path, "wb") as fh:
         np.savez(fh, **arrays)
 
@@ -58,6 +62,10 @@ TABULAR_CRAFTED = {
     "missing entry": dict(acc=None), "foreign kind": dict(__kind__=np.array("something/1")),
     "meta not JSON": dict(__meta__=np.array("{")),
     "object array": dict(q=np.array([object()], dtype=object)),
+    "visits 0.5": dict(visits=np.array([0.5, 1000, 500, 498.5])),
+    "visits 1e300": dict(visits=np.array([1e300, 0, 0, 0])),
+    "done below the visits": dict(done=np.int64(1000), last=np.zeros(4)),
+    "Q of 1e308": dict(q=np.full(4, 1e308)),
 }
 
 
@@ -124,7 +132,8 @@ def neural_ck(tmp_path_factory):
     return ck.read_bytes()
 
 
-@pytest.mark.parametrize("case", ["nan", "shape", "rng", "state", "kind"])
+@pytest.mark.parametrize("case", ["nan", "shape", "rng", "state", "kind", "delta 1e308",
+                                  "visits"])
 def test_crafted_neural_checkpoint_refused(case, neural_ck, tmp_path, capsys):
     ck = tmp_path / "ck.npz"
     ck.write_bytes(neural_ck)
@@ -133,7 +142,72 @@ def test_crafted_neural_checkpoint_refused(case, neural_ck, tmp_path, capsys):
               "shape": dict(delta=z["delta"][..., :-1]),
               "rng": dict(rng=z["rng"][:, :1]),
               "state": dict(y=np.full_like(z["y"], 10**6)),
-              "kind": dict(__kind__=np.array("tabular-icq/2"))}[case]
+              "kind": dict(__kind__=np.array("tabular-icq/2")),
+              "delta 1e308": dict(delta=np.full_like(z["delta"], 1e308)),
+              "visits": dict(visits=z["visits"] + 1)}[case]
     rewrite(ck, **change)
     assert "checkpoint" in refused([*NEURAL, "--handoffs", "40", "--checkpoint", str(ck),
                                     "--resume"], capsys)
+
+
+def test_a_rewritten_checkpoint_with_its_digest_resumes(tabular_ck, tmp_path):
+    """Negative control of the crafted cases: rewriting with no change (and a fresh digest)
+    resumes, so each refusal above is its rule's."""
+    ck = tmp_path / "ck.npz"
+    ck.write_bytes(tabular_ck)
+    rewrite(ck)
+    assert main([*TAB, "--handoffs", "4000", "--checkpoint", str(ck), "--resume"]) == 0
+
+
+def _data_offsets(blob: bytes) -> list[int]:
+    """Offsets of the bytes of every entry's data (the .npy payloads) in an .npz."""
+    import io
+
+    out = []
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        for info in z.infolist():
+            start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+            out += range(start, start + info.compress_size)
+    return out
+
+
+@pytest.mark.parametrize("damage", ["flipped", "appended", "no digest", "digest edited",
+                                    "huge entry", "plain npy"])
+def test_integrity(damage, tabular_ck, tmp_path, capsys):
+    ck = tmp_path / "ck.npz"
+    ck.write_bytes(tabular_ck)
+    if damage == "flipped":  # 8 bytes of the content flipped (CRC-32 or the SHA-256 finds it)
+        blob = bytearray(tabular_ck)
+        offs = _data_offsets(tabular_ck)
+        for i in np.random.default_rng(1).choice(len(offs), 8, replace=False):
+            blob[offs[i]] ^= 0x5A
+        ck.write_bytes(bytes(blob))
+    elif damage == "appended":
+        ck.write_bytes(tabular_ck + b"garbage")
+    elif damage == "no digest":  # a checkpoint of the earlier format
+        arrays = saved(ck)
+        del arrays["__sha256__"]
+        with open(ck, "wb") as fh:
+            np.savez(fh, **arrays)
+    elif damage == "digest edited":
+        arrays = saved(ck)
+        arrays["q"] = arrays["q"] + 1.0  # a plausible table, but not what the digest says
+        with open(ck, "wb") as fh:
+            np.savez(fh, **arrays)
+    elif damage == "huge entry":  # 256 MiB of zeros, deflated to a small file
+        rewrite(ck)
+        with zipfile.ZipFile(ck, "a", compression=zipfile.ZIP_DEFLATED) as z:
+            with z.open("unused.npy", "w", force_zip64=True) as fh:
+                block = bytes(1 << 20)
+                for _ in range(256):
+                    fh.write(block)
+        assert ck.stat().st_size < 2_000_000
+    elif damage == "plain npy":
+        np.save(ck.with_suffix(".npy"), np.zeros(4))
+        ck = ck.with_suffix(".npy")
+    err = refused([*TAB, "--handoffs", "4000", "--checkpoint", str(ck), "--resume"], capsys)
+    assert str(ck) in err
+    want = {"no digest": "earlier version", "digest edited": "SHA-256",
+            "huge entry": "declares", "plain npy": ".npy array",
+            "appended": "end of a zip archive"}.get(damage, "")
+    assert want in err, err

@@ -89,7 +89,8 @@ def _write(path, docs):
 def test_icq_fit_rejects_a_bad_line_naming_line_and_field(tmp_path, capsys):
     good = _mutate({"successor": "END", "next_agent": None, "next_obs": None,
                     "next_latent": None})
-    f = _write(tmp_path / "t.jsonl", [good, good, _mutate({"duration": 0}), good])
+    f = _write(tmp_path / "t.jsonl", [{**good, "episode": f"e{i}"} for i in (1, 2)]
+               + [_mutate({"duration": 0}), {**good, "episode": "e4"}])
     out = tmp_path / "m.json"
     assert main(["fit", str(f), "-o", str(out), "--gamma", "0.9"]) == 2
     err = capsys.readouterr().err

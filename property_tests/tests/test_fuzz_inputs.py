@@ -8,18 +8,31 @@ the size of its values. ``benchmarks/fuzz_inputs.py`` runs the same check on >= 
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from icq.inputcheck import run_audit
-from icq.property_tests.fuzz import Mutant, mutant, raw_cases
-from icq.reference.model import ModelError, example_path, names, parse
+from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases, trace_mutant
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.model import ModelError, example_path, load, names, parse
 from icq.reference.model.names import _fast_structure_ok
 from icq.reference.model.parse import depth_and_text_problems, schema_validator
 
+_spec = importlib.util.spec_from_file_location("icq_inputcheck",
+                                              Path(__file__).with_name("inputcheck.py"))
+inputcheck = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(inputcheck)
+run_audit, run_fit, run_option = inputcheck.run_audit, inputcheck.run_fit, inputcheck.run_option
+
 BASES = {n: example_path(n).read_bytes()
          for n in ("ring-exact", "author-reviewer-editor", "synthetic-handoff")}
+TRACES = {n: ("\n".join(json.dumps(d) for d in simulate_traces(load(example_path(n)), 6, seed=1))
+              + "\n").encode() for n in ("ring-exact", "author-reviewer-editor")}
 
 
 def verdict_ok(m: Mutant) -> bool:
@@ -78,3 +91,33 @@ def test_negative_control_a_fast_path_that_accepts_everything_is_caught():
                  settings=settings(max_examples=300, deadline=None, database=None,
                                    phases=[Phase.generate]))
     assert not found.valid
+
+
+trace_mutants = st.builds(lambda name, r: trace_mutant(TRACES[name], r),
+                          st.sampled_from(sorted(TRACES)), st.randoms(use_true_random=False))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trace_mutants)
+def test_fuzzed_traces_are_refused_with_line_and_field_or_fitted(m):
+    out = run_fit(m)
+    assert not out.problems(m), (m.what, m.valid, m.field, out)
+
+
+def test_negative_control_a_reader_without_the_order_rule_is_caught(monkeypatch):
+    """Without the rule that t increases within an episode the property fails."""
+    from icq.reference.learners.traces import format as trace_format
+
+    monkeypatch.setattr(trace_format._Order, "problem", lambda self, d, lineno: None)
+    found = find(trace_mutants, lambda m: bool(run_fit(m).problems(m)),
+                 settings=settings(max_examples=500, deadline=None, database=None,
+                                   phases=[Phase.generate],
+                                   suppress_health_check=[HealthCheck.too_slow]))
+    assert found.field == "is not after"
+
+
+@pytest.mark.parametrize("case", [c for c in OPTION_CASES if c[0] == "train"],
+                         ids=lambda c: " ".join(c[1:3]))
+def test_learner_options_are_refused_naming_the_option(case):
+    m, out = run_option(*case)
+    assert not out.problems(m), out

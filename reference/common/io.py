@@ -32,8 +32,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["atomic_write", "dumps", "format_float", "jsonable", "plain", "write_json",
-           "write_text"]
+__all__ = ["OutputError", "atomic_write", "dumps", "format_float", "jsonable", "plain",
+           "write_json", "write_text"]
 
 _TOKEN = f"icq-nonfinite-{uuid.uuid4().hex}"
 
@@ -93,6 +93,19 @@ def format_float(x: Any, spec: str = ".6g") -> str:
     return format(x, spec)
 
 
+class OutputError(ValueError):
+    """An output path that cannot be written (a folder, a read-only place, a missing parent
+    that cannot be created): one line naming the path and the reason (exit status 2)."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"{os.fspath(path)}: cannot write the output: {reason} (rule: an output "
+                         "path must be a file in a writable folder)")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", *,
                  encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
@@ -100,19 +113,33 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *,
 
     ``mode`` is ``"w"`` (text, ``encoding``) or ``"wb"`` (bytes). The destination's folder is
     created if missing.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is a folder, or its folder cannot be created or written (before the body
+        runs), or the rename fails; nothing is left behind.
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"mode: {mode!r} is not 'w' or 'wb'")
     dest = Path(path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    if dest.is_dir() or str(path).endswith(os.sep):
+        raise OutputError(path, "it is a folder")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(path, _reason(exc)) from None
     try:
         with os.fdopen(fd, mode, encoding=encoding if mode == "w" else None) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 is not what an output file wants
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise OutputError(path, _reason(exc)) from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -401,7 +401,8 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
               seeds=200, error: str = "learning", norm: str = "sup",
               backend: str = "local", workers: int | None = None, chunk: int | None = None,
               grid: np.ndarray | None = None, spec: ErrorSpec | None = None,
-              progress: bool = False) -> MonteCarloResult:
+              progress: bool = False, checkpoint=None, resume: bool = False
+              ) -> MonteCarloResult:
     """Tracked runs of the tabular ``learner`` on ``model`` for each seed, over ``backend``
     (:data:`BACKENDS`; identical results on every backend, in seed order). Chunks of seeds go
     through :func:`icq.reference.common.parallel.map_tasks` (``serial`` in this process, or
@@ -420,6 +421,8 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
     chunk : seeds per task (default: 8 chunks on ``local``, 4 per worker on ``ray``)
     grid : the recording grid (last iterate) or the check grid (averaged iterate), as in
         :func:`run_seed`
+    checkpoint, resume : a folder for the finished chunks, and whether to continue from it
+        (:func:`~icq.reference.common.parallel.map_tasks`)
     """
     if horizon < 0:
         raise ValueError(f"horizon: {horizon} must be >= 0")
@@ -449,7 +452,8 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
         numba.set_num_threads(min(n_workers, numba.config.NUMBA_NUM_THREADS))
     try:
         out = map_tasks(_chunk, tasks, backend="ray" if backend == "ray" else "serial",
-                        workers=workers, progress=progress)
+                        workers=workers, progress=progress, checkpoint=checkpoint,
+                        resume=resume)
     finally:
         numba.set_num_threads(old_threads)
     seconds = time.perf_counter() - t0

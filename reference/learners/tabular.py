@@ -35,10 +35,12 @@ from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
     check_handoffs,
+    check_visits,
     load_checkpoint,
     model_fingerprint,
     resume_target,
     save_checkpoint,
+    value_bound,
 )
 from icq.reference.learners.smdp import (
     STEP_MODES,
@@ -210,7 +212,9 @@ def _save(path: Path, st: _State, meta: dict) -> None:
 def _load(path: Path, model: EpochModel, meta: dict, handoffs: int) -> _State:
     """Read and check a checkpoint completely before the compiled loop sees it."""
     P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
-    spec = {"q": ArraySpec(f, P), "visits": ArraySpec(f, P, 0), "acc": ArraySpec(f, P),
+    v = value_bound(model) * (1 + 1e-9)
+    spec = {"q": ArraySpec(f, P, -v, v), "visits": ArraySpec(f, P, 0, integral=True),
+            "acc": ArraySpec(f, P),
             "rng": ArraySpec("<u8", (4,), rng=True), "y": ArraySpec(i, (), 0, model.n_states - 1),
             "done": ArraySpec(i, (), 0), "episodes": ArraySpec(i, (), 0),
             "seconds": ArraySpec(f, (), 0), "norm2": ArraySpec(f, (), 0)}
@@ -220,6 +224,7 @@ def _load(path: Path, model: EpochModel, meta: dict, handoffs: int) -> _State:
     if problem:
         raise CheckpointError(path, f"entry 'last': {problem}")
     check_handoffs(path, done, handoffs)
+    check_visits(path, z["visits"], done)
     return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                   acc=z["acc"].copy(), last=z["last"].copy(),
                   **{k: z[k].item() for k in _SCALARS})

@@ -63,6 +63,62 @@ def _first_lines(mask: np.ndarray, line: Any, limit: int = 10) -> list[str]:
     return out
 
 
+def _largest_gamma(fits: Any, gamma: float) -> float | None:
+    """The largest γ in (0, ``gamma``) with ``fits(γ)`` (monotone: true below a threshold), by
+    bisection to the last double; None when even the smallest γ does not fit."""
+    lo, hi = 0.0, gamma
+    if not fits(5e-324):
+        return None
+    for _ in range(200):
+        mid = lo + (hi - lo) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+def _discount_problems(gamma: float, prob: np.ndarray, dur: np.ndarray, rew: np.ndarray,
+                       nxt: np.ndarray, out_pair: np.ndarray, n_pairs: int, pair_where: Any,
+                       out_where: Any) -> list[str]:
+    """The rules γ̄ < 1 and R̄/(1 − γ̄) <= MAX_VALUE (docs/theory.md §1, docs/format.md, Ranges).
+
+    Each row's discounted mass Σ prob·γ^duration over its outcomes with a next state is computed
+    and a row with mass >= 1 refused by name (outcome probabilities may sum to 1 + 1e-9, so a γ
+    within about 1e-9 of 1 can reach it); both messages give the largest γ that works for the
+    file, so that no command meets a γ̄ of 1 or a value that is not a double.
+    """
+    live = (nxt >= 0) & np.isfinite(prob)
+    d = np.clip(dur, 1, None)
+
+    def masses(g: float) -> np.ndarray:
+        return np.bincount(out_pair, np.where(live, prob * g ** d, 0.0), minlength=n_pairs)
+
+    r_max = float(np.abs(rew).max(initial=0.0))
+
+    def fits(g: float) -> bool:
+        m = float(masses(g).max(initial=0.0))
+        return m < 1.0 and r_max <= MAX_VALUE * (1.0 - m)
+
+    mass = masses(gamma)
+    if fits(gamma):
+        return []
+    ok = _largest_gamma(fits, gamma)
+    works = (f"the largest γ that works for this file is {ok!r}" if ok is not None
+             else "no γ in (0, 1) works for this file")
+    if (mass >= 1.0).any():
+        return _first_lines(mass >= 1.0, lambda k: (
+            f"{pair_where(k)}: discounted mass Σ prob·γ^duration over the outcomes with a next "
+            f"state = {float(mass[k])!r} >= 1 (rule: γ̄ < 1, docs/theory.md §1; outcome "
+            f"probabilities may sum to 1 ± 1e-9); {works}"))
+    g_bar = float(mass.max(initial=0.0))
+    with np.errstate(over="ignore"):
+        v_max = np.abs(rew) / (1.0 - g_bar)
+    return _first_lines(v_max > MAX_VALUE, lambda i: (
+        f"{out_where(i)}.reward = {float(rew[i])!r}: with γ̄ = {g_bar!r} values reach "
+        f"|reward|/(1 − γ̄) = {float(v_max[i]):.3g} > 1e300 (rule: every value function "
+        f"must be a finite double; docs/format.md, Ranges); {works}"), limit=1)
+
+
 def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
                 state_agent: Any, state_obs: Any, obs_agent: Any, obs_ptr: Any, obs_succ: Any,
                 out_ptr: Any, out_prob: Any, out_dur: Any, out_rew: Any, out_next: Any,
@@ -246,16 +302,9 @@ def from_arrays(*, gamma: float, agents: list[str] | tuple[str, ...],
         "<= 2**53 (rule: docs/format.md, Fields)"))
     problems += _first_lines(~np.isfinite(u_rew), lambda i: (
         f"{out_where(i)}.reward = {float(u_rew[i])!r}: must be a finite number"))
-    if not problems and is_number(gamma) and 0.0 < gamma < 1.0:  # values must be doubles
-        cont = np.where((u_next >= 0) & np.isfinite(u_prob),
-                        u_prob * float(gamma) ** np.clip(u_dur_raw, 1, None), 0.0)
-        g_bar = float(np.bincount(out_pair, cont, minlength=n_pairs).max(initial=0.0))
-        with np.errstate(over="ignore"):
-            v_max = np.abs(u_rew) / max(1.0 - g_bar, 1e-300)
-        problems += _first_lines(v_max > MAX_VALUE, lambda i: (
-            f"{out_where(i)}.reward = {float(u_rew[i])!r}: with γ̄ = {g_bar:.6g} values reach "
-            f"|reward|/(1 − γ̄) = {float(v_max[i]):.3g} > 1e300 (rule: every value function "
-            "must be a finite double; docs/format.md, Ranges)"), limit=1)
+    if not problems and is_number(gamma) and 0.0 < gamma < 1.0:  # γ̄ < 1, values are doubles
+        problems += _discount_problems(float(gamma), u_prob, u_dur_raw, u_rew, u_next, out_pair,
+                                       n_pairs, pair_where, out_where)
     j_out = pair_succ[out_pair]
     bad_next = (u_next < -1) | (u_next >= n)
     problems += _first_lines(bad_next, lambda i: f"{out_where(i)}.next = {u_next[i]}: not a state")

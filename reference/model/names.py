@@ -28,6 +28,7 @@ from icq.reference.model.parse import (
     END,
     EXTENSIONS,
     FORMAT,
+    MAX_NAME,
     ModelError,
     depth_and_text_problems,
     did_you_mean,
@@ -45,11 +46,11 @@ __all__ = ["from_dict", "load", "replace_arrays", "structure_problems"]
 
 
 def _text_ok(s: Any) -> bool:
-    return isinstance(s, str) and (s.isascii() or not _SURROGATE.search(s))
+    return isinstance(s, str) and len(s) <= MAX_NAME and (s.isascii() or not _SURROGATE.search(s))
 
 
 def _name_ok(s: Any) -> bool:
-    return isinstance(s, str) and s != "" and (s.isascii() or not _SURROGATE.search(s))
+    return isinstance(s, str) and s != "" and _text_ok(s)
 
 
 def _obj_ok(d: Any, keys: frozenset[str], required: frozenset[str] | None = None) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -33,12 +34,17 @@ MAX_DURATION = 2**53
 MAX_VALUE = 1e300
 #: the deepest nesting of arrays and objects a file may have (the format itself needs 5)
 MAX_DEPTH = 64
+#: the longest name a file may give (an agent, a state id, an observation label, a successor, the
+#: model's name, a trace's episode id): longer names are refused rather than drawn in every
+#: table and figure (docs/format.md, Encoding, numbers and limits)
+MAX_NAME = 256
 #: the top-level field for user metadata, kept in ``EpochModel.source`` and ignored by the tools
 EXTENSIONS = "extensions"
 _SCHEMA_FILE = "icsmdp-epoch-1.schema.json"
 
-__all__ = ["END", "EXTENSIONS", "FORMAT", "MAX_DEPTH", "MAX_DURATION", "MAX_VALUE", "PROB_TOL",
-           "ModelError", "did_you_mean", "example_path", "parse", "schema_path"]
+__all__ = ["END", "EXTENSIONS", "FORMAT", "MAX_DEPTH", "MAX_DURATION", "MAX_NAME", "MAX_VALUE",
+           "PROB_TOL", "ModelError", "did_you_mean", "example_path", "parse", "parse_checked",
+           "schema_path"]
 
 
 class ModelError(ValueError):
@@ -113,8 +119,58 @@ def parse(data: bytes | str, where: str = "input") -> Any:
         raise ModelError([f"{where}: not valid JSON: line {exc.lineno} column {exc.colno}: "
                           f"{exc.msg}"]) from None
     except RecursionError:
-        raise ModelError([f"{where}: nesting: arrays and objects nested too deep "
-                          f"(rule: at most {MAX_DEPTH} levels)"]) from None
+        raise ModelError([f"{where}: {_deep_field(text)}nesting: arrays and objects nested too "
+                          f"deep (rule: at most {MAX_DEPTH} levels)"]) from None
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deep_field(text: str) -> str:
+    """``"key: "``, the top-level key under which ``text`` first nests deeper than
+    :data:`MAX_DEPTH` (one regex pass, on the failure path only), else ``""``."""
+    depth, key = 0, None
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if tok[0] == '"':
+            if depth == 1:
+                key = tok
+        elif tok in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                try:
+                    name = json.loads(key) if key is not None else None
+                except ValueError:
+                    name = None
+                return f"{_short(name, 40) if len(name) > 40 else name}: " \
+                    if isinstance(name, str) else ""
+        else:
+            depth -= 1
+    return ""
+
+
+def parse_checked(data: bytes | str, where: str = "input") -> Any:
+    """:func:`parse`, then the nesting and text rules (at most :data:`MAX_DEPTH` levels, no
+    duplicate key, valid Unicode): the one JSON reader of every input of the project (model
+    files, trace lines, checkpoint metadata), so that each obeys the same limits.
+
+    >>> parse_checked('{"a": 1}')
+    {'a': 1}
+    >>> parse_checked('{"a": 1, "a": 2}', "line 3")
+    Traceback (most recent call last):
+    ...
+    icq.reference.model.parse.ModelError: line 3: top level: duplicate key 'a'
+
+    Raises
+    ------
+    ModelError
+        One line per problem, each prefixed with ``where``.
+    """
+    doc = parse(data, where)
+    problems = _depth_and_text_problems(doc)
+    if problems:
+        raise ModelError([f"{where}: {p}" for p in problems])
+    return doc
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,9 +200,9 @@ def _where_path(doc: Any, path: list[Any]) -> str:
         item = doc[path[0]][path[1]]
         if isinstance(item, dict):
             if path[0] == "states" and isinstance(item.get("id"), str):
-                text += f" (state {item['id']!r})"
+                text += f" (state {_short(item['id'])})"
             elif isinstance(item.get("state"), str) and isinstance(item.get("successor"), str):
-                text += f" (state {item['state']!r}, successor {item['successor']!r})"
+                text += f" (state {_short(item['state'])}, successor {_short(item['successor'])})"
     return text or "top level"
 
 
@@ -181,6 +237,9 @@ def schema_lines(doc: Any, err: Any) -> list[str]:
         return [f"{where}: must not be empty"]
     if kw == "minLength":
         return [f"{where}: must be a non-empty string"]
+    if kw == "maxLength":
+        return [f"{where}: a name of {len(inst):,} characters ({_short(inst, 40)}) is longer "
+                f"than the {val} allowed (rule: docs/format.md, Encoding, numbers and limits)"]
     return [f"{where}: {err.message[:200]}"]  # pragma: no cover - the schema uses no other
 
 
@@ -194,9 +253,10 @@ def depth_and_text_problems(doc: Any) -> list[str]:
             return [f"{where}: nesting: arrays and objects nested too deep "
                     f"(rule: at most {MAX_DEPTH} levels)"]
         if isinstance(obj, dict):
-            out += [f"{where}: duplicate key {k!r}" for k in getattr(obj, "dups", ())]
+            out += [f"{where}: duplicate key {_short(k)}" for k in getattr(obj, "dups", ())]
             for k, v in obj.items():
-                sub = k if where == "top level" else f"{where}.{k}"
+                key = k if len(k) <= 60 else k[:57] + "..."
+                sub = key if where == "top level" else f"{where}.{key}"
                 stack.append((k, where, depth))
                 stack.append((v, sub, depth + 1))
         elif isinstance(obj, list):

@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from icq.reference.learners.checkpoint import ArraySpec, load_checkpoint, save_checkpoint
+from icq.reference.learners.checkpoint import (
+    ArraySpec,
+    CheckpointError,
+    check_visits,
+    load_checkpoint,
+    save_checkpoint,
+)
 from icq.reference.learners.neural.networks import AgentNetworks
 from icq.reference.learners.neural.options import NeuralConfig
 from icq.reference.learners.neural.sampling import Stream
@@ -76,6 +82,17 @@ def save_state(path: Path, st: TrainState, meta: dict) -> None:
         "seconds": np.float64(st.seconds)}, meta)
 
 
+def check_table(path: Path, nets: list[AgentNetworks], st: TrainState) -> None:
+    """The resumed networks' tables are finite: a δ that passes as a finite array (1e308) can
+    still overflow the forward pass into NaN, which would then be trained on and certified."""
+    for i, n in enumerate(nets):
+        with torch.no_grad():
+            q = n.outputs(st.delta[i])
+        if not torch.isfinite(q).all():
+            raise CheckpointError(path, f"entry 'delta': seed {i}'s network gives a non-finite "
+                                  "table (NaN or ±∞) with this δ")
+
+
 def load_state(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) -> TrainState:
     """Read and check a checkpoint completely (every array against the shape and dtype of a
     fresh state of this run) before the training loop sees it."""
@@ -87,6 +104,7 @@ def load_state(path: Path, meta: dict, model: EpochModel, theta0: torch.Tensor) 
                 y=ArraySpec("<i8", (S,), 0, model.n_states - 1),
                 episodes=ArraySpec("<i8", (S,), 0), seconds=ArraySpec("<f8", (), 0))
     z = load_checkpoint(path, _KIND, meta, spec)
+    check_visits(path, z["visits"], int(z["t"]) * int(meta["config"].get("batch", 1)))
     t = lambda a: torch.as_tensor(a, dtype=theta0.dtype, device=theta0.device)  # noqa: E731
     streams = [Stream(rng=z["rng"][i].copy(), y=int(z["y"][i]), episodes=int(z["episodes"][i]))
                for i in range(S)]

@@ -24,6 +24,7 @@ from torch.func import vmap
 from icq.reference.learners.checkpoint import check_handoffs, model_fingerprint, resume_target
 from icq.reference.learners.neural.checkpoints import (
     TrainState,
+    check_table,
     config_json,
     load_state,
     save_state,
@@ -205,6 +206,7 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
     steps_total = config.handoffs // config.batch
     if resume:
         st = load_state(ckpt, meta, model, theta0)
+        check_table(ckpt, nets, st)
         check_handoffs(ckpt, st.t * config.batch, config.handoffs)
     else:
         st = TrainState.fresh(theta0, [Stream.start(arr, s) for s in seeds], model.n_obs_pairs)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from icq.reference.model import END, ModelError
+from icq.reference.model.parse import MAX_DURATION, MAX_NAME, MAX_VALUE, parse_checked
 
 __all__ = ["MAX_PROBLEMS", "TRACE_FORMAT", "Line", "check_line", "lines_from_dicts",
            "read_traces", "schema", "write_traces"]
@@ -28,6 +30,7 @@ _REQUIRED = ("episode", "t", "agent", "obs", "successor", "duration", "reward", 
              "next_obs")
 _OPTIONAL = ("latent", "next_latent", "behavior_prob")
 _REQ = frozenset(_REQUIRED)
+_NAME = f"a non-empty string of at most {MAX_NAME} characters"
 _KNOWN = frozenset(_REQUIRED + _OPTIONAL)
 
 
@@ -46,7 +49,13 @@ def _is_num(v: Any) -> bool:
 
 
 def _is_name(v: Any) -> bool:
-    return type(v) is str and v != ""
+    return type(v) is str and v != "" and len(v) <= MAX_NAME
+
+
+def _show(v: Any) -> str:
+    """``repr(v)``, shortened: a message never repeats a huge value whole."""
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
 
 
 def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per field
@@ -63,36 +72,36 @@ def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per f
         if not k.startswith("x-"):
             return k, "unknown field (extensions must start with 'x-')"
     ep = d["episode"]
-    if not (_is_name(ep) or _is_int(ep)):
-        return "episode", f"{ep!r} is not a non-empty string or an integer"
-    if not _is_int(d["t"]) or d["t"] < 0:
-        return "t", f"{d['t']!r} is not an integer >= 0"
+    if not (_is_name(ep) or _is_int(ep)) or (_is_int(ep) and abs(ep) > MAX_DURATION):
+        return "episode", f"{_show(ep)} is not {_NAME} or an integer of magnitude <= 2**53"
+    if not _is_int(d["t"]) or not 0 <= d["t"] <= MAX_DURATION:
+        return "t", f"{_show(d['t'])} is not an integer in [0, 2**53]"
     for k in ("agent", "obs"):
         if not _is_name(d[k]):
-            return k, f"{d[k]!r} is not a non-empty string"
+            return k, f"{_show(d[k])} is not {_NAME}"
     if d["agent"] == END:
         return "agent", "'END' is reserved for the end of the workflow"
     if not _is_name(d["successor"]):
-        return "successor", f"{d['successor']!r} is not a non-empty string"
+        return "successor", f"{_show(d['successor'])} is not {_NAME}"
     dur = d["duration"]
-    if not _is_int(dur) or dur < 1:
-        return "duration", f"{dur!r} is not an integer >= 1"
+    if not _is_int(dur) or not 1 <= dur <= MAX_DURATION:
+        return "duration", f"{_show(dur)} is not an integer in [1, 2**53] (the model format's cap)"
     r = d["reward"]
-    if not _is_num(r) or not math.isfinite(r):
-        return "reward", f"{r!r} is not a finite number"
+    if not _is_num(r) or not math.isfinite(r) or abs(r) > MAX_VALUE:
+        return "reward", f"{_show(r)} is not a finite number of magnitude <= {MAX_VALUE:g}"
     na, no = d["next_agent"], d["next_obs"]
     if na is not None and not _is_name(na):
-        return "next_agent", f"{na!r} is not a non-empty string or null"
+        return "next_agent", f"{_show(na)} is not {_NAME} or null"
     if no is not None and not _is_name(no):
-        return "next_obs", f"{no!r} is not a non-empty string or null"
+        return "next_obs", f"{_show(no)} is not {_NAME} or null"
     if "latent" in d and not _is_name(d["latent"]):
-        return "latent", f"{d['latent']!r} is not a non-empty string"
+        return "latent", f"{_show(d['latent'])} is not {_NAME}"
     if "next_latent" in d and d["next_latent"] is not None and not _is_name(d["next_latent"]):
-        return "next_latent", f"{d['next_latent']!r} is not a non-empty string or null"
+        return "next_latent", f"{_show(d['next_latent'])} is not {_NAME} or null"
     if "behavior_prob" in d:
         p = d["behavior_prob"]
         if not _is_num(p) or not 0.0 < p <= 1.0:
-            return "behavior_prob", f"{p!r} is not a number in (0, 1]"
+            return "behavior_prob", f"{_show(p)} is not a number in (0, 1]"
     # rules that relate fields
     if d["successor"] == d["agent"]:
         return "successor", "equals the acting agent (not allowed)"
@@ -102,7 +111,7 @@ def check_line(d: Any) -> tuple[str, str] | None:  # noqa: C901 - one rule per f
     if d["successor"] == END and na is not None:
         return "next_agent", "must be null when the successor is END"
     if na is not None and na != d["successor"]:
-        return "next_agent", f"{na!r} differs from the successor {d['successor']!r}"
+        return "next_agent", f"{_show(na)} differs from the successor {_show(d['successor'])}"
     if "latent" in d and na is not None and d.get("next_latent") is None:
         return "next_latent", "required (non-null) with 'latent' unless the episode ended"
     if d.get("next_latent") is not None and na is None:
@@ -142,40 +151,73 @@ def _schema_message(d: Any) -> tuple[str, str] | None:
         jsonschema.Draft202012Validator(schema()).iter_errors(d))
     if err is None:
         return None
-    return (".".join(str(p) for p in err.absolute_path) or "line"), err.message
+    where = ".".join(str(p) for p in err.absolute_path) or "line"
+    return where[:80], err.message if len(err.message) <= 200 else err.message[:197] + "..."
+
+
+class _Order:
+    """The rule that ``t`` increases within an episode: remembers each episode's last ``t`` and
+    the line that gave it."""
+
+    def __init__(self) -> None:
+        self.last: dict[Any, tuple[int, int]] = {}
+
+    def problem(self, d: dict[str, Any], lineno: int) -> str | None:
+        ep, t = d["episode"], d["t"]
+        before = self.last.get(ep)
+        self.last[ep] = (t, lineno)
+        if before is not None and t <= before[0]:
+            return (f"line {lineno}: t: {t} is not after t = {before[0]} on line {before[1]} of "
+                    f"episode {_show(ep)} (rule: t increases within an episode, docs/traces.md)")
+        return None
 
 
 def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Line]:
-    """Stream the validated lines of a trace file (blank lines skipped).
+    """Stream the validated lines of a trace file (blank lines skipped; ``"-"``: standard
+    input).
 
-    Problems are collected (up to :data:`MAX_PROBLEMS`) and raised together at the end as a
+    Each line is read by the model file's JSON reader
+    (:func:`~icq.reference.model.parse.parse_checked`: UTF-8, valid Unicode, nesting, duplicate
+    keys, integers beyond 20 digits read as doubles), then checked by :func:`check_line`, and
+    ``t`` must increase within an episode. Problems are collected (up to
+    :data:`MAX_PROBLEMS`) and raised together at the end as a
     :class:`~icq.reference.model.ModelError`, one ``line N: field: message`` each. With
     ``digest`` (a list), the file's SHA-256 is appended to it once the file is read.
     """
-    path = Path(path)
     problems: list[str] = []
+    order = _Order()
     h = hashlib.sha256()
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    with fh:
+    if str(path) == "-":
+        import sys
+
+        path, opened = "<stdin>", contextlib.nullcontext(sys.stdin.buffer)
+    else:
+        path = Path(path)
+        try:
+            opened = path.open("rb")
+        except OSError as exc:
+            raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
+    with opened as fh:
         for lineno, raw in enumerate(fh, 1):
             h.update(raw)
             if not raw.strip():
                 continue
             try:
-                d = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                problems.append(f"{path}: line {lineno}: not valid JSON: {exc}")
+                d = parse_checked(raw, f"{path}: line {lineno}")
+            except ModelError as exc:
+                problems += exc.problems[:1]
             else:
                 bad = check_line(d)
                 if bad is None:
-                    if not problems:
-                        yield _to_line(d)
-                    continue
-                field_, msg = _schema_message(d) or bad
-                problems.append(f"{path}: line {lineno}: {field_}: {msg}")
+                    late = order.problem(d, lineno)
+                    if late is None:
+                        if not problems:
+                            yield _to_line(d)
+                        continue
+                    problems.append(f"{path}: {late}")
+                else:
+                    field_, msg = _schema_message(d) or bad
+                    problems.append(f"{path}: line {lineno}: {field_}: {msg}")
             if len(problems) >= MAX_PROBLEMS:
                 problems.append(f"{path}: stopped after {MAX_PROBLEMS} problems")
                 break
@@ -188,10 +230,14 @@ def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Lin
 def lines_from_dicts(docs: Iterable[dict[str, Any]]) -> Iterator[Line]:
     """Validate decoded lines (e.g. from :func:`simulate_traces`); ModelError on the first bad
     one, naming its index (1-based) and field."""
+    order = _Order()
     for i, d in enumerate(docs, 1):
         bad = check_line(d)
         if bad is not None:
             raise ModelError([f"line {i}: {bad[0]}: {bad[1]}"])
+        late = order.problem(d, i)
+        if late is not None:
+            raise ModelError([late])
         yield _to_line(d)
 
 
