@@ -23,7 +23,7 @@ from icq.reference.common.io import dumps, format_float
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
-COMMANDS = ("solve", "train", "audit", "budget", "check", "reproduce", "fit")
+COMMANDS = ("solve", "train", "audit", "budget", "check", "reproduce", "fit", "traces")
 
 
 class UsageError(ValueError):
