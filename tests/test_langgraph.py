@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,7 +214,7 @@ def test_frozen_router_routes_greedily_on_its_own_tables():
     before = router.q_vector().copy()
     greedy = {(a, o): max(t, key=t.get) for a, ob in tables.items() for o, t in ob.items()}
     record: list[Message] = []
-    router._record = record
+    router.record = record
     frozen = record_traces(world.graph(router), 100, world.start, world.hooks(),
                            successor=router.successor)
     assert all(d["successor"] == greedy[(d["agent"], d["obs"])] for d in frozen)
@@ -274,3 +275,16 @@ def test_hooks_duration_overrides_the_call_count():
     plain = record_traces(world.graph(IcqRouter(m, world.hooks())), 5, world.start,
                           world.hooks())
     assert all(d["duration"] <= m.T_max for d in plain)
+
+
+def test_the_example_in_docs_langgraph_md_runs(tmp_path, monkeypatch, capsys):
+    text = (Path(__file__).resolve().parents[1] / "docs" / "langgraph.md").read_text()
+    block = text.split("## The bundled example")[1].split("```python")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/langgraph.md", "exec"), {})
+    assert main(["traces", "from-otel", "spans.jsonl", "-o", "traces.jsonl"]) == 0
+    strip = [{k: v for k, v in d._asdict().items() if k != "episode"}
+             for d in read_traces("traces.jsonl")]
+    recorded = [{k: v for k, v in d._asdict().items() if k != "episode"}
+                for d in read_traces("recorded.jsonl")]
+    assert sorted(map(repr, strip)) == sorted(map(repr, recorded)) and len(recorded) > 20

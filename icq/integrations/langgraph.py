@@ -240,14 +240,15 @@ class IcqRouter:
         self.learning = True
         self.handoffs = 0
         self.episodes = 0
-        self._record = record
+        #: the list every call to an agent is appended to (None: not recorded)
+        self.record = record
         self._pending: tuple[str, str, str, int, float] | None = None
 
     # -- the decentralized protocol -------------------------------------------------------
     def _call(self, agent: str, method: str, *args: Any) -> Any:
         reply = getattr(self.agents[agent], method)(*args)
-        if self._record is not None:
-            self._record.append(Message(agent, method, args, reply))
+        if self.record is not None:
+            self.record.append(Message(agent, method, args, reply))
         return reply
 
     def _handoff(self, value: float) -> None:
