@@ -224,6 +224,12 @@ class IcqRouter:
     agents : agent objects to use instead of fresh tabular IC-Q agents
     key : the state key holding the chosen successor while a node runs
     record : a list; every call to an agent is appended as a ``Message``
+
+    The router holds the one handoff in flight between two node runs, so a router routes one
+    episode at a time (one graph run at a time); after an interrupted run call :meth:`reset`.
+    Frozen routing asks each agent for ``greedy(obs)`` and checkpoints set its table with
+    ``set_table``: both are methods of
+    :class:`~icq.reference.learners.runtime.TabularICQAgent`.
     """
 
     def __init__(self, model: EpochModel, hooks: Hooks, *, config: TrainConfig | None = None,

@@ -37,8 +37,9 @@ from __future__ import annotations
 import base64
 import binascii
 import gc
-import json
+import itertools
 import math
+import pickle
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -192,6 +193,7 @@ def _records(requests: Iterable[tuple[int, Any]], m: OtelMapping, stats: OtelSta
     """One compact record per span; structural problems raise at once (ModelError)."""
     wanted = {_OP_KEY, _AGENT_KEY, m.obs_attr, m.reward_attr, m.latent_attr, m.successor_attr,
               m.duration_attr}
+    tids: dict[str, str | None] = {}  # raw → normalized trace ids, a bounded cache
     for lineno, req in requests:
         stats.lines += 1
         at = f"{where}line {lineno}"
@@ -208,14 +210,22 @@ def _records(requests: Iterable[tuple[int, Any]], m: OtelMapping, stats: OtelSta
                 if not isinstance(spans, list):
                     raise ModelError([f"{at}: spans: not an array"])
                 for sp in spans:
-                    yield _record(sp, wanted, m, at, lineno)
+                    yield _record(sp, wanted, m, at, lineno, tids)
                     stats.spans += 1
 
 
-def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int) -> tuple:
+def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
+            tids: dict[str, str | None]) -> tuple:
     if not isinstance(sp, dict):
         raise ModelError([f"{at}: span: not an object"])
-    tid = _norm_id(sp.get("traceId"), 16)
+    raw = sp.get("traceId")
+    tid = tids.get(raw) if type(raw) is str else None
+    if tid is None:
+        tid = _norm_id(raw, 16)
+        if tid is not None:
+            if len(tids) >= 4096:
+                tids.clear()
+            tids[raw] = tid
     sid = _norm_id(sp.get("spanId"), 8)
     if tid is None or sid is None:
         field_, v = ("traceId", sp.get("traceId")) if tid is None else ("spanId", sp.get("spanId"))
@@ -251,6 +261,8 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int) -> tuple
 
 _BUCKETS = 32
 _MAX_DEPTH = 4
+_BATCH = 4096
+_SPILLS = itertools.count()
 
 
 def _grouped(records: Iterator[Any], buffer: int, tmp: Path, stats: OtelStats,
@@ -271,13 +283,20 @@ def _grouped(records: Iterator[Any], buffer: int, tmp: Path, stats: OtelStats,
 
 def _spill(held: dict, rest: Iterator[Any], buffer: int, tmp: Path, stats: OtelStats,
            depth: int) -> Iterator[tuple[str, list]]:
+    # batches of records pickled into this run's own private temporary folder (never a file
+    # from elsewhere), read back bucket by bucket
     salt = f"{depth}:".encode()
-    paths = [tmp / f"d{depth}-{id(held)}-{i}.jsonl" for i in range(_BUCKETS)]
-    files = [p.open("w", encoding="utf-8") for p in paths]
+    paths = [tmp / f"d{depth}-{next(_SPILLS)}.bin" for _ in range(_BUCKETS)]
+    files = [p.open("wb") for p in paths]
+    batches: list[list] = [[] for _ in range(_BUCKETS)]
     try:
         def put(rec: Any) -> None:
             k = zlib.crc32(salt + rec[_TRACE].encode()) % _BUCKETS
-            files[k].write(json.dumps(rec, separators=(",", ":")) + "\n")
+            b = batches[k]
+            b.append(rec)
+            if len(b) >= _BATCH:
+                pickle.dump(b, files[k], pickle.HIGHEST_PROTOCOL)
+                b.clear()
 
         for recs in held.values():
             for rec in recs:
@@ -285,14 +304,25 @@ def _spill(held: dict, rest: Iterator[Any], buffer: int, tmp: Path, stats: OtelS
         held.clear()
         for rec in rest:
             put(rec)
+        for f, b in zip(files, batches, strict=True):
+            if b:
+                pickle.dump(b, f, pickle.HIGHEST_PROTOCOL)
     finally:
         for f in files:
             f.close()
     for p in paths:
-        with p.open(encoding="utf-8") as fh:
-            yield from _grouped((json.loads(line) for line in fh), buffer, tmp, stats,
-                                depth + 1)
+        yield from _grouped(_unpickled(p), buffer, tmp, stats, depth + 1)
         p.unlink()
+
+
+def _unpickled(path: Path) -> Iterator[Any]:
+    with path.open("rb") as fh:
+        while True:
+            try:
+                batch = pickle.load(fh)
+            except EOFError:
+                return
+            yield from batch
 
 
 # ---------------------------------------------------------------------------------------
