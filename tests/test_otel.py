@@ -115,6 +115,9 @@ MALFORMED = [
     ("child outside its parent", lambda s: s.__setitem__(2, span(
         "0000000000000011", 2, 45, "0000000000000001", "chat")),
      ["0000000000000011", "clock skew", "outside"]),
+    ("parent chain loops", lambda s: s.__setitem__(4, span("0000000000000013", 10, 30,
+                                                            "0000000000000014")),
+     ["0000000000000014", "loops"]),
     ("duplicate span id", lambda s: s.append(span("0000000000000012", 60, 61,
                                                   "0000000000000002", "chat")),
      ["0000000000000012", "duplicate"]),

@@ -393,6 +393,8 @@ def _trace_lines(tid: str, recs: list, m: OtelMapping, where: str,
                 count[p] += 1
                 break
             p, steps = q[_PARENT], steps + 1
+        if p is not None and q[_KIND] != _AGENT:
+            return bad(r[_SPAN], "its chain of parent spans loops (rule: spans form a tree)")
     out = []
     for t, r in enumerate(agents):
         sid, nxt = r[_SPAN], agents[t + 1] if t + 1 < len(agents) else None
