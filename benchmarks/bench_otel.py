@@ -11,7 +11,9 @@ per trace, 100 spans per request line), repeats them under fresh trace ids until
 - ``convert``: :func:`~icq.reference.learners.traces.otel.convert_otel` (parse with the
   project's limits, group by trace id, check every rule, write ``icq-trace/1`` atomically);
 - ``json.loads``: a loop that only decodes each line with ``json.loads`` (the floor for any
-  converter of this format written in Python).
+  converter of this format written in Python);
+- ``parse``: the same loop with the project's parser with limits
+  (:func:`icq.reference.model.parse`, which the conversion uses for every line).
 
 Both sizes report wall seconds, spans per minute and the process's peak resident memory
 (``ru_maxrss``); grouping spills to disk past ``OtelMapping.buffer`` spans, so the peak must not
@@ -36,10 +38,14 @@ if mode == "convert":
     st = convert_otel(path, out)
     n, extra = st.spans, {"handoffs": st.handoffs, "spilled": st.spilled}
 else:
+    if mode == "parse":
+        from icq.reference.model import parse as loads
+    else:
+        loads = json.loads
     n, extra = 0, {}
     with open(path, "rb") as fh:
         for raw in fh:
-            for r in json.loads(raw)["resourceSpans"]:
+            for r in loads(raw)["resourceSpans"]:
                 for s in r["scopeSpans"]:
                     n += len(s["spans"])
 dt = time.perf_counter() - t
@@ -99,9 +105,10 @@ def main() -> None:
             written = write_in_child(path, n, args.model)
             mib = os.path.getsize(path) / 2**20
             base = run_child(path, out, "json.loads")
+            floor = run_child(path, out, "parse")
             conv = run_child(path, out, "convert")
-            assert conv["spans"] == base["spans"] == written
-            for mode, r in (("json.loads", base), ("convert", conv)):
+            assert conv["spans"] == base["spans"] == floor["spans"] == written
+            for mode, r in (("json.loads", base), ("parse", floor), ("convert", conv)):
                 print(f"{r['spans']:>10,} {mib:>9.1f} {mode:>11} {r['seconds']:>8.2f} "
                       f"{60 * r['spans'] / r['seconds']:>12,.0f} {r['peak_mib']:>9.1f} "
                       f"{r['seconds'] / base['seconds']:>13.2f}")
