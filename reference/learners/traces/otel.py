@@ -40,6 +40,7 @@ import gc
 import itertools
 import math
 import pickle
+import re
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -60,6 +61,7 @@ CHILD_OPS = ("chat", "execute_tool")
 _OP_KEY = "gen_ai.operation.name"
 _AGENT_KEY = "gen_ai.agent.name"
 _OTHER, _AGENT, _CHILD = 0, 1, 2
+_LOWER_HEX16 = re.compile(r"[0-9a-f]{16}").fullmatch
 # one compact record per span: what the conversion needs, nothing else
 _TRACE, _SPAN, _PARENT, _KIND, _START, _END, _NAME, _OBS, _REW, _LAT, _SUCC, _DUR, _LINE = \
     range(13)
@@ -226,18 +228,22 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
             if len(tids) >= 4096:
                 tids.clear()
             tids[raw] = tid
-    sid = _norm_id(sp.get("spanId"), 8)
+    sid = sp.get("spanId")
+    if not (type(sid) is str and _LOWER_HEX16(sid)):  # the common case checked inline
+        sid = _norm_id(sid, 8)
     if tid is None or sid is None:
         field_, v = ("traceId", sp.get("traceId")) if tid is None else ("spanId", sp.get("spanId"))
         raise ModelError([f"{at}: {field_}: {v!r} is not a hex or base64 id of "
                           f"{16 if tid is None else 8} bytes (rule: OTLP JSON ids)"])
     parent = sp.get("parentSpanId") or None
-    if parent is not None:
+    if parent is not None and not (type(parent) is str and _LOWER_HEX16(parent)):
         parent = _norm_id(parent, 8)
         if parent is None:
             raise ModelError([f"{at}: trace {tid} span {sid}: parentSpanId: "
                               f"{sp.get('parentSpanId')!r} is not a span id"])
-    start, end = _time(sp.get("startTimeUnixNano")), _time(sp.get("endTimeUnixNano"))
+    start, end = sp.get("startTimeUnixNano"), sp.get("endTimeUnixNano")
+    start = int(start) if type(start) is str and start.isdigit() else _time(start)
+    end = int(end) if type(end) is str and end.isdigit() else _time(end)
     if start is None or end is None:
         field_ = "startTimeUnixNano" if start is None else "endTimeUnixNano"
         raise ModelError([f"{at}: trace {tid} span {sid}: {field_}: {sp.get(field_)!r} is not "
