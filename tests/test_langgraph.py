@@ -259,6 +259,13 @@ def test_tables_save_to_and_load_from_icq_train_checkpoints(tmp_path, capsys):
     loaded = IcqRouter(m, world.hooks(), config=TrainConfig(seed=1))
     loaded.load(tmp_path / "t.npz")
     assert np.array_equal(loaded.q_vector(), res.q)
+    # and what the command line wrote with its default options
+    assert main(["train", str(mf), "--handoffs", "2000", "--checkpoint",
+                 str(tmp_path / "cli.npz"), "--json"]) == 0
+    capsys.readouterr()
+    cli = IcqRouter(m, world.hooks())
+    cli.load(tmp_path / "cli.npz")
+    assert cli.handoffs == 2000 and np.abs(cli.q_vector()).max() > 0
     # negative control: another configuration is refused, naming it
     with pytest.raises(CheckpointError, match="configuration"):
         IcqRouter(m, world.hooks(), config=TrainConfig(seed=2)).load(tmp_path / "t.npz")
