@@ -29,7 +29,7 @@ from icq.reference.learners.ray_runtime import Message
 from icq.reference.learners.runtime import Handoff
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.learners.traces import fit_lines, read_traces
-from icq.reference.model import example_path, load
+from icq.reference.model import END, example_path, load
 
 
 def tracer_and_exporter():
@@ -295,3 +295,33 @@ def test_the_example_in_docs_langgraph_md_runs(tmp_path, monkeypatch, capsys):
     recorded = [{k: v for k, v in d._asdict().items() if k != "episode"}
                 for d in read_traces("recorded.jsonl")]
     assert sorted(map(repr, strip)) == sorted(map(repr, recorded)) and len(recorded) > 20
+
+
+def test_episodes_ending_during_a_handoff_to_an_agent_survive_the_span_path(tmp_path):
+    """A model whose episodes may end on a handoff to an agent ("next": null): the spans carry
+    icq.successor on that invocation, and from-otel gives the recorder's lines back."""
+    from icq.reference.model.generate import random_model
+
+    m = random_model(6, n_agents=3, successors=2, outcomes=2, duration="uniform",
+                     max_duration=3, gamma=0.9, p_terminal=0.2, seed=0)
+    tracer, exporter = tracer_and_exporter()
+    _, _, lines = record_example(40, seed=8, tracer=tracer, model=m)
+    cut = [d for d in lines if d["successor"] != END and d["next_agent"] is None]
+    assert cut  # the case is exercised
+    src, out = tmp_path / "spans.jsonl", tmp_path / "t.jsonl"
+    write_otlp_json(src, exporter.get_finished_spans())
+    assert main(["traces", "from-otel", str(src), "-o", str(out)]) == 0
+    back = [{k: v for k, v in d._asdict().items() if k != "episode"} for d in read_traces(out)]
+    mine = [{k: v for k, v in d._asdict().items() if k != "episode"}
+            for d in read_traces(_written(tmp_path / "r.jsonl", lines))]
+    assert sorted(map(repr, back)) == sorted(map(repr, mine))
+    # negative control: without the successor attribute those lines would end in END
+    assert main(["traces", "from-otel", str(src), "-o", str(tmp_path / "x.jsonl"),
+                 "--successor-attr", "absent.attr"]) == 0
+    assert sum(d.successor == END for d in read_traces(tmp_path / "x.jsonl")) == \
+        sum(d["successor"] == END for d in lines) + len(cut)
+
+
+def _written(path, lines):
+    path.write_text("".join(json.dumps(d) + "\n" for d in lines))
+    return path
