@@ -226,3 +226,17 @@ def test_json_summary_and_usage_errors(tmp_path, capsys):
     assert "--buffer" in capsys.readouterr().err
     assert main(["traces", "from-otel", str(tmp_path / "absent.jsonl"), "-o", str(out)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("array", [False, True])
+def test_standard_input(tmp_path, monkeypatch, array):
+    import io
+
+    src, out = tmp_path / "spans.jsonl", tmp_path / "t.jsonl"
+    write(src, good_trace())
+    data = src.read_bytes()
+    if array:
+        data = b"[" + b",".join(data.splitlines()) + b"]"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
+    assert main(["traces", "from-otel", "-", "-o", str(out)]) == 0
+    assert [json.loads(x)["agent"] for x in out.read_text().splitlines()] == ["planner", "coder"]

@@ -27,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     q = cmds.add_parser("from-otel", help="OTLP JSON spans (GenAI conventions) to icq-trace/1",
                         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("spans", help="OTLP JSON file: one ExportTraceServiceRequest per line, or "
-                   "a JSON array of them")
+                   "a JSON array of them ('-': standard input)")
     q.add_argument("-o", "--output", required=True, help="the icq-trace/1 file to write")
     q.add_argument("--obs-attr", default=_DEFAULT.obs_attr,
                    help=f"span attribute holding the observation label (default "

@@ -36,11 +36,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import gc
 import itertools
 import math
 import pickle
 import re
+import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -168,26 +170,32 @@ def _value(v: Any) -> Any:
 
 
 def read_requests(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """``(line number, decoded request)`` for each request of an OTLP JSON file: one per line,
-    or the elements of one top-level JSON array (read whole; line number 1)."""
-    path = Path(path)
-    try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    with fh:
-        head = fh.read(4096)
+    """``(line number, decoded request)`` for each request of an OTLP JSON file (``"-"``:
+    standard input): one per line, or the elements of one top-level JSON array (read whole;
+    line number 1)."""
+    name = "standard input" if str(path) == "-" else str(path)
+    if str(path) == "-":
+        fh: Any = sys.stdin.buffer
+        head = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
+        ctx: Any = contextlib.nullcontext(fh)
+    else:
+        try:
+            fh = Path(path).open("rb")
+        except OSError as exc:
+            raise ModelError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
+        ctx, head = fh, fh.read(4096)
         fh.seek(0)
+    with ctx:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-            doc = parse(fh.read(), f"{path}")
+            doc = parse(fh.read(), name)
             if not isinstance(doc, list):
-                raise ModelError([f"{path}: expected a JSON array of ExportTraceServiceRequest"])
+                raise ModelError([f"{name}: expected a JSON array of ExportTraceServiceRequest"])
             for req in doc:
                 yield 1, req
             return
         for lineno, raw in enumerate(fh, 1):
             if raw.strip():
-                yield lineno, parse(raw, f"{path}: line {lineno}")
+                yield lineno, parse(raw, f"{name}: line {lineno}")
 
 
 def _records(requests: Iterable[tuple[int, Any]], m: OtelMapping, stats: OtelStats,
@@ -475,7 +483,8 @@ def convert_otel(spans: str | Path, output: str | Path,
     """Convert an OTLP JSON file to an ``icq-trace/1`` file, atomically: on any problem a
     :class:`~icq.reference.model.ModelError` is raised and ``output`` is left untouched."""
     stats = OtelStats()
-    lines = otel_lines(read_requests(spans), mapping, where=f"{spans}: ", stats=stats)
+    name = "standard input" if str(spans) == "-" else str(spans)
+    lines = otel_lines(read_requests(spans), mapping, where=f"{name}: ", stats=stats)
     # the records are acyclic: the cyclic collector only rescans them (about half the time on
     # large files, benchmarks/bench_otel.py); it is restored before returning
     enabled = gc.isenabled()
