@@ -153,6 +153,10 @@ def test_negative_control_the_good_trace_passes_every_check(tmp_path):
 
 
 @pytest.mark.parametrize("text,names", [
+    ("\n", ["no invoke_agent span among 0 spans"]),
+    (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        span("0000000000000001", 0, 1, op="chat")]}]}]}) + "\n",
+     ["no invoke_agent span among 1 spans"]),
     ('{"resourceSpans": 3}\n', ["line 1", "resourceSpans"]),
     ('{"resourceSpans": [\n', ["line 1", "not valid JSON"]),
     (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [

@@ -476,6 +476,9 @@ def otel_lines(requests: Iterable[Any], mapping: OtelMapping = OtelMapping(), *,
                 yield from lines
     if problems.items:
         problems.raise_()
+    if stats.handoffs == 0:
+        raise ModelError([f"{where}no {AGENT_OP} span among {stats.spans} spans (rule: agent "
+                          f"invocations carry {_OP_KEY} = {AGENT_OP!r}); nothing to convert"])
 
 
 def convert_otel(spans: str | Path, output: str | Path,
