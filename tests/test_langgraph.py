@@ -325,3 +325,34 @@ def test_episodes_ending_during_a_handoff_to_an_agent_survive_the_span_path(tmp_
 def _written(path, lines):
     path.write_text("".join(json.dumps(d) + "\n" for d in lines))
     return path
+
+
+def test_nodes_that_take_langgraph_config_receive_it():
+    m = load(example_path("ring-exact"))
+    world = ExampleWorld(m, seed=1)
+    seen = []
+
+    def with_config(agent):
+        stand_in = world.node(agent)
+
+        def node(state, config):
+            seen.append(config["configurable"]["tag"])
+            return stand_in(state)
+        return node
+
+    router = IcqRouter(m, world.hooks())
+    # the example's graph, built by hand with nodes that take config
+    from langgraph.graph import END as GRAPH_END
+    from langgraph.graph import START, StateGraph
+
+    from icq.integrations.example_graph import ExampleState
+
+    g = StateGraph(ExampleState)
+    for a in m.agents:
+        g.add_node(a, router.node(a, with_config(a)))
+        g.add_conditional_edges(a, router.edge, [b for b in m.agents if b != a] + [GRAPH_END])
+    g.add_conditional_edges(START, lambda s: m.agents[m.state_agent[
+        m.state_ids.index(s["y"])]], list(m.agents))
+    lines = record_traces(g.compile(), 3, world.start, world.hooks(),
+                          successor=router.successor, config={"configurable": {"tag": "t"}})
+    assert len(seen) == len(lines) > 0 and set(seen) == {"t"}

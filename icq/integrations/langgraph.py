@@ -37,6 +37,7 @@ reducers such as message lists are not replayed here).
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -45,6 +46,7 @@ from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers.context import register_configure_hook
 from langgraph.graph import END as GRAPH_END
 from langgraph.types import Command
@@ -210,6 +212,15 @@ def record_traces(graph: Any, episodes: int, inputs: Any, hooks: Hooks,
 # ---------------------------------------------------------------------------------------
 
 
+def _with_config(fn: Callable[..., Any]) -> Callable[[dict, Any], Any]:
+    """``fn(state, config)`` if ``fn`` takes LangGraph's ``config`` argument, else ``fn(state)``."""
+    try:
+        takes = "config" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return (lambda s, c: fn(s, config=c)) if takes else (lambda s, c: fn(s))
+
+
 class IcqRouter:
     """Decentralized IC-Q routing of a LangGraph graph (see the module docstring).
 
@@ -294,10 +305,13 @@ class IcqRouter:
         return update, ended
 
     def node(self, agent: str, fn: Callable[[dict], Any]) -> Callable[[dict], dict]:
-        """``agent``'s node: ``fn(state)`` runs with the chosen successor at ``state[key]``;
-        route after it with :meth:`edge`."""
-        def run(state: dict) -> dict:
-            return self._run(agent, fn, state)[0]
+        """``agent``'s node: ``fn(state)`` (or ``fn(state, config)`` if it takes LangGraph's
+        ``config``) runs with the chosen successor at ``state[key]``; route after it with
+        :meth:`edge`."""
+        inner = _with_config(fn)
+
+        def run(state: dict, config: RunnableConfig) -> dict:
+            return self._run(agent, lambda s: inner(s, config), state)[0]
 
         run.__name__ = agent
         return run
@@ -311,8 +325,10 @@ class IcqRouter:
     def command_node(self, agent: str, fn: Callable[[dict], Any]) -> Callable[[dict], Command]:
         """``agent``'s node for graphs whose nodes hand off themselves: returns
         ``Command(goto=successor, update=…)`` (LangGraph's END when the episode ends)."""
-        def run(state: dict) -> Command:
-            update, ended = self._run(agent, fn, state)
+        inner = _with_config(fn)
+
+        def run(state: dict, config: RunnableConfig) -> Command:
+            update, ended = self._run(agent, lambda s: inner(s, config), state)
             return Command(goto=GRAPH_END if ended else update[self.key], update=update)
 
         run.__name__ = agent
