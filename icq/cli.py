@@ -34,6 +34,7 @@ from icq.commands import (  # noqa: F401 - the shared helpers, also importable f
     reproduce,
     show_progress,
     solve,
+    traces,
     train,
 )
 from icq.reference.common.archive import ArchiveError
@@ -41,7 +42,7 @@ from icq.reference.common.io import OutputError
 from icq.reference.model import ModelError
 
 #: subcommand modules, in the order ``icq --help`` lists them
-COMMANDS = (solve, train, audit, budget, check, reproduce, fit)
+COMMANDS = (solve, train, audit, budget, check, reproduce, fit, traces)
 
 
 def _version() -> str:

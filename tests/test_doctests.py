@@ -13,7 +13,8 @@ import icq
 
 def _modules() -> list[str]:
     names = ["icq"]
-    for pkg in ("icq.reference", "icq.bounds", "icq.property_tests", "icq.commands"):
+    for pkg in ("icq.reference", "icq.bounds", "icq.property_tests", "icq.commands",
+                "icq.integrations"):
         mod = importlib.import_module(pkg)
         names += [pkg] + [m.name for m in pkgutil.walk_packages(mod.__path__, f"{pkg}.")]
     return names

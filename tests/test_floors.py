@@ -25,7 +25,7 @@ FOLDERS = {"icq.reference": "reference", "icq.bounds": "bounds",
 #: module-name prefix → floor; the longest matching prefix decides
 FLOORS = {"icq.reference": 0, "icq.reference.common": 0, "icq.reference.model": 1,
           "icq.reference.exact": 2, "icq.reference.learners": 3, "icq.bounds": 4,
-          "icq.property_tests": 5, "icq": 6, "icq.experiments": 6}
+          "icq.property_tests": 5, "icq": 6, "icq.experiments": 6, "icq.integrations": 6}
 #: no library source file is longer than this (lines)
 MAX_LINES = 600
 

@@ -169,6 +169,10 @@ class TabularICQAgent:
     def value(self, obs: str) -> float:
         return float(self._q[obs].max())
 
+    def greedy(self, obs: str) -> str:
+        """The successor maximizing this agent's own ``Q(obs, ·)`` (the first one on a tie)."""
+        return self._succ[obs][int(np.argmax(self._q[obs]))]
+
     def learn(self, obs: str, successor: str, message: Handoff) -> None:
         a = self._succ[obs].index(successor)
         self._n[obs][a] += 1.0
@@ -180,6 +184,19 @@ class TabularICQAgent:
     def table(self) -> dict[str, dict[str, float]]:
         """This agent's own table (for reporting; never passed to another agent)."""
         return {o: dict(zip(js, self._q[o].tolist(), strict=True)) for o, js in self._succ.items()}
+
+    def visits(self) -> dict[str, dict[str, float]]:
+        """This agent's own visit counts ``n(o, j)`` (the step sizes' clock; for checkpoints)."""
+        return {o: dict(zip(js, self._n[o].tolist(), strict=True)) for o, js in self._succ.items()}
+
+    def set_table(self, table: Mapping[str, Mapping[str, float]],
+                  visits: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """Replace this agent's own table (and visit counts) by values of the same shape, e.g.
+        read back from a checkpoint; every observation and successor must be given."""
+        for o, js in self._succ.items():
+            self._q[o] = np.array([float(table[o][j]) for j in js])
+            if visits is not None:
+                self._n[o] = np.array([float(visits[o][j]) for j in js])
 
 
 class PolicyAgent:

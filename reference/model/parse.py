@@ -142,7 +142,7 @@ def _deep_field(text: str) -> str:
                     name = json.loads(key) if key is not None else None
                 except ValueError:
                     name = None
-                return f"{_short(name, 40) if len(name) > 40 else name}: " \
+                return f"{short(name, 40) if len(name) > 40 else name}: " \
                     if isinstance(name, str) else ""
         else:
             depth -= 1
@@ -167,7 +167,7 @@ def parse_checked(data: bytes | str, where: str = "input") -> Any:
         One line per problem, each prefixed with ``where``.
     """
     doc = parse(data, where)
-    problems = _depth_and_text_problems(doc)
+    problems = depth_and_text_problems(doc)
     if problems:
         raise ModelError([f"{where}: {p}" for p in problems])
     return doc
@@ -200,9 +200,9 @@ def _where_path(doc: Any, path: list[Any]) -> str:
         item = doc[path[0]][path[1]]
         if isinstance(item, dict):
             if path[0] == "states" and isinstance(item.get("id"), str):
-                text += f" (state {_short(item['id'])})"
+                text += f" (state {short(item['id'])})"
             elif isinstance(item.get("state"), str) and isinstance(item.get("successor"), str):
-                text += f" (state {_short(item['state'])}, successor {_short(item['successor'])})"
+                text += f" (state {short(item['state'])}, successor {short(item['successor'])})"
     return text or "top level"
 
 
@@ -238,7 +238,7 @@ def schema_lines(doc: Any, err: Any) -> list[str]:
     if kw == "minLength":
         return [f"{where}: must be a non-empty string"]
     if kw == "maxLength":
-        return [f"{where}: a name of {len(inst):,} characters ({_short(inst, 40)}) is longer "
+        return [f"{where}: a name of {len(inst):,} characters ({short(inst, 40)}) is longer "
                 f"than the {val} allowed (rule: docs/format.md, Encoding, numbers and limits)"]
     return [f"{where}: {err.message[:200]}"]  # pragma: no cover - the schema uses no other
 
@@ -253,7 +253,7 @@ def depth_and_text_problems(doc: Any) -> list[str]:
             return [f"{where}: nesting: arrays and objects nested too deep "
                     f"(rule: at most {MAX_DEPTH} levels)"]
         if isinstance(obj, dict):
-            out += [f"{where}: duplicate key {_short(k)}" for k in getattr(obj, "dups", ())]
+            out += [f"{where}: duplicate key {short(k)}" for k in getattr(obj, "dups", ())]
             for k, v in obj.items():
                 key = k if len(k) <= 60 else k[:57] + "..."
                 sub = key if where == "top level" else f"{where}.{key}"
