@@ -53,7 +53,7 @@ from langgraph.types import Command
 
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.ray_runtime import Message
-from icq.reference.learners.runtime import Agent, Handoff, TabularICQAgent, _agent_views
+from icq.reference.learners.runtime import Agent, Handoff, TabularICQAgent, agent_views
 from icq.reference.learners.tabular import TrainConfig, _load, _save, _State
 from icq.reference.learners.traces.format import check_line, write_traces
 from icq.reference.model import END, EpochModel, ModelError
@@ -252,7 +252,7 @@ class IcqRouter:
         if agents is None:
             agents = {a: TabularICQAgent(a, succ, model.gamma, behavior=beh, config=self.config,
                                          rng=self._rng)
-                      for a, (succ, beh) in _agent_views(model).items()}
+                      for a, (succ, beh) in agent_views(model).items()}
         self.agents = dict(agents)
         self.learning = True
         self.handoffs = 0

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from icq.bounds import symbolic as S
-from icq.bounds.ais import delta_tv, value_aware_gap
+from icq.bounds.ais import delta_l1, value_aware_gap
 from icq.bounds.budget import _clock_budget, budget_T0
 from icq.bounds.features import (
     approximation_constant,
@@ -34,13 +34,13 @@ from icq.reference.exact.mixing import mixing_profile, restart_bound, start_dist
 TOL = 1e-9
 
 # ---------------------------------------------------------------------------------------------
-# AisGap.v ipm_tv_bound ↔ icq.bounds.ais.delta_tv
+# AisGap.v ipm_tv_bound ↔ icq.bounds.ais.delta_l1
 # ---------------------------------------------------------------------------------------------
 
 
 def _tv_pairing(m, *, factor: float = 1.0) -> None:
     s = prepare(m)
-    tv, va = delta_tv(s), value_aware_gap(s)
+    tv, va = delta_l1(s), value_aware_gap(s)
     # premises: nothing but finite support; conclusion per pair: |⟨σ#K − K̂, V̂*⟩| ≤ d·‖V̂*‖∞
     rhs = factor * tv.per_pair * tv.L_V
     bad = np.flatnonzero(va.per_pair > rhs + TOL * (1.0 + tv.L_V))
