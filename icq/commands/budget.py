@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         budgets,
     )
     from icq.bounds.certificate import SeedsTooFew
-    from icq.commands.audit import _trace_data
+    from icq.commands.audit import check_bootstrap_args
+    from icq.reference.learners.traces.data import trace_data_for_model
 
     _check(args)
     check_report_path(args.report)
@@ -154,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError("\n".join(f"--{line}" for line in str(exc).splitlines())) from None
     m = load(args.file)
-    data = _trace_data(args, m)
+    check_bootstrap_args(args)
+    data = None if args.bootstrap is None else trace_data_for_model(args.traces, m)
     features = parse_features(args.features, m)
     opts = dict(error=args.error, norm=args.norm, seeds=args.seeds, quantile=args.quantile,
                 confidence=args.confidence, horizon=args.horizon, horizon_cap=args.horizon_cap,
