@@ -6,8 +6,8 @@ the counts. Their intervals claim the nominal level, or, when labelled indicativ
 measured by ``benchmarks/bench_coverage.py`` (:data:`icq.bounds.bootstrap.CHOSEN`). On fresh
 simulated data sets (seeds the benchmark never used) the number of data sets whose interval
 holds the truth is Binomial(D, c) if the claim c is right; the claim is rejected when
-P(X ≤ hits) < 10⁻³ for X ~ Binomial(D, c). Negative control: intervals computed at the 50%
-level but claimed at the nominal level are rejected by the same rule.
+P(X ≤ hits) < 10⁻³ for X ~ Binomial(D, c). Negative control: intervals computed at the 10%
+level but claimed at the nominal level are rejected by the same rule. (About 45 s of CPU.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from icq.bounds.bootstrap import CHOSEN, LEVEL, coverage
 from icq.reference.model import example_path, load
 
 QUANTITIES = ("ais_gap_exact", "policy_loss_exact")
-DATASETS, REPLICATES, EPISODES = 30, 30, 150
+DATASETS, REPLICATES, EPISODES = 20, 20, 150
 ALPHA = 1e-3
 SEED = 10_000  # data sets the benchmark (seeds 0…) did not use
 
@@ -48,6 +48,6 @@ def test_non_smooth_quantities_cover_at_their_claimed_rate():
             f"{name}: {c.hits[name]}/{c.trials[name]} covered; claimed {_claim(name):.3f}")
 
 
-def test_control_half_level_intervals_claimed_at_the_nominal_level_are_rejected():
-    c = _run(0.5, datasets=20, replicates=20)
+def test_control_10_percent_intervals_claimed_at_the_nominal_level_are_rejected():
+    c = _run(0.1, datasets=12, replicates=10)
     assert all(_rejected(c.hits[n], c.trials[n], _claim(n)) for n in QUANTITIES), c.hits
