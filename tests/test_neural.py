@@ -95,13 +95,13 @@ def test_averaged_iterate_is_the_running_mean_of_the_iterates():
 
 
 def _one_handoff(model, nets, seed=0):
-    """A _Data for the first handoff of ``seed`` whose episode continues."""
+    """A StepData for the first handoff of ``seed`` whose episode continues."""
     s = nn.sample_handoffs(model, 50, seed=seed)
     k = int(np.flatnonzero(s["next_obs"] >= 0)[0])
     one = {key: v[k:k + 1] for key, v in s.items()}
     unit = torch.ones(1, dtype=nets.dtype)
-    data = sampling._chunk_data(nets, nets.f0.unsqueeze(0), [one], 1, np.array([0.1]), unit, 0)
-    return update._Data(*(x[0] for x in data))
+    data = sampling.chunk_data(nets, nets.f0.unsqueeze(0), [one], 1, np.array([0.1]), unit, 0)
+    return update.StepData(*(x[0] for x in data))
 
 
 def _state(nets, delta):
@@ -116,7 +116,7 @@ def test_handoff_carries_one_float(monkeypatch):
     d = _one_handoff(ARE, nets)
     i, j = int(d.ag[0, 0]), int(d.nag[0, 0])
     assert i != j
-    st = update._static(nets, nn.NeuralConfig())
+    st = update.step_static(nets, nn.NeuralConfig())
     g = torch.Generator().manual_seed(0)
     delta_a = torch.zeros((1,) + nets.theta0.shape, dtype=nets.dtype)
     delta_b = delta_a.clone()
@@ -130,15 +130,15 @@ def test_handoff_carries_one_float(monkeypatch):
         return v
 
     monkeypatch.setattr(update, "successor_value", record)
-    out_a = update._step(st, *_state(nets, delta_a), d)
-    out_b = update._step(st, *_state(nets, delta_b), d)
+    out_a = update.torch_step(st, *_state(nets, delta_a), d)
+    out_b = update.torch_step(st, *_state(nets, delta_b), d)
     assert sent[0].shape == (1, 1) and sent[0].dtype == nets.dtype  # one float per handoff
     assert not torch.equal(sent[0], sent[1])
     assert not torch.equal(out_a[0][0, i], out_b[0][0, i])  # control: V_j differs, so does i
 
     # replay: the successor's network is now B's, but it sends A's float back
     monkeypatch.setattr(update, "successor_value", lambda q, mask: sent[0])
-    out_c = update._step(st, *_state(nets, delta_b), d)
+    out_c = update.torch_step(st, *_state(nets, delta_b), d)
     assert torch.equal(out_c[0][0, i], out_a[0][0, i])
 
 
@@ -225,15 +225,15 @@ def test_row_wise_update_equals_the_update_of_every_row(optimizer):
     cfg = nn.NeuralConfig(width=8, depth=1, optimizer=optimizer, radius=0.3)
     nets = nn.build_networks(ARE, width=8, depth=1, seed=6)
     s = nn.sample_handoffs(ARE, 60, seed=6)
-    data = sampling._chunk_data(nets, nets.f0.unsqueeze(0), [s], 1, update._base_steps(cfg, 0, 60),
+    data = sampling.chunk_data(nets, nets.f0.unsqueeze(0), [s], 1, update.base_steps(cfg, 0, 60),
                                 torch.full((1,), 0.5, dtype=nets.dtype), 0)
     runs = []
     for rowwise, inplace in ((True, True), (True, False), (False, False)):
-        st = update._static(nets, cfg, rowwise=rowwise, inplace=inplace)
+        st = update.step_static(nets, cfg, rowwise=rowwise, inplace=inplace)
         state = _state(nets, torch.zeros((1,) + nets.theta0.shape, dtype=nets.dtype))[1:]
         for i in range(60):
-            state = update._step(st, nets.theta0.unsqueeze(0), *state,
-                                 update._Data(*(x[i] for x in data)))
+            state = update.torch_step(st, nets.theta0.unsqueeze(0), *state,
+                                 update.StepData(*(x[i] for x in data)))
         runs.append(state)
     for other in runs[1:]:
         for a, b in zip(runs[0], other, strict=True):
@@ -255,7 +255,7 @@ def test_projection_keeps_iterates_in_the_trust_region():
 
 def test_theory_step_sizes_are_theorys_in_feature_units():
     cfg = nn.NeuralConfig(handoffs=10, schedule="theory", kappa=0.5, omega=0.2)
-    np.testing.assert_allclose(update._base_steps(cfg, 0, 4), 1 / (0.5 * 0.2 * np.arange(1, 5)))
+    np.testing.assert_allclose(update.base_steps(cfg, 0, 4), 1 / (0.5 * 0.2 * np.arange(1, 5)))
     # with one-hot (s = 1) tangent features a theory step moves Q by α_0 (target − Q) exactly
     res = nn.train_neural(RING, replace(cfg, handoffs=1, depth=0, width=1, bias=False,
                                         kappa=0.0, omega=2.0, average=False))
@@ -421,23 +421,23 @@ def test_cli_train_neural_json_and_resume(capsys, tmp_path):
 ])
 def test_in_place_update_equals_the_stacked_update(optimizer, batch, projection, activation):
     """The in-place update (rank-one for B = 1, summed gradients for B > 1) is the stacked
-    update :func:`_step` (gathered rows, one gradient row per handoff) to rounding."""
+    update :func:`torch_step` (gathered rows, one gradient row per handoff) to rounding."""
     steps, radius = 40, 0.05
     cfg = nn.NeuralConfig(handoffs=steps * batch, width=8, depth=2, activation=activation,
                           optimizer=optimizer, batch=batch, radius=radius if projection else None,
                           projection=projection or "agent", lr=2.0, schedule="constant")
     nets = nn.build_networks(ARE, width=8, depth=2, seed=6, activation=activation)
     s = nn.sample_handoffs(ARE, steps * batch, seed=6)
-    data = sampling._chunk_data(nets, nets.f0.unsqueeze(0), [s], batch,
-                                update._base_steps(cfg, 0, steps),
+    data = sampling.chunk_data(nets, nets.f0.unsqueeze(0), [s], batch,
+                                update.base_steps(cfg, 0, steps),
                                 torch.full((1,), 0.5, dtype=nets.dtype), 0)
     th0 = nets.theta0.unsqueeze(0)
     state = _state(nets, torch.zeros_like(th0))[1:]
     for i in range(steps):
-        state = update._step(update._static(nets, cfg), th0, *state,
-                             update._Data(*(x[i] for x in data)))
-    fast = checkpoints._TrainState.fresh(th0, [], ARE.n_obs_pairs)
-    training._fast_chunk(update._static(nets, cfg, inplace=True), th0, fast, data)
+        state = update.torch_step(update.step_static(nets, cfg), th0, *state,
+                             update.StepData(*(x[i] for x in data)))
+    fast = checkpoints.TrainState.fresh(th0, [], ARE.n_obs_pairs)
+    training._fast_chunk(update.step_static(nets, cfg, inplace=True), th0, fast, data)
     for name, ref in zip(checkpoints._STATE_TENSORS, state, strict=True):
         np.testing.assert_allclose(getattr(fast, name).numpy(), ref.numpy(), rtol=1e-9,
                                    atol=1e-13, err_msg=name)
@@ -451,7 +451,7 @@ def test_in_place_update_equals_the_stacked_update(optimizer, batch, projection,
 
 def _autograd_rows(nets, rows, x, out_grad):
     rows = rows.clone().requires_grad_(True)
-    out = networks._forward(rows, x, nets.layers, nets.activation)
+    out = networks.forward_rows(rows, x, nets.layers, nets.activation)
     (out * out_grad).sum().backward()
     return rows.grad
 
@@ -469,18 +469,18 @@ def test_hand_written_backward_equals_autograd(activation, bias):
     x = torch.randn(B, nets.X.shape[1], generator=g, dtype=nets.dtype)
     out_grad = torch.randn(B, nets.obs_mask.shape[1], generator=g, dtype=nets.dtype)
     ref = _autograd_rows(nets, rows, x, out_grad)
-    out, hs = networks._forward(rows, x, nets.layers, activation, keep=True)
-    mine = networks._backward(rows, hs, out_grad, nets.layers, activation)
+    out, hs = networks.forward_rows(rows, x, nets.layers, activation, keep=True)
+    mine = networks.backward_rows(rows, hs, out_grad, nets.layers, activation)
     torch.testing.assert_close(mine, ref, rtol=1e-12, atol=1e-13)
-    wrong = networks._backward(rows, hs, out_grad, nets.layers, "tanh" if activation == "relu"
+    wrong = networks.backward_rows(rows, hs, out_grad, nets.layers, "tanh" if activation == "relu"
                                else "relu")
     assert not torch.allclose(wrong, ref, rtol=1e-6, atol=1e-8)
     # the summed form at θ₀ + δ for one agent's row, every handoff sharing the parameters
     delta = rows[0] - nets.theta0[a]
     z = torch.zeros_like(delta)
-    p = update._views(nets.layers, nets.theta0[a], delta, z, z, z)
+    p = update.layer_views(nets.layers, nets.theta0[a], delta, z, z, z)
     out_s, hs_s, Ws = update._split_forward(p, x, activation, keep=True)
-    torch.testing.assert_close(out_s, networks._forward(rows[:1].expand(B, -1), x, nets.layers,
+    torch.testing.assert_close(out_s, networks.forward_rows(rows[:1].expand(B, -1), x, nets.layers,
                                                         activation))
     G = torch.zeros_like(delta)
     for L, (D, H) in zip(nets.layers, update._split_backward(Ws, hs_s, out_grad, activation),

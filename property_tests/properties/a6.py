@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from icq.bounds.features import EIG_TOL
 from icq.property_tests.properties.common import array_digest, fail, per_model
 from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
@@ -183,10 +184,18 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
         verdict, kap, om = K.a6_holds, K.upper, O.value
         slack_r = 1e-9 * (1.0 + K.upper**2 if math.isfinite(K.upper) else 1.0)
         nums, dens = [num], [den]
+        live = [True]
         if basis:
             bn, bd = per_model(model, ("a6_basis", digest), p.basis_ratios)
             nums, dens = [num, *bn], [den, *bd]
+            # the audit reduces Φ to its row space to EIG_TOL (icq.bounds.features): a column
+            # below that cut is numerically zero there, and so not a direction it bounds
+            norms = np.linalg.norm(p.phi, axis=0)
+            top = float(np.linalg.norm(p.phi, 2)) if p.phi.size else 0.0
+            live += list(norms > EIG_TOL * max(top, 1e-300))
         for k, (num_k, den_k) in enumerate(zip(nums, dens, strict=True)):
+            if not live[k]:
+                continue
             which = "u = θ₁ − θ₂" if k == 0 else f"e_{k - 1}"
             r = num_k / den_k if den_k > 0 else (math.inf if num_k > 0 else 0.0)
             if r > K.upper**2 + slack_r:
