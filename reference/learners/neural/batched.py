@@ -98,7 +98,8 @@ __all__ = ["CPU_BLOCK", "NetworkRun", "run_network_seeds", "train_network"]
 SNAPSHOT_BYTES = 2**31
 #: handoffs drawn per seed at a time (bounded by ``2**21`` over all seeds)
 CHUNK = 4096
-#: seeds per batch on the CPU (``benchmarks/bench_netcert.py``: smaller batches stay in cache)
+#: seeds per batch on the CPU (bounds the working set; 50 and 200 measured alike, see
+#: ``benchmarks/README.md``)
 CPU_BLOCK = 50
 
 
@@ -469,8 +470,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
     features : the linear learner's validated (n_obs_pairs, d) feature array (this floor does
         not read files: ``icq.bounds.validate.load_features(learner.features, model)``)
     block : seeds per batch, run one batch after the other (None: all seeds in one batch on
-        CUDA, :data:`CPU_BLOCK` on the CPU, where a smaller batch stays in the cache); a seed's
-        run does not depend on the batch it is in
+        CUDA, :data:`CPU_BLOCK` on the CPU); a seed's run does not depend on the batch it is in
     threads : torch's intra-op threads during the runs (restored after; None: torch's own
         setting). Default 1: the per-update products are small, and a second thread measured
         slower on a shared 2-core machine (``benchmarks/bench_netcert.py``)
