@@ -64,7 +64,7 @@ from icq.reference.model import EpochModel
 
 __all__ = ["CHOSEN", "METHODS", "QUANTITIES", "RANGE", "BootstrapResult", "Coverage",
            "Interval", "basic_interval", "bootstrap", "bootstrap_from_lines", "coverage",
-           "interval_bounds", "measure", "m_out_of_n"]
+           "interval_bounds", "measure", "m_out_of_n", "replicate_weights"]
 
 #: the audit quantities the bootstrap reports, in order
 QUANTITIES = ("kappa", "t_mix", "ais_gap", "ais_gap_value_aware", "ais_gap_statewise",
@@ -310,15 +310,22 @@ def _kappa_switch(iv: Interval, pair: float, reps: list[dict[str, Any]]) -> Inte
     return replace(iv, unstable=True, why=why)
 
 
+def replicate_weights(episodes: int, seed: int, b: int, m: int | None = None) -> np.ndarray:
+    """The episode weights of bootstrap replicate ``b``: ``w ~ Multinomial(m, 1/E)`` over the
+    ``E = episodes`` logged episodes, drawn from ``numpy.random.default_rng([seed, b])`` for the
+    ordinary bootstrap (``m = E``, the default) and from ``default_rng([seed, b, m])`` for
+    m-out-of-n. Every bootstrap of the project (intervals, budgets) resamples through this."""
+    m = episodes if m is None else int(m)
+    rng = np.random.default_rng([seed, b] if m == episodes else [seed, b, m])
+    return rng.multinomial(m, np.full(episodes, 1.0 / episodes)).astype(float)
+
+
 def _replicates(task: tuple[TraceData, tuple[str, ...], float, int, list[int], int]
                 ) -> list[dict[str, Any]]:
     data, names, target, seed, idx, m = task
-    E = data.episodes
     out = []
     for b in idx:
-        rng = np.random.default_rng([seed, b] if m == E else [seed, b, m])
-        w = rng.multinomial(m, np.full(E, 1.0 / E)).astype(float)
-        model, _ = data.model(w)
+        model, _ = data.model(replicate_weights(data.episodes, seed, b, m))
         out.append(measure(model, names, target=target))
     return out
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from icq.bounds.budget import MethodBudget
-from icq.bounds.budgets import (
+from icq.bounds.certificate import certificate
+from icq.bounds.certify import (
     DEFAULT_LEARNER,
     SELECTION_SEED_BASE,
     LearnerNotRunnable,
@@ -38,7 +39,6 @@ from icq.bounds.budgets import (
     run_spec,
     seed_words,
 )
-from icq.bounds.certificate import certificate
 from icq.reference.learners.spec import LearnerSpec
 
 __all__ = ["ALPHAS", "AVERAGES", "OMEGAS", "Candidate", "Tuned", "check_disjoint", "family",

@@ -122,7 +122,7 @@ def test_loop_theorem_by_hand(loop):
     ch = behaviour_chain(from_dict(loop_doc()))
     nu = ch.nu0 @ np.linalg.matrix_power(ch.dense(), th.burn_in)
     assert th.d_burn == pytest.approx(0.5 * np.abs(nu - loop.setting.mu).sum(), abs=1e-12)
-    burn = 8 * 0.5**2 * th.d_burn
+    burn = 4 * 0.5**2 * th.d_burn  # 4R_θ²·d(t_b), BurnIn.v burn_in_shift
     assert th.terms["ais"] == pytest.approx(3 * 100.0)
     assert th.terms["approximation"] == 0.0
     assert th.terms["mixing_residual"] == pytest.approx(mix, rel=1e-9)

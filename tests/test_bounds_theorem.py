@@ -11,7 +11,7 @@ import sympy as sp
 
 from icq.bounds import audit, sample_budget, theorem1
 from icq.bounds import symbolic as S
-from icq.bounds.budget import budget_T0, theorem_budgets
+from icq.bounds.budget import budget_T0, icq_limit, theorem_budgets
 from icq.reference.model import example_path, from_dict, load
 
 from .test_bounds_hand import loop_doc
@@ -161,11 +161,13 @@ def test_budget_is_monotone_in_the_target_and_checked_exactly():
 
 def test_budget_infeasible_names_the_blocking_term():
     a = _applicable_audit()
-    b = budget(a, a.gap_exact.value * 0.99)
+    gap = icq_limit(a.model, "mu")  # Δ of the ‖·‖_μ total-error row: the exact ‖Q̂*_μ∘σ − Q*‖_μ
+    assert 0 < gap <= a.gap_exact.value
+    b = budget(a, gap * 0.99)
     assert b.handoffs is None and b.blocked_by == "ais"
-    assert f"{a.gap_exact.value:.6g}" in b.reason  # the smallest reachable target
+    assert f"{gap:.6g}" in b.reason  # the smallest target Theorem 1 can certify
     # between the Minkowski floor Δ and the three-term floor √3·Δ only Minkowski has a budget
-    b = budget(a, a.gap_exact.value * 1.5)
+    b = budget(a, gap * 1.5)
     assert b.handoffs is not None and b.details["handoffs_three_term"] is None
     common = dict(Delta=0.0, G=2.0, kappa=0.5, omega=0.1, t0=2, dbar=0.5, mean_duration=1.0,
                   T_max=1)

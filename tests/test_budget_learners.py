@@ -4,7 +4,6 @@ range, Theorem 1 beside the certificate of its own learner, IC-Q's limit, ``--tu
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 import icq.bounds.budgets as B
+import icq.bounds.certify
 from icq.bounds.auditor import audit
 from icq.bounds.certificate import certificate
 from icq.bounds.tune import check_disjoint, family, tune
@@ -62,18 +62,10 @@ def test_budget_certifies_the_spec_of_its_learner_options_on_its_own_seeds(capsy
     assert not np.array_equal(old.H, runs.H) and not np.array_equal(other.H, runs.H)
 
 
-def test_theorem1_row_names_its_specs_and_sits_beside_its_own_learners_certificate(
-        monkeypatch):
+def test_theorem1_row_names_its_specs_and_sits_beside_its_own_learners_certificate():
     """Where Theorem 1 gives a budget, its own learner (theory step with the model's κ and ω,
     Polyak average, the budget's burn-in and radius) is certified and the ratio is theorem T /
-    certified T. The runs of this version lack averaging, so the certificate is taken here on
-    the last iterate of the same step (the learner-spec runs replace that)."""
-    original = B.run_spec
-
-    def last_iterate(model, spec, *a, **k):
-        return original(model, dataclasses.replace(spec, average="last", burn_in=0), *a, **k)
-
-    monkeypatch.setattr(B, "run_spec", last_iterate)
+    certified T."""
     m = load(SYN)
     b = B.budgets(m, 2.0, seeds=59, horizon=20_000, backend="serial")
     methods = [r.method for r in b.rows]
@@ -183,7 +175,7 @@ def test_a_tuned_certificate_that_reuses_its_selection_seeds_is_refused():
 def test_horizon_auto_doubles_on_separate_runs_until_t_lies_in_the_first_half(monkeypatch):
     """The horizon is chosen on 59 selection runs (the first horizon 250·2^i whose certified T
     lies in its first half), then certified on the certificate seeds, which took no part."""
-    monkeypatch.setattr(B, "AUTO_START", 250)
+    monkeypatch.setattr(icq.bounds.certify, "AUTO_START", 250)
     m = load(RING)
     b = B.budgets(m, 0.05, seeds=59, horizon="auto", horizon_cap=256_000, backend="serial")
     row = b.rows[0]
@@ -209,7 +201,7 @@ def test_horizon_auto_doubles_on_separate_runs_until_t_lies_in_the_first_half(mo
 
 
 def test_budget_bootstrap_reruns_the_certificate_on_the_bootstrap_refits(tmp_path, capsys):
-    from icq.bounds.bootstrap import _replicates
+    from icq.bounds.bootstrap import measure, replicate_weights
     from icq.reference.learners.traces import (
         load_trace_data,
         simulate_traces,
@@ -235,9 +227,10 @@ def test_budget_bootstrap_reruns_the_certificate_on_the_bootstrap_refits(tmp_pat
         w = np.random.default_rng([0, b]).multinomial(data.episodes,
                                                       np.full(data.episodes, 1.0 / data.episodes))
         refit, _ = data.model(w.astype(float))
-        # the same refit as icq.bounds.bootstrap's replicate b
-        assert _replicates((data, ("kappa",), 0.1, 0, [b]))[0]["kappa"] == pytest.approx(
-            audit(refit).features.kappa.kappa)
+        # the same refit as icq.bounds.bootstrap's replicate b (its one weight draw)
+        assert np.array_equal(replicate_weights(data.episodes, 0, b), w)
+        assert measure(data.model(replicate_weights(data.episodes, 0, b))[0], ("kappa",),
+                       target=0.1)["kappa"] == pytest.approx(audit(refit).features.kappa.kappa)
         runs = run_seeds(refit, TrainConfig(), [0.3], horizon=3000,
                          seeds=B.certificate_seeds(59), backend="serial")
         want = certificate(runs).handoffs
@@ -263,7 +256,7 @@ def test_theory_step_takes_the_models_constants_or_is_refused(capsys):
 def test_horizon_auto_progress_bar_on_a_terminal_only_never_with_json(capsys, monkeypatch):
     import sys
 
-    monkeypatch.setattr(B, "AUTO_START", 250)
+    monkeypatch.setattr(icq.bounds.certify, "AUTO_START", 250)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     argv = ("budget", RING, "--target", "0.05", "--horizon", "auto", "--horizon-cap", "4000",
             "--seeds", "59", "--workers", "1")

@@ -300,13 +300,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-#: private names still imported across modules, and why
-ALLOWED_PRIVATE = {
-    # the compiled kernels of the shared SMDP step: being replaced by named records of arrays
-    # in the learner-spec change (reference/learners/smdp.py), which removes these imports
-    "icq.reference.learners.smdp._run", "icq.reference.learners.smdp._run_tracked",
-    "icq.reference.learners.smdp._run_many", "icq.reference.learners.tabular._mode_alpha",
-}
+#: private names still imported across modules, and why (none: a name shared across modules is
+#: public)
+ALLOWED_PRIVATE: set[str] = set()
 
 
 def test_no_import_cycle_and_no_private_name_across_modules():

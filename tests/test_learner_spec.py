@@ -21,9 +21,9 @@ from icq.reference.learners.montecarlo import (
 )
 from icq.reference.learners.neural.sampling import sample_handoffs
 from icq.reference.learners.smdp import (
-    _run_tracked,
     handoff_arrays,
     handoff_record,
+    run_tracked,
     start_stream,
 )
 from icq.reference.learners.spec import LearnerSpec
@@ -109,7 +109,7 @@ def test_tail_average_resume_is_bit_for_bit_and_checkpoint_records_the_spec(tmp_
     spec = LearnerSpec(average="tail:0.5", burn_in=11, q0=0.5, step="rescaled")
     full = train(m, spec, handoffs=30_000, seed=1, chunk=7_000)
     ck = tmp_path / "t.npz"
-    save, calls = tab._save, []
+    save, calls = tab.save_state, []
 
     def crash(*a):
         save(*a)
@@ -117,10 +117,10 @@ def test_tail_average_resume_is_bit_for_bit_and_checkpoint_records_the_spec(tmp_
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(tab, "_save", crash)
+    monkeypatch.setattr(tab, "save_state", crash)
     with pytest.raises(KeyboardInterrupt):
         train(m, spec, handoffs=30_000, seed=1, checkpoint=ck, chunk=7_000)
-    monkeypatch.setattr(tab, "_save", save)
+    monkeypatch.setattr(tab, "save_state", save)
     resumed = train(m, spec, handoffs=30_000, seed=1, checkpoint=ck, resume=True, chunk=7_000)
     np.testing.assert_array_equal(resumed.q, full.q)
     np.testing.assert_array_equal(resumed.q_average, full.q_average)
@@ -219,7 +219,7 @@ def test_non_finite_entries_are_above_every_target():
         last_bad = np.empty(2, dtype=np.int64)
         grid = np.array([0, 100])
         grid_err = np.zeros(2)
-        _run_tracked(100, 0, rs, y, q, np.zeros(m.n_obs_pairs), H, S,
+        run_tracked(100, 0, rs, y, q, np.zeros(m.n_obs_pairs), H, S,
                      ErrorArrays(es.lo, es.hi, es.W, es.S1, es.S2, norm == "sup", eps), grid,
                      grid_err, last_bad)
         assert last_bad.tolist() == [100, 100] and np.all(np.isinf(grid_err))

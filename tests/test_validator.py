@@ -208,7 +208,8 @@ def test_theory_doc_has_the_sections_and_definitions_it_owns():
             "4": ["P_b(y' | y)", "τ_mix(ε)", "d̄(t)", "A2", "Correction"],
             "5": ["A5", "A6", "κ²", "ω", "ε_approx", "Lemma F", "C_F", "Correction"],
             "6": ["averaged", "G = R̄ + 2R_θ", "4R_θ²", "Minkowski", "three-term", "Budget"],
-            "7": ["Machine-checked", "Imported", "restart decomposition", "residual"],
+            "7": ["proved (Coq)", "Imported", "only tested", "restart bound",
+                  "residual certificate"],
             "8": ["Bellman-residual certificate", "A6-free", "not shipped",
                   "k = min{k : P(Bin(n, q) ≤ k − 1) ≥ 1 − β}", "David & Nagaraja"],
             "9": ["restart decomposition", "END", "d_ν₀(u)", "Lemma"]}

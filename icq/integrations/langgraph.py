@@ -40,7 +40,7 @@ import contextlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,13 @@ from langgraph.types import Command
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.ray_runtime import Message
 from icq.reference.learners.runtime import Agent, Handoff, TabularICQAgent, agent_views
-from icq.reference.learners.tabular import TrainConfig, _load, _save, _State
+from icq.reference.learners.tabular import (
+    CheckpointState,
+    TrainConfig,
+    checkpoint_meta,
+    load_state,
+    save_state,
+)
 from icq.reference.learners.traces.format import check_line, write_traces
 from icq.reference.model import END, EpochModel, ModelError
 
@@ -368,7 +374,7 @@ class IcqRouter:
         return out
 
     def save(self, path: str | Path) -> None:
-        """Write the tables as an ``icq train`` checkpoint (``tabular-icq/2``) of ``model``
+        """Write the tables as an ``icq train`` checkpoint (``tabular-icq/3``) of ``model``
         and ``config``; ``icq train MODEL --checkpoint PATH --resume`` continues from it."""
         q, visits = self.q_vector(), self._flat("visits")
         zeros = np.zeros_like(q)
@@ -377,16 +383,17 @@ class IcqRouter:
         u = Xoshiro(state=self._rng.state.copy()).random()
         y0 = min(int(np.searchsorted(np.cumsum(self.model.initial), u, side="right")),
                  self.model.n_states - 1)
-        st = _State(q=q, visits=visits, rng=self._rng.state.copy(), y=y0,
+        st = CheckpointState(q=q, visits=visits, rng=self._rng.state.copy(), y=y0,
                     done=int(self.handoffs), episodes=int(self.episodes), seconds=0.0,
                     norm2=0.0, acc=zeros, last=zeros.copy())
-        _save(Path(path), st, self.model, self.config)
+        save_state(Path(path), st, checkpoint_meta(self.model, self.config.spec, self.config.seed,
+                                                   None))
 
     def load(self, path: str | Path) -> None:
         """Read the tables from an ``icq train`` checkpoint of the same model and
         configuration (checked completely; CheckpointError otherwise)."""
-        config = replace(self.config, handoffs=2**62)
-        st = _load(Path(path), self.model, config)
+        meta = checkpoint_meta(self.model, self.config.spec, self.config.seed, None)
+        st = load_state(Path(path), self.model, meta, 2**62)
         tables: dict[str, dict[str, dict[str, float]]] = {a: {} for a in self.agents}
         visits: dict[str, dict[str, dict[str, float]]] = {a: {} for a in self.agents}
         for (a, o, j), p in self.model.obs_pair_index.items():

@@ -63,12 +63,12 @@ from icq.reference.learners.smdp import (
     ErrorArrays,
     StepParams,
     TableState,
-    _run_checked,
-    _run_checked_many,
-    _run_many,
-    _run_tracked,
     handoff_arrays,
     handoff_record,
+    run_checked,
+    run_checked_many,
+    run_tracked,
+    run_tracked_many,
     start_stream,
 )
 from icq.reference.learners.spec import LearnerSpec
@@ -224,7 +224,7 @@ def h_on_grid(errors: np.ndarray, grid: np.ndarray, targets: np.ndarray) -> np.n
 
 
 def _events(grid: np.ndarray, learner: LearnerSpec):
-    """The event list of :func:`~icq.reference.learners.smdp._run_checked` for ``grid``: a
+    """The event list of :func:`~icq.reference.learners.smdp.run_checked` for ``grid``: a
     check at every grid point ``h`` (mean over ``t ≥ t₀ = learner.average_start(h)``) and, for
     a tail average, a stored prefix sum at every ``t₀ > 0``; buffer slots are reused once
     their check has passed. Returns (ev_time, ev_grid, ev_slot, ev_start, n_slots)."""
@@ -310,7 +310,7 @@ def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorS
         grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
         ev_time, ev_grid, ev_slot, ev_start, n_slots = _events(grid, lspec)
         grid_err = np.full(grid.shape[0], np.nan)
-        _, episodes = _run_checked(
+        _, episodes = run_checked(
             lspec.burn_in, rs, y, H, S, TableState(q, visits, np.zeros(P), np.zeros(P)), E,
             ev_time, ev_grid, ev_slot, ev_start, np.zeros((n_slots, P)), grid_err)
         return SeedRun(seed, h_on_grid(grid_err, grid, eps), grid_err, q, visits,
@@ -318,7 +318,7 @@ def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorS
     grid = log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
     grid_err = np.full(grid.shape[0], np.nan)
     last_bad = np.empty(eps.shape[0], dtype=np.int64)
-    _, episodes = _run_tracked(int(horizon), lspec.burn_in, rs, y, q, visits, H, S, E, grid,
+    _, episodes = run_tracked(int(horizon), lspec.burn_in, rs, y, q, visits, H, S, E, grid,
                                grid_err, last_bad)
     return SeedRun(seed, _h(last_bad, horizon), grid_err, q, visits, int(episodes))
 
@@ -343,12 +343,12 @@ def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
     episodes = np.zeros(n, dtype=np.int64)
     if lspec.averaged:
         ev_time, ev_grid, ev_slot, ev_start, n_slots = _events(grid, lspec)
-        _run_checked_many(lspec.burn_in, rss, ys, Q, np.zeros((n, P)), np.zeros((n, P)),
+        run_checked_many(lspec.burn_in, rss, ys, Q, np.zeros((n, P)), np.zeros((n, P)),
                           np.zeros((n, P)), H, S, E, ev_time, ev_grid, ev_slot, ev_start,
                           np.zeros((n, n_slots, P)), grid_err, episodes)
         return h_on_grid(grid_err, grid, eps), grid_err
     last_bad = np.empty((n, eps.shape[0]), dtype=np.int64)
-    _run_many(int(horizon), lspec.burn_in, rss, ys, Q, np.zeros((n, P)), H, S, E, grid,
+    run_tracked_many(int(horizon), lspec.burn_in, rss, ys, Q, np.zeros((n, P)), H, S, E, grid,
               grid_err, last_bad, episodes)
     return _h(last_bad, horizon), grid_err
 

@@ -14,9 +14,10 @@ inline their numba versions, the decentralized runtime and the adaptable agents 
 Python, and the neural learner forms its targets with :func:`smdp_target`. The compiled pieces
 (:func:`_choose`, :func:`_outcome`, :func:`_update`) consume the random stream of
 :mod:`icq.reference.common.rng` in one fixed order — successor, outcome, restart — so tabular
-IC-Q (:func:`_run`, after the burn-in of :func:`_burn`), its Monte-Carlo certificate runs with the
-error tracked (:func:`_run_tracked`, :func:`_run_many`; averaged iterates on a check grid:
-:func:`_run_checked`, :func:`_run_checked_many`) and the network learners' handoff stream
+IC-Q (:func:`run_handoffs`, after the burn-in of :func:`burn_in_handoffs`), its Monte-Carlo
+certificate runs with the error tracked (:func:`run_tracked`, :func:`run_tracked_many`;
+averaged iterates on a check grid: :func:`run_checked`, :func:`run_checked_many`) and the
+network learners' handoff stream
 (:func:`sample_behaviour`) see the same handoffs for the same seed (tested). The compiled loops
 take the model's arrays as one :data:`HandoffArrays` record, the step as a :data:`StepParams`
 record and the table as a :data:`TableState` record. Those loops live in this file, beside the
@@ -38,9 +39,10 @@ from icq.reference.common.rng import next_double, seed_state
 from icq.reference.model import EpochModel
 
 __all__ = ["STEP_MODES", "ErrorArrays", "HandoffArrays", "StepParams", "TableState",
-           "block_cdf", "handoff_arrays",
-           "handoff_record", "q_step", "sample_behaviour", "smdp_target", "start_stream",
-           "step_params", "step_size", "theory_rate", "theory_step"]
+           "block_cdf", "burn_in_handoffs", "handoff_arrays", "handoff_record", "q_step",
+           "run_checked", "run_checked_many", "run_handoffs", "run_tracked", "run_tracked_many",
+           "sample_behaviour", "smdp_target", "start_stream", "step_params", "step_size",
+           "theory_rate", "theory_step"]
 
 
 def smdp_target(reward, discount, value):
@@ -288,7 +290,7 @@ ErrorArrays = namedtuple("ErrorArrays", "lo hi W S1 S2 sup eps")
 
 
 @njit(cache=True)
-def _run(n, rs, y, t0, norm2, average, H, S, L):
+def run_handoffs(n, rs, y, t0, norm2, average, H, S, L):
     """Advance IC-Q by ``n`` updates (global update clock ``t0`` on entry) from latent state
     ``y``: :data:`HandoffArrays` ``H``, :data:`StepParams` ``S``, :data:`TableState` ``L``.
 
@@ -312,10 +314,10 @@ def _run(n, rs, y, t0, norm2, average, H, S, L):
 
 
 @njit(cache=True)
-def _burn(n, rs, y, H, S, q):
+def burn_in_handoffs(n, rs, y, H, S, q):
     """The burn-in: ``n`` handoffs of the behaviour chain from latent state ``y`` with the
-    draws of :func:`_run` (successor, outcome, restart: the same random stream) and no update.
-    Returns the latent state reached."""
+    draws of :func:`run_handoffs` (successor, outcome, restart: the same random stream) and no
+    update. Returns the latent state reached."""
     for _ in range(n):
         a, lo = _choose(rs, q, y, H.state_obs, H.obs_ptr, H.beh_cdf, S.greedy, S.epsilon)
         _, y, _ = _draw(rs, H.pair_ptr[y] + (a - lo), H.out_ptr, H.out_pack, H.init_cdf)
@@ -369,9 +371,9 @@ def _current(q, E, s, nonfinite):
 
 
 @njit(cache=True)
-def _run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, last_bad):
-    """``burn_in`` handoffs without update (:func:`_burn`), then ``horizon`` updates of
-    :func:`_run` with the error (:data:`ErrorArrays` ``E``) tracked in O(1) per update;
+def run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, last_bad):
+    """``burn_in`` handoffs without update (:func:`burn_in_handoffs`), then ``horizon`` updates of
+    :func:`run_handoffs` with the error (:data:`ErrorArrays` ``E``) tracked in O(1) per update;
     ``last_bad[i]`` receives the last update count ``t`` with ``e_t > eps[i]`` (−1 if none),
     ``grid_err[g]`` the error after ``grid[g]`` updates. A non-finite entry is above every
     target."""
@@ -381,7 +383,7 @@ def _run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, la
     lo = E.lo
     hi = E.hi
     above = np.zeros(n_eps, dtype=np.int64)
-    y = _burn(burn_in, rs, y, H, S, q)
+    y = burn_in_handoffs(burn_in, rs, y, H, S, q)
     s, nonfinite = _recount(q, E, above)
     for i in range(n_eps):
         last_bad[i] = 0 if _is_bad(sup, above, s, nonfinite, eps, i) else -1
@@ -425,19 +427,19 @@ def _run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, la
 
 
 @njit(cache=True, parallel=True)
-def _run_many(horizon, burn_in, rss, ys, Q, V, H, S, E, grid, grid_err, last_bad,  # noqa: N803
+def run_tracked_many(horizon, burn_in, rss, ys, Q, V, H, S, E, grid, grid_err, last_bad,  # noqa: N803
               episodes):
-    """:func:`_run_tracked` for many seeds at once, one numba thread per seed (row i of every
+    """:func:`run_tracked` for many seeds at once, one numba thread per seed (row i of every
     per-seed array belongs to seed i; the seeds share nothing, so the result does not depend
     on the threads)."""
     for i in prange(rss.shape[0]):
-        _, ep = _run_tracked(horizon, burn_in, rss[i], ys[i], Q[i], V[i], H, S, E, grid,
+        _, ep = run_tracked(horizon, burn_in, rss[i], ys[i], Q[i], V[i], H, S, E, grid,
                              grid_err[i], last_bad[i])
         episodes[i] = ep
 
 
 @njit(cache=True)
-def _run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start, buf,
+def run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start, buf,
                  grid_err):
     """The averaged iterate's error on a check grid (docs/theory.md §8): ``burn_in`` handoffs
     without update, then updates with the lazy prefix sums ``Σ_{s<t} θ_s`` of :func:`_update`,
@@ -448,7 +450,7 @@ def _run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start
     pass; ``+inf`` with a non-finite entry) to ``grid_err[g]``. Returns (y, episodes)."""
     q = L.q
     P = q.shape[0]  # noqa: N806
-    y = _burn(burn_in, rs, y, H, S, q)
+    y = burn_in_handoffs(burn_in, rs, y, H, S, q)
     norm2 = 0.0
     if S.radius > 0.0:
         for p in range(P):
@@ -459,7 +461,7 @@ def _run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start
     for k in range(ev_time.shape[0]):
         n = ev_time[k] - t
         if n > 0:
-            y, ep, norm2 = _run(n, rs, y, t, norm2, True, H, S, L)
+            y, ep, norm2 = run_handoffs(n, rs, y, t, norm2, True, H, S, L)
             episodes += ep
             t = ev_time[k]
         for p in range(P):
@@ -487,12 +489,12 @@ def _run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start
 
 
 @njit(cache=True, parallel=True)
-def _run_checked_many(burn_in, rss, ys, Q, V, ACC, LAST, H, S, E, ev_time, ev_grid,  # noqa: N803
+def run_checked_many(burn_in, rss, ys, Q, V, ACC, LAST, H, S, E, ev_time, ev_grid,  # noqa: N803
                       ev_slot, ev_start, BUF, grid_err, episodes):
-    """:func:`_run_checked` for many seeds at once, one numba thread per seed (row i of every
+    """:func:`run_checked` for many seeds at once, one numba thread per seed (row i of every
     per-seed array belongs to seed i)."""
     for i in prange(rss.shape[0]):
-        _, ep = _run_checked(burn_in, rss[i], ys[i], H, S, TableState(Q[i], V[i], ACC[i],
+        _, ep = run_checked(burn_in, rss[i], ys[i], H, S, TableState(Q[i], V[i], ACC[i],
                              LAST[i]), E, ev_time, ev_grid, ev_slot, ev_start, BUF[i],
                              grid_err[i])
         episodes[i] = ep

@@ -46,10 +46,10 @@ from icq.reference.learners.smdp import (
     STEP_MODES,
     StepParams,
     TableState,
-    _burn,
-    _run,
+    burn_in_handoffs,
     handoff_arrays,
     handoff_record,
+    run_handoffs,
     start_stream,
     step_params,
     theory_rate,
@@ -174,7 +174,10 @@ def kernel_params(spec: LearnerSpec, model: EpochModel) -> StepParams:
 
 
 @dataclass
-class _State:
+class CheckpointState:
+    """What a tabular checkpoint holds: the table, visit counts, the generator's state, the
+    latent state, the counts done and the average's lazy sums (:func:`save_state`)."""
+
     q: np.ndarray
     visits: np.ndarray
     rng: np.ndarray
@@ -191,7 +194,7 @@ _KIND = "tabular-icq/3"  # /3: the spec in the meta, the average over θ_0..θ_{
 _SCALARS = ("y", "done", "episodes", "seconds", "norm2")
 
 
-def _meta(model: EpochModel, spec: LearnerSpec, seed: int, start: int | None) -> dict:
+def checkpoint_meta(model: EpochModel, spec: LearnerSpec, seed: int, start: int | None) -> dict:
     """The checkpoint's meta: the model's fingerprint; under ``config`` every field of the spec,
     the seed and, for a tail average, its first averaged update (it depends on ``handoffs``)."""
     config = {**spec.to_json(), "seed": seed}
@@ -200,7 +203,7 @@ def _meta(model: EpochModel, spec: LearnerSpec, seed: int, start: int | None) ->
     return {"model": model_fingerprint(model), "config": config}
 
 
-def _save(path: Path, st: _State, meta: dict) -> None:
+def save_state(path: Path, st: CheckpointState, meta: dict) -> None:
     """Atomic checkpoint (:mod:`icq.reference.learners.checkpoint`): state, model fingerprint,
     spec and seed."""
     arrays = {k: getattr(st, k) for k in ("q", "visits", "rng", "acc", "last")}
@@ -209,7 +212,7 @@ def _save(path: Path, st: _State, meta: dict) -> None:
     save_checkpoint(path, _KIND, arrays, meta)
 
 
-def _load(path: Path, model: EpochModel, meta: dict, handoffs: int) -> _State:
+def load_state(path: Path, model: EpochModel, meta: dict, handoffs: int) -> CheckpointState:
     """Read and check a checkpoint completely before the compiled loop sees it."""
     P, f, i = (model.n_obs_pairs,), "<f8", "<i8"
     v = value_bound(model) * (1 + 1e-9)
@@ -225,7 +228,7 @@ def _load(path: Path, model: EpochModel, meta: dict, handoffs: int) -> _State:
         raise CheckpointError(path, f"entry 'last': {problem}")
     check_handoffs(path, done, handoffs)
     check_visits(path, z["visits"], done)
-    return _State(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
+    return CheckpointState(q=z["q"].copy(), visits=z["visits"].copy(), rng=z["rng"].copy(),
                   acc=z["acc"].copy(), last=z["last"].copy(),
                   **{k: z[k].item() for k in _SCALARS})
 
@@ -263,17 +266,17 @@ def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_
     arr = handoff_arrays(model)
     H = handoff_record(arr)  # noqa: N806
     start = spec.average_start(handoffs) if spec.averaged else None
-    meta = _meta(model, spec, seed, start if spec.tail_fraction is not None else None)
+    meta = checkpoint_meta(model, spec, seed, start if spec.tail_fraction is not None else None)
     ckpt = resume_target(checkpoint, resume)
     if resume:
-        st = _load(ckpt, model, meta, handoffs)
+        st = load_state(ckpt, model, meta, handoffs)
     else:
         rs, y0 = start_stream(arr, seed)
         q = np.full(model.n_obs_pairs, float(spec.q0))
         zeros = np.zeros(model.n_obs_pairs)
         t0 = time.perf_counter()
-        y0 = _burn(spec.burn_in, rs, y0, H, S, q) if spec.burn_in else y0
-        st = _State(q=q, visits=zeros.copy(), rng=rs, y=int(y0), done=0, episodes=0,
+        y0 = burn_in_handoffs(spec.burn_in, rs, y0, H, S, q) if spec.burn_in else y0
+        st = CheckpointState(q=q, visits=zeros.copy(), rng=rs, y=int(y0), done=0, episodes=0,
                     seconds=time.perf_counter() - t0, norm2=float(q @ q) if spec.q0 else 0.0,
                     acc=zeros.copy(), last=zeros.copy())
     bar = None
@@ -290,12 +293,12 @@ def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_
             st.acc[:] = 0.0
             st.last[:] = start
         t0 = time.perf_counter()
-        y, eps, st.norm2 = _run(n, st.rng, st.y, st.done, st.norm2, averaging, H, S,
+        y, eps, st.norm2 = run_handoffs(n, st.rng, st.y, st.done, st.norm2, averaging, H, S,
                                 TableState(st.q, st.visits, st.acc, st.last))
         st.seconds += time.perf_counter() - t0
         st.y, st.done, st.episodes = int(y), st.done + n, st.episodes + int(eps)
         if ckpt is not None:
-            _save(ckpt, st, meta)
+            save_state(ckpt, st, meta)
         if bar is not None:
             bar.update(n)
         if stop is not None and stop(st.q, st.done):
