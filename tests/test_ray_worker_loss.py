@@ -22,7 +22,7 @@ import ray
 from icq.reference.common import parallel
 from icq.reference.common.parallel import map_tasks
 from icq.reference.learners.montecarlo import _chunk, error_spec, log_grid, run_seeds
-from icq.reference.learners.tabular import TrainConfig
+from icq.reference.learners.tabular import TrainConfig, kernel_params
 from icq.reference.model import example_path, load
 
 HORIZON, SEEDS = 20_000, 4
@@ -38,7 +38,7 @@ def local_ray():
 def _marked_chunk(arg):
     """The certificate's chunk, after leaving ``<seed>-<pid>`` in ``folder`` and pausing."""
     folder, task = arg
-    Path(folder, f"{task[6][0]}-{os.getpid()}").touch()
+    Path(folder, f"{task[7][0]}-{os.getpid()}").touch()
     time.sleep(1.5)
     return _chunk(task)
 
@@ -46,8 +46,9 @@ def _marked_chunk(arg):
 def _tasks(folder):
     m = load(example_path("ring-exact"))
     spec = error_spec(m, "learning", "sup")
-    return [(str(folder), (m, TrainConfig(), spec, np.array([0.3]), HORIZON, log_grid(HORIZON),
-                           [s], True)) for s in range(SEEDS)]
+    learner = TrainConfig().spec  # _chunk's task: model, learner, step, error, targets, ...
+    return [(str(folder), (m, learner, kernel_params(learner, m), spec, np.array([0.3]), HORIZON,
+                           log_grid(HORIZON), [s], True)) for s in range(SEEDS)]
 
 
 def _kill_seed_0_worker(folder: Path, killed: list[int]) -> None:

@@ -43,7 +43,8 @@ from pathlib import Path
 from icq.bounds.budgets import AUTO_CAP, NO_BUDGET
 from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.audit import check_report_path, parse_features
-from icq.reference.learners.spec import add_learner_arguments, spec_from_args
+from icq.commands.learner_options import learner_spec
+from icq.reference.learners.spec import add_learner_arguments
 from icq.reference.model import load
 
 __all__ = ["add_parser", "run", "NO_BUDGET"]
@@ -150,10 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     check_report_path(args.report)
-    try:
-        learner = spec_from_args(args)
-    except ValueError as exc:
-        raise UsageError("\n".join(f"--{line}" for line in str(exc).splitlines())) from None
+    learner = learner_spec(args)
     m = load(args.file)
     check_bootstrap_args(args)
     data = None if args.bootstrap is None else trace_data_for_model(args.traces, m)

@@ -36,8 +36,8 @@ def learner_spec(args: argparse.Namespace) -> LearnerSpec:
                                  "reads them (the tabular and linear theory steps take κ and "
                                  "ω from the audit of their features)")
             spec = spec.with_theory_constants(kappa, omega)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # each line names its option
+        raise UsageError("\n".join(f"--{line}" for line in str(exc).splitlines())) from None
     return spec
 
 
