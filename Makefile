@@ -35,7 +35,7 @@ sysdeps:
 # every demo command needs only the core: no torch, Ray or matplotlib
 demo: $(CORE)
 	$(ICQ) audit icq/examples/synthetic-handoff.json
-	$(ICQ) budget icq/examples/synthetic-handoff.json --target 2 --error total --norm mu
+	$(ICQ) budget icq/examples/synthetic-handoff.json --target 2 --error total --norm mu --tune
 	$(ICQ) budget icq/examples/author-reviewer-editor.json --target 0.1
 	$(ICQ) audit icq/examples/author-reviewer-editor.json
 	$(ICQ) audit icq/examples/planner-coder-tester-reviewer.json --what-if --try-gamma 0.5
