@@ -38,8 +38,8 @@ from icq.bounds.features import (
     support,
 )
 from icq.bounds.setting import exact_solve
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import mixing_profile
 from icq.reference.model import EpochModel, from_dict
 from icq.reference.model.generate import random_model

@@ -60,7 +60,7 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
 from icq.reference.exact.solve import policy_iteration, value_iteration  # noqa: E402
-from icq.reference.learners.smdp import block_cdf  # noqa: E402
+from icq.reference.learners.handoffs import block_cdf  # noqa: E402
 from icq.reference.learners.tabular import TrainConfig, train_tabular  # noqa: E402
 from icq.reference.model import EpochModel  # noqa: E402
 from icq.reference.model.generate import random_model  # noqa: E402

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from icq.bounds import symbolic as S
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import obs_pair_weights, stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.model import EpochModel
 
 __all__ = ["A6FreeTerms", "BETA", "BLOCKED_REASON", "a6free_terms"]

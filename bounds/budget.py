@@ -178,7 +178,7 @@ def icq_limit(model: Any, norm: str = "sup") -> float:
     (:func:`icq.reference.learners.montecarlo.full_error`); never below the floor of
     :func:`~icq.reference.learners.montecarlo.error_spec`. In ‖·‖_μ it is the exact
     ‖Q̂*_μ∘σ − Q*‖_μ that the Theorem 1 row uses as Δ."""
-    from icq.reference.exact.ais import ais_model
+    from icq.reference.exact.induced import ais_model
     from icq.reference.exact.solve import solve
     from icq.reference.learners.montecarlo import error_spec, full_error
 

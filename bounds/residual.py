@@ -29,7 +29,7 @@ beyond the model file: the certificate holds for *any* table, however it was lea
 
 >>> import numpy as np
 >>> from icq.reference.model import load, example_path
->>> from icq.reference.exact.ais import ais_model
+>>> from icq.reference.exact.induced import ais_model
 >>> from icq.reference.exact.solve import solve
 >>> m = load(example_path("ring-exact"))
 >>> q = solve(ais_model(m).smdp).q
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.reference.exact.ais import AISModel, ais_model
+from icq.reference.exact.induced import AISModel, ais_model
 from icq.reference.model import SMDP, EpochModel
 
 __all__ = ["ResidualCertificate", "residual_certificate", "rounding_cushion"]
@@ -111,7 +111,7 @@ def residual_certificate(model_or_ais: EpochModel | AISModel | SMDP, q: np.ndarr
     Parameters
     ----------
     model_or_ais : an epoch model (its AIS model under the stationary μ is built), an
-        :class:`icq.reference.exact.ais.AISModel`, or the AIS SMDP itself
+        :class:`icq.reference.exact.induced.AISModel`, or the AIS SMDP itself
     q : (n_obs_pairs,) the table to certify
     rtol : relative slack at which the pointwise iteration stops
     rounding : add the rounding cushion (module docstring); ``False`` only for the negative

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from icq.reference.exact.ais import AISModel, ais_model
 from icq.reference.exact.chain import Stationary, stationary
+from icq.reference.exact.induced import AISModel, ais_model
 from icq.reference.exact.solve import Solution, policy_iteration
 from icq.reference.model import SMDP, EpochModel
 
@@ -77,7 +77,7 @@ def prepare(model: EpochModel, *, weights: np.ndarray | None = None) -> Setting:
     model : the epoch model
     weights : optional latent weighting μ for the AIS model (default: the stationary law of the
         behaviour chain; uniform μ(y|ô) when the chain is not uniformly ergodic, as in
-        :func:`icq.reference.exact.ais.ais_model`)
+        :func:`icq.reference.exact.induced.ais_model`)
     """
     st = stationary(model)
     if weights is None and st.ergodic:

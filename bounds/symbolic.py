@@ -38,7 +38,7 @@ from typing import Any
 
 import sympy as sp
 
-from icq.reference.learners.smdp import theory_step
+from icq.reference.learners.handoffs import theory_step
 
 __all__ = [
     "ALPHA_T", "AIS_TERM", "APPROX_TERM", "BOUND", "CONDITIONS", "C_F_EXPR", "DELTA_AIS",

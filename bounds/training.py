@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import EpochModel

@@ -20,7 +20,7 @@ from importlib import import_module
 #: and ``import icq.reference.common.io`` (a subpackage of ``icq``) loads floor 0 only
 #: (tests/test_floors.py checks both in a fresh interpreter)
 _LAZY = {
-    "AISModel": ("icq.reference.exact.ais", "AISModel"),
+    "AISModel": ("icq.reference.exact.induced", "AISModel"),
     "END": ("icq.reference.model", "END"),
     "EpochModel": ("icq.reference.model", "EpochModel"),
     "ModelError": ("icq.reference.model", "ModelError"),
@@ -28,7 +28,7 @@ _LAZY = {
     "Solution": ("icq.reference.exact.solve", "Solution"),
     "TrainConfig": ("icq.reference.learners.tabular", "TrainConfig"),
     "TrainResult": ("icq.reference.learners.tabular", "TrainResult"),
-    "ais_model": ("icq.reference.exact.ais", "ais_model"),
+    "ais_model": ("icq.reference.exact.induced", "ais_model"),
     "check_world": ("icq.reference.learners.worlds", "check_world"),
     "evaluate": ("icq.reference.exact.solve", "evaluate"),
     "example_path": ("icq.reference.model", "example_path"),

@@ -16,8 +16,8 @@ from icq.bounds.auditor import audit
 from icq.bounds.certificate import certificate
 from icq.bounds.tune import check_disjoint, family, tune
 from icq.cli import main
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import pair_weights
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.montecarlo import error_spec, run_seeds
 from icq.reference.learners.spec import LearnerSpec

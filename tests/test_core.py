@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from icq.cli import main
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import mixing_profile, mixing_time
 from icq.reference.exact.solve import evaluate, solve
 from icq.reference.learners.runtime import (

@@ -20,7 +20,7 @@ from pettingzoo.test import api_test, seed_test
 
 from icq.env import ICSMDPEnv, PrimitiveWorld
 from icq.reference.common.rng import Xoshiro
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.model import END, example_path, from_dict, load
 from icq.reference.model.primitive import geometric_handoff, reduce_to_epoch

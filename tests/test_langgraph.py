@@ -22,7 +22,7 @@ from icq.cli import main
 from icq.integrations.example_graph import ExampleWorld
 from icq.integrations.langgraph import IcqRouter, record_traces
 from icq.integrations.otlp import write_otlp_json
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.checkpoint import CheckpointError
 from icq.reference.learners.ray_runtime import Message

@@ -10,7 +10,13 @@ import math
 import numpy as np
 import pytest
 
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
+from icq.reference.learners.handoffs import (
+    handoff_arrays,
+    handoff_record,
+    run_tracked,
+    start_stream,
+)
 from icq.reference.learners.montecarlo import (
     check_grid,
     error_spec,
@@ -20,12 +26,6 @@ from icq.reference.learners.montecarlo import (
     run_seeds,
 )
 from icq.reference.learners.neural.sampling import sample_handoffs
-from icq.reference.learners.smdp import (
-    handoff_arrays,
-    handoff_record,
-    run_tracked,
-    start_stream,
-)
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import TrainConfig, kernel_params, train, train_tabular
 from icq.reference.model import example_path, load
@@ -208,7 +208,7 @@ def test_non_finite_entries_are_above_every_target():
     m = load(ARE)
     arr = handoff_arrays(m)
     H, S = handoff_record(arr), kernel_params(LearnerSpec(), m)  # noqa: N806
-    from icq.reference.learners.smdp import ErrorArrays
+    from icq.reference.learners.handoffs import ErrorArrays
 
     for norm in ("sup", "mu"):
         es = error_spec(m, "learning", norm)

@@ -14,7 +14,7 @@ from icq.bounds import symbolic as S
 from icq.bounds.a6free import a6free_terms
 from icq.bounds.budget import MethodBudget, theorem_budgets
 from icq.bounds.residual import residual_certificate
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.model import SMDP, example_path, load
 

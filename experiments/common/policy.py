@@ -7,7 +7,7 @@ SMDP, evaluated exactly there by :func:`icq.reference.exact.solve.evaluate`.
 >>> from icq.reference.model import load, example_path
 >>> m = load(example_path("ring-exact"))
 >>> from icq.reference.exact.solve import solve
->>> from icq.reference.exact.ais import ais_model
+>>> from icq.reference.exact.induced import ais_model
 >>> q_hat = solve(ais_model(m).smdp).q
 >>> v = latent_value(m, greedy_obs_policy(m, q_hat))
 >>> bool(abs(v - initial_value(m, solve(m.latent).v)) < 1e-9)

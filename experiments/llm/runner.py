@@ -24,7 +24,7 @@ from icq.experiments.llm.system import (
     workflow_accuracy,
 )
 from icq.reference.common.parallel import map_tasks
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import END

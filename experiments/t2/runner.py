@@ -11,8 +11,8 @@ from icq.experiments.synthetic.family import synthetic_model, with_retention
 from icq.experiments.t2.analysis import mu_sq_error
 from icq.experiments.t2.learner import projected_icq
 from icq.reference.common.parallel import map_tasks
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import pair_weights, stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from icq.commands import UsageError, emit_json, format_table
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.model import load
 

@@ -33,7 +33,7 @@ from icq.commands.learner_options import (
     learner_spec,
     older_neural_options,
 )
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.spec import LearnerSpec, spec_from_args
 from icq.reference.learners.tabular import TrainConfig

@@ -363,7 +363,7 @@ class IcqRouter:
 
     def q_vector(self) -> np.ndarray:
         """The tables as one vector over the model's observation pairs (the order of
-        ``icq train``'s table and of :func:`icq.reference.exact.ais.ais_model`)."""
+        ``icq train``'s table and of :func:`icq.reference.exact.induced.ais_model`)."""
         return self._flat("table")
 
     def _flat(self, what: str) -> np.ndarray:

@@ -14,8 +14,8 @@ import numpy as np
 
 from icq.bounds.features import EIG_TOL
 from icq.property_tests.properties.common import array_digest, fail, per_model
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.model import EpochModel
 
 __all__ = ["A6Check", "A6Parts", "a6_contraction", "a6_parts", "kappa_without_max"]

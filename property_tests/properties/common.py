@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.model import EpochModel
 
 __all__ = ["Checked", "per_model"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from icq.property_tests.properties.common import Checked, fail, scaled_tol
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.model import EpochModel
 
 __all__ = ["bellman_contraction", "per_handoff_discount_operator"]

@@ -8,8 +8,8 @@ import numpy as np
 
 from icq.property_tests.properties.common import Checked, fail
 from icq.property_tests.properties.reductions import unit_durations
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import obs_pair_weights, stationary
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import EpochModel

@@ -12,7 +12,7 @@ import numpy as np
 
 from icq.property_tests.properties.common import Checked, ais_pieces, fail, scaled_tol
 from icq.reference.common.rng import Xoshiro
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import evaluate
 from icq.reference.learners.runtime import PolicyAgent, World, evaluate_decentralized, run
 from icq.reference.model import SMDP, EpochModel

@@ -10,8 +10,8 @@ import numpy as np
 
 from icq.property_tests.properties.common import Checked, ais_pieces, fail
 from icq.reference.exact.solve import solve
+from icq.reference.learners.handoffs import block_cdf
 from icq.reference.learners.runtime import run, tabular_agents
-from icq.reference.learners.smdp import block_cdf
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.model import EpochModel, from_arrays
 

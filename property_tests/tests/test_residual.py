@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from icq.bounds.residual import residual_certificate
 from icq.property_tests.properties import assert_falsified
 from icq.property_tests.strategies import epoch_models
-from icq.reference.exact.ais import ais_model
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
 from icq.reference.model import SMDP
 

@@ -43,7 +43,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from icq.reference.learners.smdp import q_step, smdp_target
+from icq.reference.learners.handoffs import q_step, smdp_target
 
 __all__ = [
     "NOT_COVERED",

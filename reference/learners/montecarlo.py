@@ -2,9 +2,9 @@ r"""Monte-Carlo runs of every tabular learner specification with the error track
 (docs/theory.md §8, the Monte-Carlo certificate).
 
 One seed runs the tabular learner of :func:`icq.reference.learners.tabular.train` — the same
-compiled handoff (:func:`~icq.reference.learners.smdp._choose`, ``_outcome``, ``_update``) on the
-same random stream, after the same burn-in, so the final table equals ``train``'s bit for bit —
-and follows the error of the spec's iterate:
+compiled handoff (:func:`~icq.reference.learners.handoffs._choose`, ``_outcome``, ``_update``)
+on the same random stream, after the same burn-in, so the final table equals ``train``'s bit
+for bit — and follows the error of the spec's iterate:
 
 - the last iterate θ_t: after every update, in O(1) (below);
 - an averaged iterate (``polyak``, ``tail:F``): on the check grid :func:`check_grid` (the
@@ -22,10 +22,10 @@ error is ``e_p(Q) = max(Q_p − lo_p, hi_p − Q_p)``:
   latent pairs of the fiber ``σ(y) = ô`` that count, so ``e_p = max_y |Q_p − Q*(y, j)|``.
 
 Which pairs count: those the behaviour chain visits in the long run, i.e. with weight ``w = μ(y)
-π_b(j|σ(y)) > 0`` (μ of :func:`icq.reference.exact.ais.ais_model`); a pair of weight 0 has ``e_p =
-−∞`` and never counts. The sup error is ``max_p e_p``; the μ error is ``√(Σ_p Σ_{y∈fiber} w_y (Q_p −
-Q*(y,j))²) = √(Σ_p W_p Q_p² − 2 S1_p Q_p + S2_p)`` (learning: ``W_p = w_p``, ``S1_p = w_p
-Q̂*_μ(p)``, ``S2_p = w_p Q̂*_μ(p)²``).
+π_b(j|σ(y)) > 0`` (μ of :func:`icq.reference.exact.induced.ais_model`); a pair of weight 0 has
+``e_p = −∞`` and never counts. The sup error is ``max_p e_p``; the μ error is
+``√(Σ_p Σ_{y∈fiber} w_y (Q_p − Q*(y,j))²) = √(Σ_p W_p Q_p² − 2 S1_p Q_p + S2_p)``
+(learning: ``W_p = w_p``, ``S1_p = w_p Q̂*_μ(p)``, ``S2_p = w_p Q̂*_μ(p)²``).
 
 O(1) per handoff. One entry ``a`` changes per handoff, so for each target ε the run keeps the
 count of entries with ``e_p > ε`` (sup) or the running sum above (μ) and updates it from the old
@@ -56,10 +56,10 @@ import numba
 import numpy as np
 
 from icq.reference.common.parallel import map_tasks
-from icq.reference.exact.ais import ais_model
 from icq.reference.exact.chain import pair_weights
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
-from icq.reference.learners.smdp import (
+from icq.reference.learners.handoffs import (
     ErrorArrays,
     StepParams,
     TableState,
@@ -224,7 +224,7 @@ def h_on_grid(errors: np.ndarray, grid: np.ndarray, targets: np.ndarray) -> np.n
 
 
 def _events(grid: np.ndarray, learner: LearnerSpec):
-    """The event list of :func:`~icq.reference.learners.smdp.run_checked` for ``grid``: a
+    """The event list of :func:`~icq.reference.learners.handoffs.run_checked` for ``grid``: a
     check at every grid point ``h`` (mean over ``t ≥ t₀ = learner.average_start(h)``) and, for
     a tail average, a stored prefix sum at every ``t₀ > 0``; buffer slots are reused once
     their check has passed. Returns (ev_time, ev_grid, ev_slot, ev_start, n_slots)."""

@@ -29,7 +29,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from icq.reference.common.rng import Xoshiro, cdf, draw_index
-from icq.reference.learners.smdp import STEP_MODES, block_cdf, q_step, smdp_target, step_size
+from icq.reference.learners.handoffs import STEP_MODES, block_cdf, q_step, smdp_target, step_size
 from icq.reference.learners.tabular import TrainConfig
 from icq.reference.model import EpochModel
 

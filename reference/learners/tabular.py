@@ -7,7 +7,7 @@ One update per handoff, by the predecessor, on its own table entry ``(ô, j)``:
 
 with ``target = R`` when the episode ends (then it restarts from ν₀). This is rlax's
 ``q_learning`` with ``discount_t = γ^τ``: the step and the sampler are those of
-:mod:`icq.reference.learners.smdp`, shared with every learner. The successor's value, the
+:mod:`icq.reference.learners.handoffs`, shared with every learner. The successor's value, the
 duration and the reward are the only numbers that cross an agent boundary; the loop below fuses
 all agents' tables into one array for speed, and :mod:`icq.reference.learners.runtime` runs the same
 algorithm through separate agent objects on the same random stream (tested to agree bit for bit).
@@ -42,7 +42,7 @@ from icq.reference.learners.checkpoint import (
     save_checkpoint,
     value_bound,
 )
-from icq.reference.learners.smdp import (
+from icq.reference.learners.handoffs import (
     STEP_MODES,
     StepParams,
     TableState,
@@ -164,7 +164,7 @@ def kernel_params(spec: LearnerSpec, model: EpochModel) -> StepParams:
                              "LearnerSpec.with_theory_constants(kappa, omega)")
         alpha = theory_rate(spec.kappa, spec.feature_omega)
     elif spec.step == "rescaled":
-        from icq.reference.exact.ais import ais_model
+        from icq.reference.exact.induced import ais_model
 
         alpha = 1.0 - ais_model(model).smdp.gamma_bar
     else:

@@ -48,8 +48,8 @@ What each field of the spec means for a network
 Seeds as a batch dimension
 --------------------------
 Seed ``s`` has its own initialisation (``build_networks(..., seed=s)``) and its own handoff stream
-(:func:`~icq.reference.learners.smdp.start_stream` ``(arrays, s)``, then t_b + T draws of
-:func:`~icq.reference.learners.smdp.sample_behaviour`), so a seed's run does not depend on the
+(:func:`~icq.reference.learners.handoffs.start_stream` ``(arrays, s)``, then t_b + T draws of
+:func:`~icq.reference.learners.handoffs.sample_behaviour`), so a seed's run does not depend on the
 other seeds of the batch. Layer ``l`` of every seed and agent is one tensor ``(S·N, out, in +
 1)`` (row ``s·N + i``, the bias as the last column): an update is one gathered batched product
 per layer for the predecessors and successors of all seeds together, and the rank-one changes
@@ -75,6 +75,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from icq.reference.learners.handoffs import (
+    handoff_arrays,
+    sample_behaviour,
+    start_stream,
+    step_size,
+)
 from icq.reference.learners.montecarlo import (
     ErrorSpec,
     MonteCarloResult,
@@ -87,7 +93,6 @@ from icq.reference.learners.neural.networks import AgentNetworks, build_networks
 from icq.reference.learners.neural.tangent import tangent_features
 from icq.reference.learners.neural.training import torch_threads
 from icq.reference.learners.neural.update import smdp_target, successor_value
-from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream, step_size
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import kernel_params
 from icq.reference.model import EpochModel

@@ -1,9 +1,10 @@
 """Sampling handoffs under the behaviour policy (the same draws as the tabular learner).
 
 The compiled sampler is the one every learner shares,
-:func:`icq.reference.learners.smdp.sample_behaviour`; :class:`Stream` is its state between chunks
-(what a checkpoint stores), :func:`sample_handoffs` the public entry point and :func:`chunk_data`
-turns the seeds' handoffs into the update's :class:`~icq.reference.learners.neural.update.StepData`.
+:func:`icq.reference.learners.handoffs.sample_behaviour`; :class:`Stream` is its state between
+chunks (what a checkpoint stores), :func:`sample_handoffs` the public entry point and
+:func:`chunk_data` turns the seeds' handoffs into the update's
+:class:`~icq.reference.learners.neural.update.StepData`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from icq.reference.learners.handoffs import handoff_arrays, sample_behaviour, start_stream
 from icq.reference.learners.neural.networks import AgentNetworks
 from icq.reference.learners.neural.update import StepData
-from icq.reference.learners.smdp import handoff_arrays, sample_behaviour, start_stream
 from icq.reference.model import EpochModel
 
 __all__ = ["sample_handoffs"]

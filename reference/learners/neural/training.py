@@ -22,6 +22,7 @@ import torch
 from torch.func import vmap
 
 from icq.reference.learners.checkpoint import check_handoffs, model_fingerprint, resume_target
+from icq.reference.learners.handoffs import handoff_arrays
 from icq.reference.learners.neural.checkpoints import (
     TrainState,
     check_table,
@@ -49,7 +50,6 @@ from icq.reference.learners.neural.update import (
     step_static,
     torch_step,
 )
-from icq.reference.learners.smdp import handoff_arrays
 from icq.reference.model import EpochModel
 
 __all__ = ["NeuralBatchResult", "NeuralResult", "torch_threads", "train_neural",

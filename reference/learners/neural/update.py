@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from numba import njit
 
+from icq.reference.learners.handoffs import smdp_target as shared_target
+from icq.reference.learners.handoffs import theory_step
 from icq.reference.learners.neural.networks import AgentNetworks, Layer, backward_rows, forward_rows
 from icq.reference.learners.neural.options import NeuralConfig
-from icq.reference.learners.smdp import smdp_target as shared_target
-from icq.reference.learners.smdp import theory_step
 
 __all__ = ["smdp_target", "successor_value"]
 
@@ -47,7 +47,7 @@ def successor_value(q_next: torch.Tensor, mask_next: torch.Tensor) -> torch.Tens
 def smdp_target(reward: torch.Tensor, discount: torch.Tensor, v: torch.Tensor,
                 cont: torch.Tensor) -> torch.Tensor:
     """``R + γ^τ v``, or ``R`` where the episode ended (``cont`` False) (paper eq. (5)): the
-    shared :func:`icq.reference.learners.smdp.smdp_target` with ``v`` zeroed where it ended.
+    shared :func:`icq.reference.learners.handoffs.smdp_target` with ``v`` zeroed where it ended.
 
     >>> smdp_target(torch.tensor([1.0, 1.0]), torch.tensor([0.81, 0.0]), torch.tensor([2.0, 9.0]),
     ...             torch.tensor([True, False]))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icq.reference.learners.smdp import STEP_MODES, q_step, smdp_target, step_size
+from icq.reference.learners.handoffs import STEP_MODES, q_step, smdp_target, step_size
 from icq.reference.learners.traces.format import Line
 from icq.reference.model import EpochModel, ModelError
 

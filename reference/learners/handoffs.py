@@ -296,8 +296,7 @@ def run_handoffs(n, rs, y, t0, norm2, average, H, S, L):
 
     With ``S.radius > 0`` the table is projected onto ``‖q‖₂ ≤ radius`` (``norm2`` carries
     ``‖q‖₂²``); with ``average``, ``L.acc``/``L.last`` accumulate Σ_t θ_t lazily.
-    One handoff is :func:`~icq.reference.learners.smdp._choose`,
-    :func:`~icq.reference.learners.smdp._outcome` and :func:`~icq.reference.learners.smdp._update`
+    One handoff is :func:`_choose`, :func:`_outcome` and :func:`_update`
     (shared with the tracked runs of :mod:`icq.reference.learners.montecarlo`; a wrapper around
     the three measured 1.4× slower). Returns (y, episodes, norm2).
     """
