@@ -67,9 +67,12 @@ def test_audit_ring_exact_is_exact(capsys):
 
 
 def test_audit_applicable_instance_and_handoffs(capsys, loop_file):
-    code, out, _ = run(capsys, "audit", loop_file, "--json", "--handoffs", "5000")
+    code, out, _ = run(capsys, "audit", loop_file, "--json", "--at-handoffs", "5000")
     j = json.loads(out)
     assert code == 0 and j["theorem1"]["applicable"] and j["theorem1"]["handoffs"] == 5000
+    # the old name gives the same document, and says it is the old name
+    code, old, err = run(capsys, "audit", loop_file, "--json", "--handoffs", "5000")
+    assert code == 0 and old == out and "--at-handoffs" in err
     t = j["theorem1"]["terms"]
     assert j["theorem1"]["bound_three_term"] == pytest.approx(sum(t.values()))
     # the Minkowski headline: (C_F ε_approx + Δ + √(residual))², residual = (mixing + burn-in)/3
@@ -144,7 +147,9 @@ def test_w1_metric_files(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv,words", [
-    (["--handoffs", "0"], ["--handoffs", "≥ 1"]),
+    (["--at-handoffs", "0"], ["--at-handoffs", "≥ 1"]),
+    (["--handoffs", "0"], ["--at-handoffs", "≥ 1"]),
+    (["--handoffs", "10", "--at-handoffs", "10"], ["--handoffs", "old name", "one of them"]),
     (["--report", "out.txt"], ["--report", ".md or .html"]),
     (["--features", "missing-file.npy"], ["features", "not a readable file"]),
 ])

@@ -19,6 +19,7 @@ Each number has a ``method``. Where A5 or A6 fails, ``theorem1.applicable`` is f
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,8 +55,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "accepted one more release) or Wasserstein-1")
     p.add_argument("--obs-metric", default=None,
                    help="metric on observations for --metric w1 (.npy or .json)")
-    p.add_argument("--handoffs", type=int, default=None,
+    p.add_argument("--at-handoffs", type=int, default=None, metavar="T",
                    help="T at which Theorem 1 is evaluated (default 1,000,000)")
+    # its old name, accepted one more release: in `icq train` --handoffs is the number of updates
+    p.add_argument("--handoffs", type=int, dest="old_handoffs", default=None,
+                   help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--report", default=None, help="write a report to PATH.md or PATH.html")
     p.add_argument("--what-if", action="store_true",
@@ -143,8 +147,14 @@ def run(args: argparse.Namespace) -> int:
     from icq.bounds.record import audit_report
     from icq.bounds.validate import InputError, load_obs_metric
 
-    if args.handoffs is not None and args.handoffs < 1:
-        raise UsageError(f"--handoffs: {args.handoffs} must be an integer ≥ 1")
+    if args.old_handoffs is not None:
+        if args.at_handoffs is not None:
+            raise UsageError("--handoffs: the old name of --at-handoffs; give one of them")
+        print("icq audit: --handoffs is now --at-handoffs (the T at which Theorem 1 is "
+              "evaluated); the old name is accepted until the next release", file=sys.stderr)
+        args.at_handoffs = args.old_handoffs
+    if args.at_handoffs is not None and args.at_handoffs < 1:
+        raise UsageError(f"--at-handoffs: {args.at_handoffs} must be an integer ≥ 1")
     if args.metric == "w1" and args.obs_metric is None:
         raise UsageError("--obs-metric: required with --metric w1 (a metric on observations)")
     if args.metric != "w1" and args.obs_metric is not None:
@@ -160,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         metric = load_obs_metric(args.obs_metric, m) if args.metric == "w1" else None
         r = audit_report(m, features=features, width=args.width, depth=args.depth,
                          seed=args.seed, metric=args.metric, obs_metric=metric,
-                         handoffs=args.handoffs, whatif=knobs, traces=args.traces,
+                         handoffs=args.at_handoffs, whatif=knobs, traces=args.traces,
                          replicates=args.bootstrap, level=args.level, target=args.target,
                          bootstrap_seed=args.bootstrap_seed, workers=args.workers)
     except InputError as exc:
