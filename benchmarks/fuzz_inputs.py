@@ -1,6 +1,6 @@
 """Fuzz every input of the command line; print the counts per class (issues 11 and 24).
 
-Run ``python benchmarks/fuzz_inputs.py [--mutants 1500] [--traces 600] [--seed 0]``.
+Run ``python benchmarks/fuzz_inputs.py [--mutants 1500] [--traces 600] [--spans 600] [--seed 0]``.
 
 - model files: ``icq audit`` in-process on ``--mutants`` fuzzed files drawn from the bundled
   examples (:func:`icq.property_tests.fuzz.mutant`: deleted keys, wrong types, NaN/Infinity,
@@ -11,6 +11,12 @@ Run ``python benchmarks/fuzz_inputs.py [--mutants 1500] [--traces 600] [--seed 0
   (:func:`icq.property_tests.fuzz.trace_mutant`: 15 classes, among them 5,000-digit integers,
   durations beyond 2⁵³, lone surrogates, nesting 1,000 deep in an ``x-`` field, a repeated
   ``t``);
+- OpenTelemetry spans: ``icq traces from-otel`` on ``--spans`` fuzzed OTLP JSON files converted
+  from simulated traces (:func:`icq.property_tests.fuzz.otlp_mutant`: each rule of docs/traces.md
+  broken once — missing agent name, observation or reward, bad ids and times, clock skew,
+  duplicate span ids and attributes, orphan and looping parents, overlapping invocations, a
+  disagreeing successor, an unread latent label — and valid variants: base64 ids, one JSON array,
+  integer rewards); a valid file's traces must then be accepted by ``icq fit``;
 - options: :data:`icq.property_tests.fuzz.OPTION_CASES` (α, ε, target, seeds, horizon...);
 - checkpoints: ``icq train --resume`` on crafted tabular and neural checkpoints (each invariant,
   a huge deflated entry, a plain ``.npy``, appended bytes, no digest) and on ``--flips``
@@ -40,7 +46,14 @@ from pathlib import Path
 
 import numpy as np
 
-from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases, trace_mutant
+from icq.property_tests.fuzz import (
+    OPTION_CASES,
+    Mutant,
+    mutant,
+    otlp_mutant,
+    raw_cases,
+    trace_mutant,
+)
 from icq.reference.common.io import dumps
 from icq.reference.common.parallel import map_tasks
 from icq.reference.model import example_path
@@ -112,6 +125,27 @@ def trace_chunk(task: tuple[int, int, int, float]) -> dict:
         m = trace_mutant(bases[r.choice(NAMES)], r)
         cls = "trace valid" if m.valid else f"trace {m.field}"
         _count(counts, examples, cls, m, ic.run_fit(m), hang)
+    return _pack(counts, examples)
+
+
+def otlp_chunk(task: tuple[int, int, int, float]) -> dict:
+    """OTLP span mutants ``start..stop`` of stream ``seed`` through ``icq traces from-otel``."""
+    from icq.reference.learners.traces import simulate_traces
+    from icq.reference.learners.traces.otel import otlp_requests
+    from icq.reference.model import load
+
+    seed, start, stop, hang = task
+    ic = _inputcheck()
+    bases = {n: ("\n".join(json.dumps(q) for q in otlp_requests(
+        simulate_traces(load(example_path(n)), 8, seed=3), per_request=7)) + "\n").encode()
+        for n in NAMES}
+    counts: collections.Counter = collections.Counter()
+    examples: list[str] = []
+    for i in range(start, stop):
+        r = random.Random(f"otlp/{seed}/{i}")
+        m = otlp_mutant(bases[r.choice(NAMES)], r)
+        cls = "spans valid" if m.valid else f"spans {m.field}"
+        _count(counts, examples, cls, m, ic.run_otel(m), hang)
     return _pack(counts, examples)
 
 
@@ -231,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mutants", type=int, default=1500, help="fuzzed model files")
     ap.add_argument("--traces", type=int, default=600, help="fuzzed trace files")
+    ap.add_argument("--spans", type=int, default=600, help="fuzzed OTLP span files")
     ap.add_argument("--flips", type=int, default=100,
                     help="byte-flipped checkpoints per learner (tabular, neural)")
     ap.add_argument("--seed", type=int, default=0)
@@ -244,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
                                       for s in range(0, a.mutants, a.chunk)], backend=a.backend)
     results += map_tasks(trace_chunk, [(a.seed, s, min(s + a.chunk, a.traces), h)
                                        for s in range(0, a.traces, a.chunk)], backend=a.backend)
+    results += map_tasks(otlp_chunk, [(a.seed, s, min(s + a.chunk, a.spans), h)
+                                      for s in range(0, a.spans, a.chunk)], backend=a.backend)
     results += map_tasks(option_chunk, [h], backend="serial")
     results += map_tasks(checkpoint_chunk, [("tabular", a.flips, a.seed),
                                             ("neural", a.flips, a.seed)], backend=a.backend)

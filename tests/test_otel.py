@@ -129,6 +129,8 @@ MALFORMED = [
         6, agent("0000000000000002", 50, 90, "planner", "plan", 1.0)), ["successor"]),
     ("successor attribute disagrees", lambda s: s[1]["attributes"].append(
         attr("icq.successor", "tester")), ["icq.successor", "coder"]),
+    ("reward given twice", lambda s: s[6]["attributes"].append(attr("icq.reward", 3.0)),
+     ["0000000000000002", "icq.reward", "appears twice"]),
 ]
 
 

@@ -21,7 +21,7 @@ from icq.cli import main
 from icq.property_tests.fuzz import Mutant
 from icq.reference.model import example_path
 
-__all__ = ["Outcome", "run_audit", "run_fit", "run_option"]
+__all__ = ["Outcome", "run_audit", "run_fit", "run_option", "run_otel"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,26 @@ def run_fit(m: Mutant) -> Outcome:
             err += "(no line number)"
         written = tuple(sorted(set(os.listdir(d)) - {"t.jsonl"}))
         return Outcome(rc, out, err, written if not m.valid else (), sec, "fit")
+
+
+def run_otel(m: Mutant) -> Outcome:
+    """``icq traces from-otel SPANS -o TRACES`` on a fuzzed OTLP JSON file, in a fresh folder;
+    an invalid file's refusal must also name where (``line N`` or a ``trace`` id). A valid
+    file's traces must be a valid ``icq-trace/1`` file (``icq fit`` accepts them)."""
+    with tempfile.TemporaryDirectory() as d:
+        path, traces = os.path.join(d, "spans.jsonl"), os.path.join(d, "t.jsonl")
+        with open(path, "wb") as fh:
+            fh.write(m.data)
+        rc, out, err, sec = _run(["traces", "from-otel", path, "-o", traces, "--json"])
+        if (not m.valid and rc == 2 and "line " not in err and "trace " not in err
+                and m.field != "no invoke_agent span"):  # the one rule about the whole file
+            err += "(no line or trace named)"
+        written = tuple(sorted(set(os.listdir(d)) - {"spans.jsonl"}))
+        if m.valid and rc == 0:
+            fit = _run(["fit", traces, "-o", os.path.join(d, "m.json"), "--gamma", "0.9"])
+            if fit[0] != 0:
+                rc, err = fit[0], err + fit[2]
+        return Outcome(rc, out, err, written if not m.valid else (), sec, "traces")
 
 
 def run_option(command: str, option: str, value: str, valid: bool) -> tuple[Mutant, Outcome]:

@@ -17,8 +17,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases, trace_mutant
-from icq.reference.learners.traces import simulate_traces
+from icq.property_tests.fuzz import (
+    OPTION_CASES,
+    Mutant,
+    mutant,
+    otlp_mutant,
+    raw_cases,
+    trace_mutant,
+)
+from icq.reference.learners.traces import otel, simulate_traces
 from icq.reference.model import ModelError, example_path, load, names, parse
 from icq.reference.model.names import _fast_structure_ok
 from icq.reference.model.parse import depth_and_text_problems, schema_validator
@@ -28,11 +35,15 @@ _spec = importlib.util.spec_from_file_location("icq_inputcheck",
 inputcheck = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
 _spec.loader.exec_module(inputcheck)
 run_audit, run_fit, run_option = inputcheck.run_audit, inputcheck.run_fit, inputcheck.run_option
+run_otel = inputcheck.run_otel
 
 BASES = {n: example_path(n).read_bytes()
          for n in ("ring-exact", "author-reviewer-editor", "synthetic-handoff")}
 TRACES = {n: ("\n".join(json.dumps(d) for d in simulate_traces(load(example_path(n)), 6, seed=1))
               + "\n").encode() for n in ("ring-exact", "author-reviewer-editor")}
+SPANS = {n: ("\n".join(json.dumps(q) for q in otel.otlp_requests(
+    simulate_traces(load(example_path(n)), 6, seed=1), per_request=7)) + "\n").encode()
+    for n in ("ring-exact", "author-reviewer-editor")}
 
 
 def verdict_ok(m: Mutant) -> bool:
@@ -114,6 +125,32 @@ def test_negative_control_a_reader_without_the_order_rule_is_caught(monkeypatch)
                                    phases=[Phase.generate],
                                    suppress_health_check=[HealthCheck.too_slow]))
     assert found.field == "is not after"
+
+
+span_mutants = st.builds(lambda name, r: otlp_mutant(SPANS[name], r),
+                         st.sampled_from(sorted(SPANS)), st.randoms(use_true_random=False))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(span_mutants)
+def test_fuzzed_otlp_spans_are_refused_naming_the_rule_or_converted(m):
+    """``icq traces from-otel``: a broken OTLP file exits 2 naming the field or rule and the
+    line or trace, writing nothing; a valid one converts to traces that ``icq fit`` accepts."""
+    out = run_otel(m)
+    assert not out.problems(m), (m.what, m.valid, m.field, out)
+
+
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+def test_negative_control_a_converter_that_trusts_labels_is_caught(monkeypatch):
+    """Without the label rules (any attribute value taken as a label, no trace-line check)
+    the property fails."""
+    monkeypatch.setattr(otel, "_label", lambda v: True)
+    monkeypatch.setattr(otel, "check_line", lambda d: None)
+    found = find(span_mutants, lambda m: bool(run_otel(m).problems(m)),
+                 settings=settings(max_examples=500, deadline=None, database=None,
+                                   phases=[Phase.generate],
+                                   suppress_health_check=[HealthCheck.too_slow]))
+    assert not found.valid
 
 
 @pytest.mark.parametrize("case", [c for c in OPTION_CASES if c[0] == "train"],

@@ -259,6 +259,10 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
     attrs = {}
     for a in sp.get("attributes") or ():
         if isinstance(a, dict) and a.get("key") in wanted:
+            if a["key"] in attrs:
+                raise ModelError([f"{at}: trace {tid} span {sid}: {a['key']}: the attribute "
+                                  "appears twice (rule: attribute keys are unique within a "
+                                  "span)"])
             attrs[a["key"]] = _value(a.get("value"))
     op = attrs.get(_OP_KEY)
     kind = _AGENT if op == AGENT_OP else _CHILD if op in CHILD_OPS else _OTHER
