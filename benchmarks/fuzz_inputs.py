@@ -42,10 +42,12 @@ import json
 import random
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from icq.cli import main as icq_main
 from icq.property_tests.fuzz import (
     OPTION_CASES,
     Mutant,
@@ -54,9 +56,12 @@ from icq.property_tests.fuzz import (
     raw_cases,
     trace_mutant,
 )
+from icq.reference.common.archive import content_digest
 from icq.reference.common.io import dumps
 from icq.reference.common.parallel import map_tasks
-from icq.reference.model import example_path
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.learners.traces.otel import otlp_requests
+from icq.reference.model import example_path, load
 
 NAMES = ("ring-exact", "author-reviewer-editor", "synthetic-handoff")
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,44 +113,28 @@ def model_chunk(task: tuple[int, int, int, float]) -> dict:
     return _pack(counts, examples)
 
 
-def trace_chunk(task: tuple[int, int, int, float]) -> dict:
-    """Trace mutants ``start..stop`` of stream ``seed`` through ``icq fit``."""
-    from icq.reference.learners.traces import simulate_traces
-    from icq.reference.model import load
+def _simulated(name: str, spans: bool) -> bytes:
+    """A valid file to mutate: 8 simulated episodes of example ``name``, as ``icq-trace/1``
+    lines or as OTLP JSON requests."""
+    lines = simulate_traces(load(example_path(name)), 8, seed=3)
+    docs = otlp_requests(lines, per_request=7) if spans else lines
+    return ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
 
-    seed, start, stop, hang = task
+
+def log_chunk(task: tuple[str, int, int, int, float]) -> dict:
+    """Trace (``icq fit``) or OTLP span (``icq traces from-otel``) mutants ``start..stop`` of
+    stream ``seed``."""
+    kind, seed, start, stop, hang = task
     ic = _inputcheck()
-    bases = {n: ("\n".join(json.dumps(d) for d in simulate_traces(load(example_path(n)), 8,
-                                                                   seed=3)) + "\n").encode()
-             for n in NAMES}
+    draw, run, label = ((trace_mutant, ic.run_fit, "trace") if kind == "trace"
+                        else (otlp_mutant, ic.run_otel, "spans"))
+    bases = {n: _simulated(n, kind == "otlp") for n in NAMES}
     counts: collections.Counter = collections.Counter()
     examples: list[str] = []
     for i in range(start, stop):
-        r = random.Random(f"trace/{seed}/{i}")
-        m = trace_mutant(bases[r.choice(NAMES)], r)
-        cls = "trace valid" if m.valid else f"trace {m.field}"
-        _count(counts, examples, cls, m, ic.run_fit(m), hang)
-    return _pack(counts, examples)
-
-
-def otlp_chunk(task: tuple[int, int, int, float]) -> dict:
-    """OTLP span mutants ``start..stop`` of stream ``seed`` through ``icq traces from-otel``."""
-    from icq.reference.learners.traces import simulate_traces
-    from icq.reference.learners.traces.otel import otlp_requests
-    from icq.reference.model import load
-
-    seed, start, stop, hang = task
-    ic = _inputcheck()
-    bases = {n: ("\n".join(json.dumps(q) for q in otlp_requests(
-        simulate_traces(load(example_path(n)), 8, seed=3), per_request=7)) + "\n").encode()
-        for n in NAMES}
-    counts: collections.Counter = collections.Counter()
-    examples: list[str] = []
-    for i in range(start, stop):
-        r = random.Random(f"otlp/{seed}/{i}")
-        m = otlp_mutant(bases[r.choice(NAMES)], r)
-        cls = "spans valid" if m.valid else f"spans {m.field}"
-        _count(counts, examples, cls, m, ic.run_otel(m), hang)
+        r = random.Random(f"{kind}/{seed}/{i}")
+        m = draw(bases[r.choice(NAMES)], r)
+        _count(counts, examples, f"{label} {'valid' if m.valid else m.field}", m, run(m), hang)
     return _pack(counts, examples)
 
 
@@ -160,11 +149,9 @@ def option_chunk(hang: float) -> dict:
 
 
 def _cli(args: list[str]) -> tuple[int, str]:
-    from icq.cli import main
-
     err = io.StringIO()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-        rc = main(args)
+        rc = icq_main(args)
     return rc, err.getvalue()
 
 
@@ -179,8 +166,6 @@ def _content(path: Path) -> dict | None:
 
 def checkpoint_chunk(task: tuple[str, int, int]) -> dict:
     """Crafted and byte-flipped checkpoints of one learner through ``icq train --resume``."""
-    from icq.reference.common.archive import content_digest
-
     learner, flips, seed = task
     ring = str(example_path("ring-exact"))
     base = ["train", ring, "--json", "--seed", "1"] + (
@@ -225,8 +210,6 @@ def checkpoint_chunk(task: tuple[str, int, int]) -> dict:
                 target = Path(d) / "plain.npy"
                 np.save(target, arrays["visits"])
             elif case == "huge entry":
-                import zipfile
-
                 ck.write_bytes(good)
                 with zipfile.ZipFile(ck, "a", compression=zipfile.ZIP_DEFLATED) as z, \
                         z.open("unused.npy", "w", force_zip64=True) as fh:
@@ -277,10 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     h = a.hang_seconds
     results = map_tasks(model_chunk, [(a.seed, s, min(s + a.chunk, a.mutants), h)
                                       for s in range(0, a.mutants, a.chunk)], backend=a.backend)
-    results += map_tasks(trace_chunk, [(a.seed, s, min(s + a.chunk, a.traces), h)
-                                       for s in range(0, a.traces, a.chunk)], backend=a.backend)
-    results += map_tasks(otlp_chunk, [(a.seed, s, min(s + a.chunk, a.spans), h)
-                                      for s in range(0, a.spans, a.chunk)], backend=a.backend)
+    results += map_tasks(log_chunk, [("trace", a.seed, s, min(s + a.chunk, a.traces), h)
+                                     for s in range(0, a.traces, a.chunk)], backend=a.backend)
+    results += map_tasks(log_chunk, [("otlp", a.seed, s, min(s + a.chunk, a.spans), h)
+                                     for s in range(0, a.spans, a.chunk)], backend=a.backend)
     results += map_tasks(option_chunk, [h], backend="serial")
     results += map_tasks(checkpoint_chunk, [("tabular", a.flips, a.seed),
                                             ("neural", a.flips, a.seed)], backend=a.backend)

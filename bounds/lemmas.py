@@ -44,6 +44,14 @@ class Lemma:
     control: str = ""
 
 
+#: Budget.v ``budget_envelope_decreasing``, pinned once: it ties both the budget and its T₀
+_ENVELOPE_DECREASING = r"""
+        forall A c t0 dbar a T1 T2 : R,
+          0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
+          budget_T0 t0 dbar a <= T1 -> T1 <= T2 ->
+          budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
+"""
+
 LEMMAS: tuple[Lemma, ...] = (
     Lemma(
         term='Lemma C (§1): the SMDP Bellman operator T is a γ̄-contraction in sup norm',
@@ -273,12 +281,7 @@ LEMMAS: tuple[Lemma, ...] = (
         coq_name='budget_envelope_decreasing',
         test='property_tests/tests/test_lemma_ties.py::test_budget_envelope_does_not_increase_beyond_T0',
         control='property_tests/tests/test_lemma_ties.py::test_control_envelope_from_T_equal_one_is_falsified',
-        statement=r"""
-        forall A c t0 dbar a T1 T2 : R,
-          0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
-          budget_T0 t0 dbar a <= T1 -> T1 <= T2 ->
-          budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
-""",
+        statement=_ENVELOPE_DECREASING,
         assumes=(
             ('A = 0, c = G²/((1 − κ)²ω²) ≥ 0 (the MIX_RATE envelope), t₀ > 0, 0 < d̄ < 1, '
              'a = (1 − κ)ω > 0'),
@@ -311,12 +314,7 @@ LEMMAS: tuple[Lemma, ...] = (
         coq_name='budget_envelope_decreasing',
         test='property_tests/tests/test_lemma_ties.py::test_budget_envelope_does_not_increase_beyond_T0',
         control='property_tests/tests/test_lemma_ties.py::test_control_envelope_from_T_equal_one_is_falsified',
-        statement=r"""
-        forall A c t0 dbar a T1 T2 : R,
-          0 <= c -> 0 < t0 -> 0 < dbar < 1 -> 0 < a ->
-          budget_T0 t0 dbar a <= T1 -> T1 <= T2 ->
-          budget_envelope A c t0 dbar a T2 <= budget_envelope A c t0 dbar a T1
-""",
+        statement=_ENVELOPE_DECREASING,
         assumes=(
             'as for sample_budget',
         ),

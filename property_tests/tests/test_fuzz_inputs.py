@@ -25,6 +25,7 @@ from icq.property_tests.fuzz import (
     raw_cases,
     trace_mutant,
 )
+from icq.reference.learners.traces import format as trace_format
 from icq.reference.learners.traces import otel, simulate_traces
 from icq.reference.model import ModelError, example_path, load, names, parse
 from icq.reference.model.names import _fast_structure_ok
@@ -117,8 +118,6 @@ def test_fuzzed_traces_are_refused_with_line_and_field_or_fitted(m):
 
 def test_negative_control_a_reader_without_the_order_rule_is_caught(monkeypatch):
     """Without the rule that t increases within an episode the property fails."""
-    from icq.reference.learners.traces import format as trace_format
-
     monkeypatch.setattr(trace_format._Order, "problem", lambda self, d, lineno: None)
     found = find(trace_mutants, lambda m: bool(run_fit(m).problems(m)),
                  settings=settings(max_examples=500, deadline=None, database=None,
