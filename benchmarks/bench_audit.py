@@ -37,7 +37,7 @@ from icq.bounds.features import (
     projected_fixed_point,
     support,
 )
-from icq.bounds.setting import exact_solve
+from icq.bounds.setting import exact_solve, prepare
 from icq.reference.exact.chain import stationary
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import mixing_profile
@@ -101,7 +101,6 @@ def phases(m: EpochModel, exact_mixing: bool = False) -> dict[str, float | int |
     ais = clock("AIS model (r̂, K̂)", ais_model, m, st.mu)
     clock("Q* (latent, exact)", exact_solve, m.latent)
     clock("Q̂* (AIS, exact)", exact_solve, ais.smdp)
-    from icq.bounds.setting import prepare
     s = prepare(m)
     clock("ε, δ (TV), D", lambda: (ais_terms.reward_sufficiency(s), ais_terms.delta_l1(s),
                                   ais_terms.value_aware_gap(s)))

@@ -134,6 +134,7 @@ def best_of(f: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def solver_rows(model: EpochModel, repeat: int, mdp_vi_max: int = 10_000
                 ) -> list[dict[str, Any]]:
     """Time every applicable solver on ``model``; values are compared with our exact V*."""
+    # pymdptoolbox, quantecon: the [bench] extra, the peers timed beside our solvers
     import mdptoolbox.mdp as mdp
     import quantecon as qe
 
@@ -298,6 +299,7 @@ def python_icq(model: EpochModel, handoffs: int, seed: int = 0, omega: float = 0
 
 def learner_rows(quick: bool) -> list[dict[str, Any]]:
     """Handoffs per CPU second on a small, a mid-size and a large instance (module docstring)."""
+    # pymdptoolbox: the [bench] extra, the peer timed beside our learner
     import mdptoolbox.mdp as mdp
 
     rows: list[dict[str, Any]] = []

@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             100 * n / _best(lambda: train_tabular(m, TrainConfig(handoffs=100 * n)),
                             args.repeat),
     }
+    # ray: the [ray] extra; its import takes seconds, only this part needs it
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

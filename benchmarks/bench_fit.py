@@ -20,6 +20,9 @@ import subprocess
 import sys
 import tempfile
 
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.model import example_path, load
+
 CHILD = r"""
 import json, resource, sys, time
 from icq.reference.learners.traces import fit_traces
@@ -41,9 +44,6 @@ print(json.dumps({"lines": n, "seconds": dt,
 
 
 def write_file(path: str, n_lines: int, model_name: str) -> float:
-    from icq.reference.learners.traces import simulate_traces
-    from icq.reference.model import example_path, load
-
     m = load(example_path(model_name))
     base = list(simulate_traces(m, 2000, seed=0))
     written, copy = 0, 0

@@ -38,8 +38,10 @@ import time
 
 import numpy as np
 import torch
+from torch.profiler import profile as prof
 
 from icq.reference.learners.neural import NeuralConfig, train_neural
+from icq.reference.learners.neural import batched as B
 from icq.reference.learners.neural.batched import CPU_BLOCK, run_network_seeds
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import example_path, load
@@ -126,10 +128,6 @@ def main() -> None:
 
 def profile(model, spec, seeds, device) -> None:
     """torch's profiler over 50 updates of the batched loop (after 50 warm-up updates)."""
-    from torch.profiler import profile as prof
-
-    from icq.reference.learners.neural import batched as B
-
     calls = {"n": 0}
     orig = B._MLP.step
 

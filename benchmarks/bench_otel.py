@@ -29,6 +29,10 @@ import subprocess
 import sys
 import tempfile
 
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.learners.traces.otel import otlp_requests
+from icq.reference.model import example_path, load
+
 CHILD = r"""
 import json, resource, sys, time
 path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -55,10 +59,6 @@ print(json.dumps({"spans": n, "seconds": dt, **extra,
 
 
 def write_file(path: str, n_spans: int, model_name: str) -> int:
-    from icq.reference.learners.traces import simulate_traces
-    from icq.reference.learners.traces.otel import otlp_requests
-    from icq.reference.model import example_path, load
-
     m = load(example_path(model_name))
     base = list(simulate_traces(m, 2000, seed=0))
     written, copy = 0, 0

@@ -235,6 +235,7 @@ def _import_pot():
         for lib in ("PYTORCH", "JAX", "TENSORFLOW", "CUPY"):
             os.environ.setdefault(f"POT_BACKEND_DISABLE_{lib}", "1")
     try:
+        # POT: the [ot] extra, only for --metric w1
         import ot
     except ImportError:
         raise InputError("metric w1: needs POT, the optional dependency "

@@ -59,7 +59,7 @@ from icq.bounds.features import kappa, support
 from icq.bounds.setting import prepare
 from icq.reference.common.io import plain
 from icq.reference.common.parallel import map_tasks
-from icq.reference.learners.traces import TraceData, trace_data_from_lines
+from icq.reference.learners.traces import TraceData, simulate_traces, trace_data_from_lines
 from icq.reference.model import EpochModel
 
 __all__ = ["CHOSEN", "METHODS", "QUANTITIES", "RANGE", "BootstrapResult", "Coverage",
@@ -416,8 +416,6 @@ class Coverage:
 
 def _coverage_one(task: tuple[EpochModel, int, int, int, tuple[str, ...], float, dict,
                               str | None]) -> dict[str, tuple[int, int]]:
-    from icq.reference.learners.traces import simulate_traces
-
     truth, episodes, seed, replicates, names, level, true_vals, method = task
     data = trace_data_from_lines(simulate_traces(truth, episodes, seed=seed), truth.gamma)
     res = bootstrap(data, replicates=replicates, quantities=names, level=level, seed=seed,

@@ -48,7 +48,13 @@ from typing import Any
 import numpy as np
 
 from icq.bounds import symbolic as S
+from icq.bounds.a6free import BLOCKED_REASON, a6free_terms
+from icq.reference.common.tables import fields_html
+from icq.reference.exact.chain import obs_pair_weights, pair_weights
+from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import Envelope
+from icq.reference.exact.solve import solve
+from icq.reference.learners.montecarlo import error_spec, full_error
 
 __all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "icq_limit",
            "sample_budget", "theorem_budgets"]
@@ -116,8 +122,6 @@ class Budget:
                    "‖·‖_μ over μ ⊗ π_b, total error to Q* on latent pairs")
 
     def _repr_html_(self) -> str:
-        from icq.reference.common.tables import fields_html
-
         return fields_html("Theorem 1 sample budget (docs/theory.md §6)", vars(self))
 
 
@@ -165,8 +169,6 @@ class MethodBudget:
     details: dict = field(default_factory=dict)
 
     def _repr_html_(self) -> str:
-        from icq.reference.common.tables import fields_html
-
         return fields_html(f"{self.method} budget (docs/theory.md {self.section})",
                            {k: v for k, v in vars(self).items() if k != "details"}
                            | {f"details: {k}": v for k, v in self.details.items()})
@@ -178,10 +180,6 @@ def icq_limit(model: Any, norm: str = "sup") -> float:
     (:func:`icq.reference.learners.montecarlo.full_error`); never below the floor of
     :func:`~icq.reference.learners.montecarlo.error_spec`. In ‖·‖_μ it is the exact
     ‖Q̂*_μ∘σ − Q*‖_μ that the Theorem 1 row uses as Δ."""
-    from icq.reference.exact.induced import ais_model
-    from icq.reference.exact.solve import solve
-    from icq.reference.learners.montecarlo import error_spec, full_error
-
     return full_error(error_spec(model, "total", norm), solve(ais_model(model).smdp).q)
 
 
@@ -378,9 +376,6 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
     error : ``"learning"`` or ``"total"``
     norm : ``"sup"`` or ``"mu"``
     """
-    from icq.bounds.a6free import BLOCKED_REASON, a6free_terms
-    from icq.reference.exact.chain import obs_pair_weights, pair_weights
-
     if error not in ("learning", "total"):
         raise ValueError(f"error: {error!r} is not 'learning' or 'total'")
     if norm not in ("sup", "mu"):

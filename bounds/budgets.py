@@ -26,7 +26,7 @@ run is a fresh run; ``icq budget --tune`` selects on the disjoint range
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -178,8 +178,6 @@ class Budgets:
 
     def to_json(self) -> dict[str, Any]:
         """The record as ``icq budget --json`` prints it."""
-        from dataclasses import asdict
-
         out = {"target": self.target, "error": self.error, "norm": self.norm,
                "smallest_reachable_target": self.floor, "icq_limit": self.limit,
                "learner": self.learner.to_json(), "exit": self.exit_code,

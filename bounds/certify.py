@@ -18,9 +18,11 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from icq.bounds.budget import MethodBudget
 from icq.bounds.certificate import certificate, seeds_needed
+from icq.bounds.validate import load_features
 from icq.reference.learners.montecarlo import ErrorSpec, MonteCarloResult, run_seeds
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import EpochModel
@@ -83,6 +85,7 @@ def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int
     if checkpoint is not None:
         raise LearnerNotRunnable("checkpoint: only the tabular certificate's runs resume")
     try:
+        # torch: the [neural] extra, only for the network learners
         from icq.reference.learners.neural.batched import run_network_seeds
     except ImportError as exc:
         raise LearnerNotRunnable(f"learner: {spec.representation} certificates need "
@@ -90,8 +93,6 @@ def run_spec(model: EpochModel, spec: LearnerSpec, targets: Any, *, horizon: int
 
     features = None
     if spec.representation == "linear":
-        from icq.bounds.validate import load_features
-
         features = load_features(spec.features, model)
     return run_network_seeds(model, spec, targets, horizon=horizon, seeds=seeds,
                              error=errspec.error, norm=errspec.norm, spec=errspec,
@@ -120,8 +121,6 @@ def auto_horizon(model: EpochModel, spec: LearnerSpec, target: float, *, seeds: 
     h = min(AUTO_START, horizon_cap)
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=max(1, math.ceil(math.log2(max(horizon_cap, h) / h)) + 1),
                    desc="horizon", unit="doubling", leave=False)
     tried = []

@@ -23,15 +23,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from icq.bounds.auditor import audit
+from icq.bounds.residual import residual_certificate
+from icq.bounds.validate import load_features
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
+from icq.reference.learners.neural import NeuralConfig
 from icq.reference.learners.spec import LearnerSpec
+from icq.reference.learners.tabular import train
 from icq.reference.model import EpochModel
 
 __all__ = ["TheoryStepRefused", "TrainReport", "neural_config", "q_rows", "train_report",
@@ -59,12 +64,8 @@ def with_theory(spec: LearnerSpec, model: EpochModel) -> LearnerSpec:
     if spec.representation == "neural":
         raise TheoryStepRefused("step: 'theory' for the neural learner needs κ (A6) and ω (A5) "
                                 "of its tangent features; give --kappa and --feature-omega")
-    from icq.bounds.auditor import audit
-
     features: Any = "tabular"
     if spec.representation == "linear":
-        from icq.bounds.validate import load_features
-
         features = load_features(spec.features, model)
     fa = audit(model, features=features).features
     kap, om = fa.kappa, fa.omega
@@ -89,8 +90,6 @@ def neural_config(spec: LearnerSpec, handoffs: int, seed: int, **options: Any):
     ``radius``, ``width``, ``depth`` as they are. A spec it cannot run (``rescaled``,
     ``tail:F``, a burn-in, Q₀ ≠ 0, ε-greedy) gives ValueError naming the option.
     """
-    from icq.reference.learners.neural import NeuralConfig
-
     problems = []
     if spec.representation != "neural":
         problems.append(f"learner: {spec.representation!r} is not the neural learner")
@@ -247,12 +246,11 @@ def train_report(model: EpochModel, spec: LearnerSpec, *, handoffs: int, seed: i
     if checkpoint:
         raise ValueError(f"checkpoint: the {spec.representation} learner of the network "
                          "certificate keeps no checkpoint")
+    # torch: the [neural] extra, only for the network learners
     from icq.reference.learners.neural.batched import train_network
 
     features = None
     if spec.representation == "linear":
-        from icq.bounds.validate import load_features
-
         features = load_features(spec.features, model)
     run = train_network(model, spec, handoffs, seed, features=features, device=device,
                         progress=progress)
@@ -265,9 +263,6 @@ def train_report(model: EpochModel, spec: LearnerSpec, *, handoffs: int, seed: i
 
 def _tabular(model, spec, ais, q_hat, handoffs, seed, checkpoint, resume, progress,
              target, certify_every) -> TrainReport:
-    from icq.bounds.residual import residual_certificate
-    from icq.reference.learners.tabular import train
-
     stop: Callable | None = None
     chunk = 2_000_000
     if target is not None:
@@ -290,8 +285,7 @@ def _tabular(model, spec, ais, q_hat, handoffs, seed, checkpoint, resume, progre
 
 def _older_neural(model, spec, q_hat, handoffs, seed, checkpoint, resume, progress,
                   options) -> TrainReport:
-    from dataclasses import asdict
-
+    # torch: the [neural] extra, only for the network learners
     from icq.reference.learners.neural import train_neural
 
     chunk = options.pop("checkpoint_every", 10_000)

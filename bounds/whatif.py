@@ -37,7 +37,7 @@ from icq.bounds.ais import ais_gap_exact
 from icq.bounds.features import Kappa, kappa, next_obs_weights, support
 from icq.bounds.setting import Setting, prepare
 from icq.bounds.validate import InputError
-from icq.reference.common.tables import frame
+from icq.reference.common.tables import fields_html, frame, html_table
 from icq.reference.exact.chain import pair_weights, stationary
 from icq.reference.exact.solve import deterministic_policy, evaluate
 from icq.reference.model import EpochModel, from_dict, replace_arrays
@@ -348,8 +348,6 @@ class WhatIf:
         return frame(recs, ["knob", "behaviour"])
 
     def _repr_html_(self) -> str:
-        from icq.reference.common.tables import fields_html, html_table
-
         return (fields_html("What-if (docs/theory.md §5)", {"verdict": self.verdict(),
                                                            "family": self.family})
                 + html_table(("configuration", "behaviour", "κ", "A6", "Δ_exact",

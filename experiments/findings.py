@@ -24,6 +24,7 @@ import numpy as np
 
 from icq.experiments.llm.analysis import EVIDENCE, NAMES
 from icq.experiments.t1.analysis import TARGET
+from icq.experiments.t1.settings import EXPLORED
 
 __all__ = ["FACTS", "QUICK", "TEMPLATES", "fill", "findings", "intro_facts", "literal_figures",
            "num", "placeholders"]
@@ -275,8 +276,6 @@ def intro_facts(res: dict) -> dict[str, str]:
     """The settings (and the few measured figures) an experiment's introduction quotes."""
     st, s, name = res["settings"], res["summary"], res["experiment"]
     if name == "t1":
-        from icq.experiments.t1.settings import EXPLORED
-
         fam = st["family"]
         return {**{k: num(fam[k]) for k in ("n_agents", "d", "p", "T_max", "gamma")},
                 "kappa_max": num(s["kappa_max"], 2),

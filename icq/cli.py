@@ -23,6 +23,7 @@ import os
 import sys
 from pathlib import Path
 
+from icq import __version__
 from icq.commands import (  # noqa: F401 - the shared helpers, also importable from here
     UsageError,
     audit,
@@ -46,8 +47,6 @@ COMMANDS = (solve, train, audit, budget, check, reproduce, fit, traces)
 
 
 def _version() -> str:
-    from icq import __version__
-
     return __version__
 
 

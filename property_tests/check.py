@@ -5,12 +5,18 @@ of it, with Hypothesis, and reports each verdict and the smallest counterexample
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
+from icq.bounds.features import support, tabular_features
 from icq.property_tests.properties.a6 import a6_contraction
 from icq.property_tests.properties.contraction import bellman_contraction
 from icq.property_tests.properties.convergence import tabular_convergence
@@ -21,6 +27,7 @@ from icq.property_tests.properties.reductions import (
     exact_observation_reduction,
     unit_duration_reduction,
 )
+from icq.property_tests.strategies import decentralized_policies, perturbations, q_vectors
 from icq.reference.common.io import plain, write_json
 from icq.reference.exact.chain import stationary
 from icq.reference.model import EpochModel
@@ -49,16 +56,10 @@ class ModelProperty:
 
 
 def _no_draws(model: EpochModel) -> Any:
-    from hypothesis import strategies as st
-
     return st.just(None)
 
 
 def _q_pair(model: EpochModel) -> Any:
-    from hypothesis import strategies as st
-
-    from icq.property_tests.strategies import q_vectors
-
     g = model.gamma_bar
     scale = 2.0 * (1.0 + model.R_bar / max(1.0 - g, 1e-12))
     return st.tuples(q_vectors(model.n_pairs, scale=scale),
@@ -66,14 +67,10 @@ def _q_pair(model: EpochModel) -> Any:
 
 
 def _policy(model: EpochModel) -> Any:
-    from icq.property_tests.strategies import decentralized_policies
-
     return decentralized_policies(model)
 
 
 def _tabular_phi(model: EpochModel) -> np.ndarray:
-    from icq.bounds.features import support, tabular_features
-
     st_ = stationary(model)
     if not st_.ergodic:
         raise NotApplicable(f"no stationary law μ: {st_.reason}")
@@ -82,10 +79,6 @@ def _tabular_phi(model: EpochModel) -> np.ndarray:
 
 def _theta_pair_for(phi_of: Callable[[EpochModel], np.ndarray]) -> Callable[[EpochModel], Any]:
     def draws(model: EpochModel) -> Any:
-        from hypothesis import strategies as st
-
-        from icq.property_tests.strategies import q_vectors
-
         try:
             d = phi_of(model).shape[1]
         except NotApplicable:
@@ -208,14 +201,6 @@ def _jsonable(x: Any) -> Any:
 def _run_property(prop: ModelProperty, model: EpochModel, examples: int,
                   shrink_seconds: float) -> tuple[int, int, str, Any]:
     """Search the model (stage 1) and its perturbations (stage 2) for a counterexample."""
-    import time
-
-    from hypothesis import HealthCheck, Phase, find, settings
-    from hypothesis import strategies as st
-    from hypothesis.errors import NoSuchExample
-
-    from icq.property_tests.strategies import perturbations
-
     aux = prop.draws(model)
     stats = {"examples": 0, "applicable": 0, "note": "", "failed_at": None}
 
@@ -269,9 +254,6 @@ def check_model(model: EpochModel, examples: int = 20, *, features: np.ndarray |
     >>> r.holds, r.properties["bellman_contraction"].examples
     (True, 4)
     """
-    import time
-    from pathlib import Path
-
     props = model_properties(features)
     if properties is not None:
         unknown = set(properties) - {p.name for p in props}

@@ -57,6 +57,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from icq.reference.model import END, FORMAT, EpochModel, from_arrays, from_dict
+from icq.reference.model.primitive import PrimitiveICSMDP
 
 __all__ = [
     "PROFILES",
@@ -498,8 +499,6 @@ _small = st.integers(1, 2)
 def _primitive(draw: Any, agents: Any, latent: Any, interface: Any, private: Any,
                actions: Any, T_max: Any, gamma: Any, termination: Any,  # noqa: N803
                kernel_support: int) -> Any:
-    from icq.reference.model.primitive import PrimitiveICSMDP
-
     N = int(draw(_s(agents)))
     n_s, n_z = int(draw(_s(latent))), int(draw(_s(interface)))
     n_x = [int(draw(_s(private))) for _ in range(N)]

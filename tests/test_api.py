@@ -15,7 +15,11 @@ import icq
 import icq.bounds
 import icq.bounds.budgets
 import icq.report
+from icq.bounds.budgets import CERTIFICATE_SEED_BASE, TargetBelowFloor, certificate_seeds
+from icq.bounds.certificate import certificate
+from icq.cli import main
 from icq.reference.learners import adaptable
+from icq.reference.learners.montecarlo import run_seeds
 from icq.reference.model import SMDP
 
 
@@ -87,14 +91,8 @@ def test_audit_and_write_report_from_the_top(tmp_path):
 def test_budget_from_the_top_is_what_icq_budget_prints(capsys):
     """icq.budget: the certificate row is the order statistic of the same runs, the theorem rows
     follow, and the command line prints exactly these rows."""
-    from icq.bounds.certificate import certificate
-    from icq.cli import main
-    from icq.reference.learners.montecarlo import run_seeds
-
     m = icq.load(icq.example_path("ring-exact"))
     b = icq.budget(m, 0.1, seeds=59, horizon=20_000, backend="serial")
-    from icq.bounds.budgets import CERTIFICATE_SEED_BASE, certificate_seeds
-
     runs = run_seeds(m, icq.TrainConfig(), [0.1], horizon=20_000, seeds=certificate_seeds(59),
                      backend="serial")
     assert b.rows[0].handoffs == certificate(runs).handoffs == int(runs.H[:, 0].max())
@@ -113,7 +111,6 @@ def test_budget_from_the_top_is_what_icq_budget_prints(capsys):
     assert timeless(printed) == timeless(json.loads(json.dumps(b.to_json())))
     assert {k: v for k, v in printed.items() if k != "methods"} == {
         k: v for k, v in b.to_json().items() if k != "methods"}
-    from icq.bounds.budgets import TargetBelowFloor
     with pytest.raises(TargetBelowFloor, match="smallest reachable total error"):
         icq.budget(icq.load(icq.example_path("synthetic-handoff")), 0.5, error="total",
                    seeds=59, horizon=100, backend="serial")

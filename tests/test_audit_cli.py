@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from icq.bounds.validate import InputError, load_features, load_obs_metric
 from icq.cli import main
 from icq.reference.model import example_path, from_dict, load
 
@@ -219,9 +220,6 @@ def test_budget_theorem1_blocked_by_assumptions_and_bad_target(capsys):
 
 def test_audit_with_neural_tangent_features(capsys):
     """``--features neural``: tangent features of per-agent MLPs go through the same audit."""
-    from icq.cli import main
-    from icq.reference.model import example_path
-
     code = main(["audit", str(example_path("ring-exact")), "--features", "neural",
                  "--width", "8", "--depth", "1", "--json"])
     assert code == 0
@@ -238,11 +236,6 @@ def test_audit_with_neural_tangent_features(capsys):
 def test_named_feature_and_metric_files_are_reordered_and_checked(tmp_path):
     """Feature/metric files that name their rows: any order loads; a row named twice or a name
     the model does not have is refused, naming the field."""
-    import numpy as np
-
-    from icq.bounds.validate import InputError, load_features, load_obs_metric
-    from icq.reference.model import example_path, load
-
     m = load(example_path("ring-exact"))
     pairs = [{"agent": m.obs_name(int(m.obs_pair_obs[r]))[0],
               "obs": m.obs_name(int(m.obs_pair_obs[r]))[1],

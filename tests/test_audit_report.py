@@ -11,6 +11,12 @@ from icq.bounds.ais import GAP_FORMS, JSON_ALIASES, gap_key, gap_label
 from icq.bounds.record import audit_report
 from icq.cli import main
 from icq.reference.common.io import dumps
+from icq.reference.learners.traces import (
+    fit_traces,
+    simulate_traces,
+    trace_data_for_model,
+    write_traces,
+)
 from icq.reference.model import ModelError, example_path, from_dict, load
 
 
@@ -54,13 +60,6 @@ def test_old_json_keys_are_aliases_of_the_new_ones(capsys):
 
 
 def test_trace_provenance_is_checked_by_the_library(tmp_path):
-    from icq.reference.learners.traces import (
-        fit_traces,
-        simulate_traces,
-        trace_data_for_model,
-        write_traces,
-    )
-
     truth = load(example_path("ring-exact"))
     logs, other = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     write_traces(logs, simulate_traces(truth, episodes=30, seed=0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ import pytest
 import icq.bounds.budgets as B
 import icq.bounds.certify
 from icq.bounds.auditor import audit
+from icq.bounds.bootstrap import measure, replicate_weights
+from icq.bounds.budget import theorem_budgets
 from icq.bounds.certificate import certificate
 from icq.bounds.tune import check_disjoint, family, tune
 from icq.cli import main
@@ -22,6 +25,11 @@ from icq.reference.exact.solve import solve
 from icq.reference.learners.montecarlo import error_spec, run_seeds
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import TrainConfig
+from icq.reference.learners.traces import (
+    load_trace_data,
+    simulate_traces,
+    write_traces,
+)
 from icq.reference.model import example_path, load
 
 ARE = str(example_path("author-reviewer-editor"))
@@ -119,8 +127,6 @@ def test_icq_limit_is_the_total_error_of_q_hat_and_targets_below_it_are_refused(
 def test_theorem1_total_mu_row_uses_the_exact_mu_gap_and_says_it_cannot_certify():
     m = load(SYN)
     a = audit(m)
-    from icq.bounds.budget import theorem_budgets
-
     limit = B.icq_limit(m, "mu")
     th = theorem_budgets(a, 100.0, error="total", norm="mu")[1]
     assert th.details["Delta"] == pytest.approx(limit) and limit < a.gap_exact.value
@@ -201,13 +207,6 @@ def test_horizon_auto_doubles_on_separate_runs_until_t_lies_in_the_first_half(mo
 
 
 def test_budget_bootstrap_reruns_the_certificate_on_the_bootstrap_refits(tmp_path, capsys):
-    from icq.bounds.bootstrap import measure, replicate_weights
-    from icq.reference.learners.traces import (
-        load_trace_data,
-        simulate_traces,
-        write_traces,
-    )
-
     truth = load(ARE)
     path = tmp_path / "t.jsonl"
     write_traces(path, simulate_traces(truth, 80, seed=3))
@@ -254,8 +253,6 @@ def test_theory_step_takes_the_models_constants_or_is_refused(capsys):
 
 
 def test_horizon_auto_progress_bar_on_a_terminal_only_never_with_json(capsys, monkeypatch):
-    import sys
-
     monkeypatch.setattr(icq.bounds.certify, "AUTO_START", 250)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     argv = ("budget", RING, "--target", "0.05", "--horizon", "auto", "--horizon-cap", "4000",

@@ -24,6 +24,7 @@ SYN = str(example_path("synthetic-handoff"))
 @pytest.fixture(scope="module")
 def ray_instance():
     """One real local Ray instance for the module (Ray 2.60 has no local mode)."""
+    # ray: the [ray] extra; its import takes seconds, only the Ray tests need it
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

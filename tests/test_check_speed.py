@@ -15,6 +15,7 @@ import icq.bounds.features as features
 import icq.property_tests.properties as props
 from icq.bounds import audit
 from icq.property_tests.check import _tabular_phi
+from icq.reference.exact.chain import stationary
 from icq.reference.model import example_path
 from icq.reference.model.generate import random_model
 
@@ -90,8 +91,6 @@ def test_one_hot_kappa_closed_form_equals_the_enumeration(seed):
     """For features one-hot up to a per-row scale (columns shared between pairs, as the
     constant and one-hot encodings give), the closed form κ equals the exact κ of the general
     computation, the maximum of λ_max(N_b, Σ) over every assignment (docs/theory.md §5)."""
-    from icq.reference.exact.chain import stationary
-
     rng = np.random.default_rng(seed)
     m = random_model(6 + seed, n_agents=2 + seed % 2, successors=2, seed=seed)
     mu = stationary(m).mu
@@ -119,8 +118,6 @@ def test_one_hot_kappa_closed_form_equals_the_enumeration(seed):
 def test_one_hot_kappa_declines_dense_features():
     """A row with two nonzero entries is not one-hot: the closed form declines it."""
     m = random_model(6, n_agents=2, successors=2, seed=0)
-    from icq.reference.exact.chain import stationary
-
     mu = stationary(m).mu
     phi = np.ones((m.n_obs_pairs, 2))
     assert features._kappa_one_hot(m, phi, features.support(m, mu),

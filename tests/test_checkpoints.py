@@ -7,6 +7,7 @@ compared before the compiled loop sees anything; a SIGSEGV or abort would kill t
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 
@@ -161,8 +162,6 @@ def test_a_rewritten_checkpoint_with_its_digest_resumes(tabular_ck, tmp_path):
 
 def _data_offsets(blob: bytes) -> list[int]:
     """Offsets of the bytes of every entry's data (the .npy payloads) in an .npz."""
-    import io
-
     out = []
     with zipfile.ZipFile(io.BytesIO(blob)) as z:
         for info in z.infolist():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from icq.cli import main
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import behaviour_chain, stationary
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import mixing_profile, mixing_time
 from icq.reference.exact.solve import evaluate, solve
@@ -119,8 +119,6 @@ def test_ais_model_aggregates_with_stationary_weights():
 def test_stationary_law_is_invariant():
     m = load(ARE)
     st = stationary(m)
-    from icq.reference.exact.chain import behaviour_chain
-
     P = behaviour_chain(m).dense()
     np.testing.assert_allclose(st.mu @ P, st.mu, atol=1e-13)
     np.testing.assert_allclose(P.sum(axis=1), 1.0)

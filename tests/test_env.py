@@ -22,6 +22,7 @@ from icq.env import ICSMDPEnv, PrimitiveWorld
 from icq.reference.common.rng import Xoshiro
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
+from icq.reference.learners.runtime import World
 from icq.reference.model import END, example_path, from_dict, load
 from icq.reference.model.primitive import geometric_handoff, reduce_to_epoch
 
@@ -120,8 +121,6 @@ def test_reward_and_infos_are_the_invocation_outcome():
     m = load(example_path("author-reviewer-editor"))
     env = ICSMDPEnv(m)
     env.reset(seed=11)
-    from icq.reference.learners.runtime import World
-
     world = World(m, Xoshiro(11))
     assert world.reset() == (env.agent_selection, env.observation_labels(env.agent_selection)[
         int(env.observe(env.agent_selection)["observation"])])

@@ -7,6 +7,8 @@ routing answer, an exact calibration), not merely that code runs. Everything her
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import math
 
@@ -18,6 +20,7 @@ from icq.experiments.common.io import markdown_table
 from icq.experiments.common.policy import greedy_obs_policy, latent_value, undiscounted_smdp
 from icq.experiments.common.stats import loglog_fit, mean_se, pearson, wilson_interval
 from icq.experiments.cpu import analysis as cpu_analysis
+from icq.experiments.cpu.env import CPUEnv
 from icq.experiments.cpu.machine import AGENTS, LOCAL_ACTIONS, WIRING, Machine, observe
 from icq.experiments.llm import analysis as llm_analysis
 from icq.experiments.llm.agents import (
@@ -47,6 +50,7 @@ from icq.experiments.t1 import analysis as t1_analysis
 from icq.experiments.t2 import analysis as t2_analysis
 from icq.reference.common.io import jsonable, write_json
 from icq.reference.exact.solve import solve
+from icq.reference.learners.adaptable import check_environment
 from icq.reference.model import example_path, load
 
 # --- statistics ------------------------------------------------------------------------------
@@ -409,9 +413,6 @@ def test_cpu_summary_means_over_seeds():
 
 
 def test_cpu_environment_conforms_and_hides_nothing_it_should_show():
-    from icq.experiments.cpu.env import CPUEnv
-    from icq.reference.learners.adaptable import check_environment
-
     env = CPUEnv(Machine(4), targets=(3, 11), kind="register_block", cap=20, gamma=0.99)
     check_environment(env)
     env.start(11)
@@ -430,9 +431,6 @@ _DOCTESTED = ("common.io", "common.stats", "common.policy", "common.gaps", "synt
 
 @pytest.mark.parametrize("name", _DOCTESTED)
 def test_experiment_docstring_examples(name):
-    import doctest
-    import importlib
-
     mod = importlib.import_module(f"icq.experiments.{name}")
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0, f"{name}: {res.failed} doctest failures"

@@ -328,3 +328,69 @@ def test_the_cycle_check_sees_function_level_and_importlib_imports(tmp_path):
     assert cycles(graph) == [["icq.x.a", "icq.x.b"], ["icq.y.c", "icq.y.cli"]]
     assert private == ["c.py:1: icq.y.c imports icq.y.cli._helper"]
     assert graph["icq.x.d"] == set()  # annotations only: not a run-time import
+
+
+# --- an import inside a function says why ------------------------------------------------------
+
+#: the folders whose Python files are checked: the library, its tests, benchmarks and tools
+CHECKED_FOLDERS = (*FOLDERS.values(), "tests", "benchmarks", "tools")
+
+
+def _in_an_import_block(text: str) -> bool:
+    """An import line, or a continuation line of a parenthesized ``from … import (…)``."""
+    return (text.startswith(("import ", "from ")) or text.endswith(("(", ",")) or text == ")"
+            or (bool(text) and text[0].isidentifier() and text.endswith(",")))
+
+
+def unexplained_function_imports(path: Path, source: str | None = None) -> list[str]:
+    """``path:line`` of every import inside a function body that states no reason: no ``#``
+    comment on its line, nor in the comment lines directly above its contiguous block of import
+    lines."""
+    source = path.read_text(encoding="utf-8") if source is None else source
+    lines = source.splitlines()
+    found: set[int] = set()
+    for fn in ast.walk(ast.parse(source)):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            found |= {n.lineno for n in ast.walk(fn) if isinstance(n, ast.Import | ast.ImportFrom)}
+    bad = []
+    for line in sorted(found):
+        k, reason = line - 2, "#" in lines[line - 1]
+        while k >= 0 and not reason:
+            text = lines[k].strip()
+            if text.startswith("#"):
+                reason = True
+            elif not _in_an_import_block(text):
+                break
+            k -= 1
+        if not reason:
+            bad.append(f"{path}:{line}")
+    return bad
+
+
+def test_every_function_level_import_states_why():
+    """An import inside a function says why, on its line or on the line above its block: an
+    optional extra (torch, ray, matplotlib, ...) or the run-time floors (``icq --help`` stays
+    fast); a cycle is never the reason (the cycle check above counts these imports too)."""
+    files = sorted(p for folder in CHECKED_FOLDERS for p in (ROOT / folder).rglob("*.py"))
+    assert len(files) > 200  # the walk found the library and its tests
+    bad = [b for p in files for b in unexplained_function_imports(p.relative_to(ROOT),
+                                                                   p.read_text(encoding="utf-8"))]
+    assert bad == []
+
+
+def test_the_check_catches_an_unexplained_function_level_import(tmp_path):
+    """Negative control: an import inside a function with no reason is reported (also one
+    nested in a method and one below a reasoned import, past a blank line); one with a comment
+    on its line or above its block, and a top-level import, are not."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\n\n\ndef f():\n    import json\n    return json\n\n\n"
+                   "class C:\n    def g(self):\n        # torch: the [neural] extra\n"
+                   "        import torch\n\n        from icq.cli import main\n"
+                   "        return torch, main\n")
+    assert unexplained_function_imports(bad) == [f"{bad}:5", f"{bad}:14"]
+    ok = tmp_path / "ok.py"
+    ok.write_text("def f():\n    # ray: the [ray] extra\n    from icq.bounds.ais import (\n"
+                  "        delta_l1,\n    )\n    import ray\n\n"
+                  "    import matplotlib  # matplotlib: the [report] extra\n"
+                  "    return ray, matplotlib, delta_l1\n")
+    assert unexplained_function_imports(ok) == []

@@ -28,6 +28,10 @@ import numpy as np
 import pytest
 
 from icq.cli import main
+from icq.reference.common.rng import Xoshiro
+from icq.reference.learners.tabular import TrainConfig, train_tabular
+from icq.reference.model import from_dict
+from icq.reference.model.generate import random_model
 
 REL = 1e-6  # agreement required: |icq − independent| ≤ REL·max(1, max|independent|)
 
@@ -320,8 +324,6 @@ def test_agreement_1200_states_8_agents(tmp_path, capsys):
 
 def test_agreement_generated_model_round_trip(tmp_path, capsys):
     """The array generator's model, written out with ``to_dict``, agrees too."""
-    from icq.reference.model.generate import random_model
-
     m = random_model(300, n_agents=5, obs_per_agent=6, successors=3, outcomes=3,
                      duration="next", behavior="random", seed=4)
     doc = m.to_dict()
@@ -361,10 +363,6 @@ def test_tau_one_is_an_ordinary_discounted_mdp(tmp_path, capsys):
 def test_tau_one_tabular_icq_is_ordinary_q_learning():
     """With τ ≡ 1 the compiled IC-Q update is Q-learning's ``q + α(r + γ max q' − q)``: a plain
     Q-learning loop with discount γ, on the same random stream, gives the same table."""
-    from icq.reference.common.rng import Xoshiro
-    from icq.reference.learners.tabular import TrainConfig, train_tabular
-    from icq.reference.model import from_dict
-
     doc = random_doc(22, n_states=12, n_agents=3, obs_per_agent=12, tau_one=True)
     m = from_dict(doc)
     steps, omega = 20_000, 0.7

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -40,8 +41,6 @@ def test_write_json(tmp_path):
 
 
 def test_outputs_get_ordinary_permissions(tmp_path):
-    import os
-
     mask = os.umask(0o022)
     try:
         write_json(tmp_path / "a.json", {"k": 1})

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from icq.bounds.residual import residual_certificate
 from icq.cli import main
-from icq.integrations.example_graph import ExampleWorld
+from icq.integrations.example_graph import ExampleState, ExampleWorld
 from icq.integrations.langgraph import IcqRouter, record_traces
 from icq.integrations.otlp import write_otlp_json
 from icq.reference.exact.induced import ais_model
@@ -30,6 +30,7 @@ from icq.reference.learners.runtime import Handoff
 from icq.reference.learners.tabular import TrainConfig, train_tabular
 from icq.reference.learners.traces import fit_lines, read_traces
 from icq.reference.model import END, example_path, load
+from icq.reference.model.generate import random_model
 
 
 def tracer_and_exporter():
@@ -300,8 +301,6 @@ def test_the_example_in_docs_langgraph_md_runs(tmp_path, monkeypatch, capsys):
 def test_episodes_ending_during_a_handoff_to_an_agent_survive_the_span_path(tmp_path):
     """A model whose episodes may end on a handoff to an agent ("next": null): the spans carry
     icq.successor on that invocation, and from-otel gives the recorder's lines back."""
-    from icq.reference.model.generate import random_model
-
     m = random_model(6, n_agents=3, successors=2, outcomes=2, duration="uniform",
                      max_duration=3, gamma=0.9, p_terminal=0.2, seed=0)
     tracer, exporter = tracer_and_exporter()
@@ -344,8 +343,6 @@ def test_nodes_that_take_langgraph_config_receive_it():
     # the example's graph, built by hand with nodes that take config
     from langgraph.graph import END as GRAPH_END
     from langgraph.graph import START, StateGraph
-
-    from icq.integrations.example_graph import ExampleState
 
     g = StateGraph(ExampleState)
     for a in m.agents:

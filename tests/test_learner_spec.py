@@ -5,13 +5,20 @@ iterate's check grid against a brute-force evaluation, each with a negative cont
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
+import icq.reference.learners.tabular as tab
+from icq.bounds.auditor import audit
+from icq.bounds.certificate import certificate
+from icq.bounds.training import train_report
+from icq.cli import main
 from icq.reference.exact.induced import ais_model
 from icq.reference.learners.handoffs import (
+    ErrorArrays,
     handoff_arrays,
     handoff_record,
     run_tracked,
@@ -103,8 +110,6 @@ def test_tail_average_resume_is_bit_for_bit_and_checkpoint_records_the_spec(tmp_
                                                                            monkeypatch):
     """A run killed after its second checkpoint (inside the tail) resumes to the uninterrupted
     run's tables; a checkpoint of another spec or another tail start is refused."""
-    import icq.reference.learners.tabular as tab
-
     m = load(ARE)
     spec = LearnerSpec(average="tail:0.5", burn_in=11, q0=0.5, step="rescaled")
     full = train(m, spec, handoffs=30_000, seed=1, chunk=7_000)
@@ -208,8 +213,6 @@ def test_non_finite_entries_are_above_every_target():
     m = load(ARE)
     arr = handoff_arrays(m)
     H, S = handoff_record(arr), kernel_params(LearnerSpec(), m)  # noqa: N806
-    from icq.reference.learners.handoffs import ErrorArrays
-
     for norm in ("sup", "mu"):
         es = error_spec(m, "learning", norm)
         eps = np.array([0.1, 1e300])
@@ -232,8 +235,6 @@ def test_non_finite_entries_are_above_every_target():
 def test_certificate_claim_names_the_spec_the_grid_and_the_counted_pairs():
     """The claim names the learner by its words, Q₀ and burn-in, says which handoffs were
     checked (averaged iterate) and over which pairs the error is taken."""
-    from icq.bounds.certificate import certificate
-
     m = load(ARE)
     spec = LearnerSpec(average="tail:0.5", burn_in=100, q0=0.5, step="rescaled")
     mc = run_seeds(m, spec, [1.0], horizon=2000, seeds=59, backend="serial")
@@ -260,11 +261,6 @@ CLI_SPECS = [["--step", "rescaled", "--average", "polyak"],
 def test_icq_train_runs_each_spec_option_as_the_library(opts, capsys):
     """``icq train … OPTIONS --json`` is ``train_report(...).to_json()`` of the spec the options
     name (the command parses and prints), and its table is ``train``'s iterate."""
-    import json
-
-    from icq.bounds.training import train_report
-    from icq.cli import main
-
     assert main(["train", ARE, "--handoffs", "3000", "--seed", "1", "--json", *opts]) == 0
     got = json.loads(capsys.readouterr().out)
     spec = LearnerSpec(**got["spec"])
@@ -282,11 +278,6 @@ def test_icq_train_refuses_bad_options_and_runs_theorem_1s_learner(capsys, tmp_p
     """Invalid options exit 2 naming the option; Theorem 1's learner (theory step with κ, ω
     of the audit, projection, Polyak average, burn-in) runs where A6 holds and is refused,
     naming A6, where κ ≥ 1; the linear and neural learners run from the command line."""
-    import json
-
-    from icq.bounds.auditor import audit
-    from icq.cli import main
-
     for bad, name in ((["--alpha", "nan"], "alpha"), (["--average", "tail:1.5"], "average"),
                       (["--burn-in", "-1"], "burn-in"), (["--q0", "inf"], "q0"),
                       (["--traces", "t.jsonl", "--average", "polyak"], "--traces"),

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import torch
 
+from icq.bounds.features import epsilon_approx, support
 from icq.bounds.neural_features import neural_feature_terms
+from icq.bounds.setting import prepare
 from icq.cli import main
 from icq.reference.learners import neural as nn
 from icq.reference.learners.neural import checkpoints, networks, sampling, training, update
@@ -43,9 +45,6 @@ def test_error_to_q_ais_falls_at_a_stochastic_approximation_rate(tmp_path):
     [−1, −1/2]; we require it below −0.3, which leaves room for the Monte-Carlo error of the
     fit. A learner that does not move (or stalls at a floor) has slope 0.
     """
-    from icq.bounds.features import support
-    from icq.bounds.setting import prepare
-
     setting = prepare(ARE)
     w = support(ARE, setting.mu).w
     cfg = nn.NeuralConfig(width=16, depth=1, schedule="harmonic", lr=0.5, lr_decay=1000.0)
@@ -303,9 +302,6 @@ def test_tangent_features_are_normalised_with_the_scale_recorded():
 
 def _eps_approx(phi, model):
     """ε_approx of icq.bounds (Chebyshev fit on the pairs T̂ reads)."""
-    from icq.bounds.features import epsilon_approx, support
-    from icq.bounds.setting import prepare
-
     s = prepare(model)
     return epsilon_approx(phi, s.hat.q, support(model, s.mu)).value
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import pytest
@@ -236,8 +237,6 @@ def test_json_summary_and_usage_errors(tmp_path, capsys):
 
 @pytest.mark.parametrize("array", [False, True])
 def test_standard_input(tmp_path, monkeypatch, array):
-    import io
-
     src, out = tmp_path / "spans.jsonl", tmp_path / "t.jsonl"
     write(src, good_trace())
     data = src.read_bytes()

@@ -17,6 +17,7 @@ def test_serial_and_local_agree_in_order():
 
 
 def test_ray_agrees_with_serial():
+    # ray: the [ray] extra; its import takes seconds, only this test needs it
     import ray
     tasks = [3, -1, 4, 1, -5]
     try:

@@ -16,6 +16,7 @@ import pytest
 import ray
 
 from icq.cli import main
+from icq.experiments.routing import settings
 from icq.property_tests.properties import LatentLeakWorld
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.ray_runtime import Message, run_ray, tabular_actors
@@ -126,8 +127,6 @@ def test_reproduce_gives_identical_results_on_ray_and_in_process(tmp_path, capsy
     to keep CI fast; two seeds): every number but the timings is identical whether the
     independent runs go to Ray tasks or run in this process (``serial``; ``local`` processes
     run the same function and agree with ``serial`` in tests/test_parallel.py)."""
-    from icq.experiments.routing import settings
-
     monkeypatch.setattr(settings, "QUICK", {**settings.QUICK, "families": {"chain": {"n": 6}},
                                             "handoffs": 200_000})
     results = {}

@@ -10,6 +10,7 @@ import re
 import subprocess
 from types import SimpleNamespace
 
+import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
@@ -45,8 +46,6 @@ def certificate(target: float = 0.1):
 
 
 def _pixels(png: bytes) -> np.ndarray:
-    import matplotlib.image as mpimg
-
     return mpimg.imread(io.BytesIO(png), format="png")
 
 

@@ -9,6 +9,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from icq.bounds.auditor import audit
 from icq.bounds.bootstrap import QUANTITIES, bootstrap
 from icq.bounds.setting import prepare
 from icq.cli import main
@@ -178,8 +179,6 @@ def test_without_latent_labels_the_gap_is_zero_by_construction(tmp_path):
     assert fit.latent == "observation" and not fit.identifiable
     assert fit.model.n_states == fit.model.n_obs
     assert any("not identifiable" in n for n in fit.notes())
-    from icq.bounds.auditor import audit
-
     a = audit(fit.model)
     assert a.gap_exact.value == pytest.approx(0.0, abs=1e-12)
     assert a.epsilon.value == pytest.approx(0.0, abs=1e-12)

@@ -6,8 +6,11 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import json
+import re
 import sys
+from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -157,8 +160,6 @@ def test_utf8_bom_is_ignored():
 
 
 def test_schema_is_shipped_and_valid():
-    import jsonschema
-
     schema = json.loads(schema_path().read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     for name in ("ring-exact", "author-reviewer-editor", "synthetic-handoff"):
@@ -185,9 +186,6 @@ def test_version(capsys):
 
 
 def test_format_doc_example_loads_and_schema_is_named():
-    import re
-    from pathlib import Path
-
     text = (Path(__file__).parents[1] / "docs" / "format.md").read_text()
     (example,) = re.findall(r"```json\n(.*?)```", text, re.S)
     m = from_dict(parse(example))
@@ -196,9 +194,6 @@ def test_format_doc_example_loads_and_schema_is_named():
 
 
 def test_theory_doc_has_the_sections_and_definitions_it_owns():
-    import re
-    from pathlib import Path
-
     text = (Path(__file__).parents[1] / "docs" / "theory.md").read_text()
     sections = dict(re.findall(r"^## (\d+)\. .*?\n(.*?)(?=^## |\Z)", text, re.S | re.M))
     must = {"1": ["r̄(y, j)", "K(y' | y, j)", "γ̄", "T_max", "R̄", "Lemma C", "Assumption 1"],

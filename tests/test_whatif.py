@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from icq.bounds.auditor import audit
+from icq.bounds.features import feature_covariance, next_obs_weights
 from icq.bounds.setting import prepare
 from icq.bounds.validate import InputError
 from icq.bounds.whatif import kappa_of_behaviour, minimise_kappa, remove_successor, what_if
+from icq.experiments.pipeline_example import pipeline_text
 from icq.reference.exact.solve import deterministic_policy, evaluate
 from icq.reference.model import example_path, from_dict, load, replace_arrays
 
@@ -124,16 +126,12 @@ def test_remove_successor_validates_and_renormalises():
 
 
 def test_generator_reproduces_the_bundled_example():
-    from icq.experiments.pipeline_example import pipeline_text
-
     assert PIPE.read_text() == pipeline_text()
     s = prepare(load(PIPE))
     assert s.stationary.ergodic
 
 
 def test_witness_for_user_features_decomposes_the_local_search_ratio():
-    from icq.bounds.features import feature_covariance, next_obs_weights
-
     m = load(example_path("author-reviewer-editor"))
     rng = np.random.default_rng(3)
     phi = rng.standard_normal((m.n_obs_pairs, 2))

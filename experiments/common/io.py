@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from icq.reference.common.io import format_float
 
@@ -42,6 +43,4 @@ def progress(items: Iterable[Any], *, enabled: bool, desc: str, total: int | Non
     if not enabled:
         yield from items
         return
-    from tqdm import tqdm
-
     yield from tqdm(items, desc=desc, total=total, leave=False)

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from icq.reference.model import EpochModel
+from icq.reference.model import EpochModel, from_dict
 from icq.reference.model.primitive import PrimitiveICSMDP, reduce_to_epoch
 
 __all__ = ["retained", "synthetic_primitive", "synthetic_model", "with_retention"]
@@ -155,8 +155,6 @@ def with_retention(model: EpochModel, rho: float, d: int) -> EpochModel:
     and behaviour (which do not depend on the observation in this family). It equals
     ``reduce_to_epoch(synthetic_primitive(..., rho=rho))`` (tested) at a fraction of the cost.
     """
-    from icq.reference.model import from_dict
-
     k = retained(rho, d)
     doc = model.to_dict()
     first_label = {}

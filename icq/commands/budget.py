@@ -39,13 +39,24 @@ import argparse
 import math
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
-from icq.bounds.budgets import AUTO_CAP, NO_BUDGET
+from icq.bounds.budgets import (
+    AUTO_CAP,
+    NO_BUDGET,
+    LearnerNotRunnable,
+    TargetBelowFloor,
+    bootstrap_budget,
+    budgets,
+)
+from icq.bounds.certificate import SeedsTooFew
 from icq.commands import UsageError, emit_json, format_table, show_progress
-from icq.commands.audit import check_report_path, parse_features
+from icq.commands.audit import check_bootstrap_args, check_report_path, parse_features
 from icq.commands.learner_options import learner_spec
 from icq.reference.learners.spec import add_learner_arguments
+from icq.reference.learners.traces.data import trace_data_for_model
 from icq.reference.model import load
+from icq.report import write_report
 
 __all__ = ["add_parser", "run", "NO_BUDGET"]
 
@@ -139,16 +150,6 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from icq.bounds.budgets import (
-        LearnerNotRunnable,
-        TargetBelowFloor,
-        bootstrap_budget,
-        budgets,
-    )
-    from icq.bounds.certificate import SeedsTooFew
-    from icq.commands.audit import check_bootstrap_args
-    from icq.reference.learners.traces.data import trace_data_for_model
-
     _check(args)
     check_report_path(args.report)
     learner = learner_spec(args)
@@ -177,10 +178,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--{exc}") from None
     code = b.exit_code
     if args.report is not None:
-        from types import SimpleNamespace
-
-        from icq.report import write_report
-
         curves = SimpleNamespace(grid=b.runs.grid, errors=b.runs.errors, target=args.target,
                                  handoffs=b.rows[0].handoffs, norm=args.norm)
         write_report(b.audit, args.report, certificate=curves)

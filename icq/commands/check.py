@@ -28,7 +28,10 @@ import os
 import sys
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from icq.commands import UsageError, emit_json, format_table
+from icq.commands.audit import parse_features
 from icq.reference.model import load
 
 __all__ = ["add_parser", "hypothesis_home", "run"]
@@ -68,12 +71,11 @@ def hypothesis_home() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        # Hypothesis: imported when the command runs, so `icq --help` stays fast
         from hypothesis.configuration import set_hypothesis_home_dir
     except ImportError:
         print("icq check: needs Hypothesis (pip install 'icq-reference[test]')", file=sys.stderr)
         return 1
-    from threadpoolctl import threadpool_limits
-
     if args.threads < 1:
         raise UsageError(f"--threads: {args.threads} must be >= 1")
     set_hypothesis_home_dir(hypothesis_home())
@@ -85,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # the property-test floor (Hypothesis, sympy): imported when the command runs, not for
+    # `icq --help`
     from icq.property_tests.check import check_model, model_properties
 
     if args.examples < 1:
@@ -99,8 +103,6 @@ def _run(args: argparse.Namespace) -> int:
     if not out.is_dir():
         raise UsageError(f"--out: {args.out!r} is not an existing directory")
     model = load(args.file)
-    from icq.commands.audit import parse_features
-
     feats = parse_features(args.features, model)
     report = check_model(model, examples=args.examples,
                          features=None if isinstance(feats, str) else feats,

@@ -11,6 +11,12 @@ import argparse
 from typing import Any
 
 from icq.commands import UsageError
+from icq.reference.learners.neural.options import (
+    ACTIVATIONS,
+    DTYPE_NAMES,
+    OPTIMIZERS,
+    PROJECTIONS,
+)
 from icq.reference.learners.spec import LearnerSpec, add_learner_arguments, spec_from_args
 
 __all__ = ["OLDER_NEURAL", "add_learner_arguments", "add_older_neural_arguments",
@@ -44,13 +50,6 @@ def learner_spec(args: argparse.Namespace) -> LearnerSpec:
 def add_older_neural_arguments(p: argparse.ArgumentParser) -> None:
     """The older neural learner's options (``icq train --learner neural``) and the theory
     step's constants of the network learners."""
-    from icq.reference.learners.neural.options import (
-        ACTIVATIONS,
-        DTYPE_NAMES,
-        OPTIMIZERS,
-        PROJECTIONS,
-    )
-
     d = OLDER_NEURAL
     g = p.add_argument_group("older neural learner (--learner neural with any of these or "
                              "--checkpoint; docs/theory.md §5–§6)")

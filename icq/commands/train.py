@@ -25,6 +25,7 @@ import argparse
 
 import numpy as np
 
+from icq.bounds.residual import residual_certificate
 from icq.bounds.training import TheoryStepRefused, certificate_json, q_rows, train_report
 from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.learner_options import (
@@ -35,8 +36,10 @@ from icq.commands.learner_options import (
 )
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.solve import solve
+from icq.reference.learners.neural.options import resolve_device
 from icq.reference.learners.spec import LearnerSpec, spec_from_args
 from icq.reference.learners.tabular import TrainConfig
+from icq.reference.learners.traces import offline_icq, read_traces
 from icq.reference.model import load
 
 
@@ -96,8 +99,6 @@ def run(args: argparse.Namespace) -> int:
         return _run_traces(m, args)
     older = older_neural_options(args) if spec.representation == "neural" else None
     if args.device is not None:
-        from icq.reference.learners.neural.options import resolve_device
-
         try:
             resolve_device(args.device)
         except ValueError as exc:
@@ -127,8 +128,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_traces(m, args: argparse.Namespace) -> int:
     """``icq train MODEL --traces TRACES``: offline IC-Q, error against the model's Q̂*_μ."""
-    from icq.reference.learners.traces import offline_icq, read_traces
-
     if args.learner != "tabular":
         raise UsageError("--traces: offline replay is a tabular learner")
     if args.passes < 1:
@@ -139,8 +138,6 @@ def _run_traces(m, args: argparse.Namespace) -> int:
         if type(exc) is not ValueError:
             raise
         raise UsageError(str(exc)) from None
-    from icq.bounds.residual import residual_certificate
-
     ais = ais_model(m)
     hat = solve(ais.smdp)
     err = float(np.max(np.abs(res.q - hat.q)))

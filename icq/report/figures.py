@@ -37,9 +37,11 @@ BARS_MAX = 40
 
 
 def _plt():
+    # matplotlib: the [report] extra, only when a figure is drawn
     import matplotlib
 
     matplotlib.use("Agg")
+    # pyplot after matplotlib.use("Agg"): it picks its backend when first imported
     import matplotlib.pyplot as plt
 
     return plt

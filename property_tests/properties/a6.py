@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from icq.bounds.features import EIG_TOL
+from icq.bounds.features import EIG_TOL, support
+from icq.bounds.features import kappa as kappa_fn
+from icq.bounds.features import omega as omega_fn
 from icq.property_tests.properties.common import array_digest, fail, per_model
-from icq.reference.exact.chain import stationary
+from icq.reference.exact.chain import pair_weights, stationary
 from icq.reference.exact.induced import ais_model
 from icq.reference.model import EpochModel
 
@@ -84,8 +86,6 @@ def a6_parts(model: EpochModel, phi: np.ndarray) -> A6Parts:
     """The §5 quantities for ``phi`` under the behaviour chain's stationary μ.
 
     Raises ValueError when the chain is not uniformly ergodic (no μ: §5 is undefined)."""
-    from icq.reference.exact.chain import pair_weights
-
     st = stationary(model)
     if not st.ergodic:
         raise ValueError(f"A6 needs the stationary law μ: {st.reason}")
@@ -164,10 +164,6 @@ def a6_contraction(model: EpochModel, phi: np.ndarray, theta1: np.ndarray,
     explicitly replace the audit's (negative controls pass :func:`kappa_without_max`); the
     inequalities are then checked whatever κ is.
     """
-    from icq.bounds.features import kappa as kappa_fn
-    from icq.bounds.features import omega as omega_fn
-    from icq.bounds.features import support
-
     name = "a6_contraction"
     digest = array_digest(phi)
     p = per_model(model, ("a6_parts", digest), lambda: a6_parts(model, phi))

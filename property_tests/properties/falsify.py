@@ -7,6 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample
+
+from icq.property_tests.strategies import PROFILES
+
 __all__ = ["assert_falsified", "find_counterexample"]
 
 
@@ -20,11 +25,6 @@ def find_counterexample(strategy: Any, check: Callable[[Any], Any], *,
     ``max_examples`` (default: the larger of the active profile's and the ``ci`` profile's),
     so a negative control that is falsified under ``ci`` is falsified under every profile.
     """
-    from hypothesis import HealthCheck, Phase, find, settings
-    from hypothesis.errors import NoSuchExample
-
-    from icq.property_tests.strategies import PROFILES
-
     n = max_examples or max(settings().max_examples, PROFILES["ci"]["max_examples"])
     phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if shrink else [])
     cfg = settings(max_examples=n, derandomize=True, database=None, deadline=None,

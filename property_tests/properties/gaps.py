@@ -8,6 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from icq.bounds.ais import (
+    ais_gap_exact,
+    ais_gap_paper,
+    ais_gap_statewise,
+    ais_gap_value_aware,
+    delta_l1,
+    policy_loss_bound,
+    policy_loss_exact,
+    reward_sufficiency,
+)
+from icq.bounds.setting import prepare
 from icq.property_tests.properties.common import ais_pieces, fail
 from icq.reference.exact.solve import solve
 from icq.reference.model import EpochModel
@@ -41,18 +52,6 @@ def ais_bound_soundness(model: EpochModel, *, horizon_factor: bool = True) -> Ga
     NEGATIVE CONTROL: ``horizon_factor=False`` uses the paper form without its ``1/(1−γ̄)``,
     ``ε + γ̄ L_V δ``, as the bound on Δ_exact.
     """
-    from icq.bounds.ais import (
-        ais_gap_exact,
-        ais_gap_paper,
-        ais_gap_statewise,
-        ais_gap_value_aware,
-        delta_l1,
-        policy_loss_bound,
-        policy_loss_exact,
-        reward_sufficiency,
-    )
-    from icq.bounds.setting import prepare
-
     name = "ais_bound_soundness"
     s = prepare(model)
     g = model.gamma_bar

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from icq.property_tests.properties.common import Checked, fail
+from icq.reference.model.primitive import reduce_to_epoch, simulate
 
 __all__ = ["primitive_reduction"]
 
@@ -29,10 +31,6 @@ def primitive_reduction(pm: Any, *, invocations: int = 4000, seed: int = 0, z: f
     ``t_max_shift=1`` is a NEGATIVE CONTROL: the reduction of the model with ``T_max + 1``
     (forced termination one step too late), compared with simulations of the model itself.
     """
-    from dataclasses import replace
-
-    from icq.reference.model.primitive import reduce_to_epoch, simulate
-
     name = "primitive_reduction"
     em = reduce_to_epoch(pm if not t_max_shift else replace(pm, T_max=pm.T_max + t_max_shift))
     sim = simulate(pm, invocations, seed)

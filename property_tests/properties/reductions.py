@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from icq.bounds.ais import delta_l1, reward_sufficiency
+from icq.bounds.setting import prepare
 from icq.property_tests.properties.common import Checked, ais_pieces, fail
+from icq.property_tests.strategies import rebuild
+from icq.reference.common.rng import draw_index, next_double, seed_state
 from icq.reference.exact.solve import solve
 from icq.reference.learners.handoffs import block_cdf
 from icq.reference.learners.runtime import run, tabular_agents
@@ -29,8 +33,6 @@ def ordinary_q_learning(model: EpochModel, config: TrainConfig) -> np.ndarray:
     """
     if config.exploration != "behavior":
         raise ValueError("ordinary_q_learning: only behaviour exploration is implemented")
-    from icq.reference.common.rng import draw_index, next_double, seed_state
-
     m = model
     rs = seed_state(config.seed)
     init_cdf = block_cdf(m.initial, np.array([0, m.n_states]))
@@ -68,8 +70,6 @@ def ordinary_q_learning(model: EpochModel, config: TrainConfig) -> np.ndarray:
 
 def unit_durations(model: EpochModel) -> EpochModel:
     """``model`` with every duration set to 1 (τ ≡ 1: an ordinary MDP with discount γ)."""
-    from icq.property_tests.strategies import rebuild
-
     return rebuild(model, out_dur=np.ones_like(model.out_dur))
 
 
@@ -151,8 +151,5 @@ def exact_observation_reduction(model: EpochModel, *, force_exact: bool = True) 
 
 def _bounds_terms(model: EpochModel) -> tuple[float, float]:
     """ε (B1) and δ (B2, total variation) as :mod:`icq.bounds` computes them."""
-    from icq.bounds.ais import delta_l1, reward_sufficiency
-    from icq.bounds.setting import prepare
-
     s = prepare(model)
     return reward_sufficiency(s).value, delta_l1(s).delta

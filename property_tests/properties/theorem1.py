@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from icq.bounds import audit
+from icq.bounds.theorem import theorem1
 from icq.property_tests.properties.common import fail, per_model
+from icq.reference.exact.chain import mu_squared_error, pair_weights
 from icq.reference.model import EpochModel
 
 __all__ = ["Theorem1Check", "constant_encoding", "theorem1_empirical"]
@@ -64,9 +67,7 @@ def theorem1_empirical(model: EpochModel, *, handoffs: int = 500, seeds: int = 6
     ``asymptote_only=True`` is a NEGATIVE CONTROL: the bound without its mixing residual
     (``3C_F²ε_approx² + 3Δ_exact²``), which a finite run does not reach.
     """
-    from icq.bounds import audit
-    from icq.bounds.theorem import theorem1
-    from icq.reference.exact.chain import mu_squared_error, pair_weights
+    # torch: the [neural] extra, only for the network learners
     from icq.reference.learners.neural import NeuralConfig, tangent_features, train_neural_batch
 
     name = "theorem1_empirical"

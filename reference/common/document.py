@@ -91,6 +91,7 @@ class Slot:
 
 
 def _mathml(latex: str, display: bool) -> str:
+    # latex2mathml: the [report] extra, only for MathML output
     from latex2mathml.converter import convert
 
     return convert(latex, display="block" if display else "inline")

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from icq.reference.common.archive import ArchiveError, decode, encode, read_archive, write_archive
 
@@ -60,6 +61,7 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 def _one_thread() -> None:
     """Worker initialiser: one math thread per worker process."""
     try:
+        # torch: the [neural] extra, present only with the network learners
         import torch
     except ImportError:  # torch is an optional extra
         return
@@ -69,8 +71,6 @@ def _one_thread() -> None:
 def _progress(total: int, enabled: bool):
     if not enabled:
         return None
-    from tqdm import tqdm
-
     return tqdm(total=total, unit="task")
 
 
@@ -253,6 +253,7 @@ def ensure_ray(workers: int | None = None, address: str | None = None) -> None:
     """Connect to Ray unless already connected: to ``address`` (default ``RAY_ADDRESS``, e.g.
     ``"auto"`` or ``"ray://head:10001"`` for a cluster), else a new local instance with
     ``workers`` CPUs (default: the number of cores)."""
+    # ray: the [ray] extra, only for the Ray backend
     import ray
 
     if not ray.is_initialized():
@@ -265,6 +266,7 @@ def ensure_ray(workers: int | None = None, address: str | None = None) -> None:
 
 
 def _ray(fn, tasks, todo, workers, address, finished) -> None:
+    # ray: the [ray] extra, only for the Ray backend
     import ray
 
     ensure_ray(workers, address)

@@ -54,6 +54,7 @@ def frame(records: list[dict[str, Any]], index: list[str] | None = None) -> Any:
     """A pandas DataFrame of ``records`` (indexed by ``index``) when pandas is installed, else
     the records."""
     try:
+        # pandas: optional (the [test] extra); without it the records are returned
         import pandas as pd
     except ImportError:
         return records

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from icq.reference.common.parallel import ensure_ray
 from icq.reference.common.rng import Xoshiro
 from icq.reference.learners.runtime import (
     Agent,
@@ -118,6 +119,7 @@ class _Proxy:
         self._handle, self._record, self._pending = handle, record, pending
 
     def _call(self, method: str, *args: Any, wait: bool = True) -> Any:
+        # ray: the [ray] extra, only for the Ray backend
         import ray
 
         ref = self._handle.call.remote(method, *args)
@@ -177,9 +179,8 @@ def run_ray(world: Any, agents: Mapping[str, Agent], handoffs: int, *, learn: bo
     -------
     RayRun
     """
+    # ray: the [ray] extra, only for the Ray backend
     import ray
-
-    from icq.reference.common.parallel import ensure_ray
 
     ensure_ray(workers, address)
     actor = ray.remote(num_cpus=0)(_Holder)

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
+from icq.reference.exact.induced import ais_model
 from icq.reference.learners.checkpoint import (
     ArraySpec,
     CheckpointError,
@@ -164,8 +166,6 @@ def kernel_params(spec: LearnerSpec, model: EpochModel) -> StepParams:
                              "LearnerSpec.with_theory_constants(kappa, omega)")
         alpha = theory_rate(spec.kappa, spec.feature_omega)
     elif spec.step == "rescaled":
-        from icq.reference.exact.induced import ais_model
-
         alpha = 1.0 - ais_model(model).smdp.gamma_bar
     else:
         alpha = spec.alpha
@@ -281,8 +281,6 @@ def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_
                     acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=handoffs, initial=st.done, unit="handoff", unit_scale=True)
     while st.done < handoffs:
         n = min(chunk, handoffs - st.done)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -344,8 +345,6 @@ def load(path: str | Path) -> EpochModel:
         With one readable line per problem (field, state, value and rule).
     """
     if str(path) == "-":
-        import sys
-
         where, data = "<stdin>", sys.stdin.buffer.read()
     else:
         where = str(path)

@@ -212,6 +212,7 @@ _JSON_TYPE = {"object": "an object", "array": "an array", "string": "a string",
 
 @cache
 def schema_validator() -> Any:
+    # jsonschema: only when the fast structure check fails
     import jsonschema
 
     schema = json.loads(schema_path().read_text(encoding="utf-8"))

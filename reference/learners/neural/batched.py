@@ -74,6 +74,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from icq.reference.learners.handoffs import (
     handoff_arrays,
@@ -436,8 +437,6 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
 def _bar(progress: bool, total: int):
     if not progress:
         return None
-    from tqdm import tqdm
-
     return tqdm(total=total, unit="handoff", unit_scale=True)
 
 

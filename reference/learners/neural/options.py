@@ -148,6 +148,7 @@ def resolve_device(device: str) -> torch.device:
     >>> resolve_device("cpu")
     device(type='cpu')
     """
+    # torch: the [neural] extra; the command line reads this module, and must not load torch
     import torch
 
     if not isinstance(device, str) or not (device == "cpu" or device == "cuda"

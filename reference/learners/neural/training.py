@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.func import vmap
+from tqdm import tqdm
 
 from icq.reference.learners.checkpoint import check_handoffs, model_fingerprint, resume_target
 from icq.reference.learners.handoffs import handoff_arrays
@@ -229,8 +230,6 @@ def _run_loop(model: EpochModel, config: NeuralConfig, seeds: tuple[int, ...],
         step = lambda th0, de, db, m, v, k, d: vone(th0, de, db, m, v, k, *d)  # noqa: E731
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=config.handoffs * len(seeds), initial=st.t * config.batch * len(seeds),
                    unit="handoff", unit_scale=True)
     per_chunk = max(1, chunk // (config.batch * len(seeds)))

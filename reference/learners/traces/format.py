@@ -11,11 +11,13 @@ import contextlib
 import hashlib
 import json
 import math
+import sys
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from icq.reference.common.io import atomic_write, dumps
 from icq.reference.model import END, ModelError
 from icq.reference.model.parse import MAX_DURATION, MAX_NAME, MAX_VALUE, parse_checked
 
@@ -145,6 +147,7 @@ def _to_line(d: dict[str, Any]) -> Line:
 
 def _schema_message(d: Any) -> tuple[str, str] | None:
     """The JSON Schema's own message for ``d`` (only on lines that already failed)."""
+    # jsonschema: only for a line that already failed the fast checks
     import jsonschema
 
     err = jsonschema.exceptions.best_match(
@@ -188,8 +191,6 @@ def read_traces(path: str | Path, *, digest: list | None = None) -> Iterator[Lin
     order = _Order()
     h = hashlib.sha256()
     if str(path) == "-":
-        import sys
-
         path, opened = "<stdin>", contextlib.nullcontext(sys.stdin.buffer)
     else:
         path = Path(path)
@@ -244,8 +245,6 @@ def lines_from_dicts(docs: Iterable[dict[str, Any]]) -> Iterator[Line]:
 def write_traces(path: str | Path, lines: Iterable[dict[str, Any]]) -> int:
     """Write lines as JSON Lines, atomically, by the one JSON convention
     (:func:`icq.reference.common.io.dumps`: ±∞ as ±1e999); returns the number written."""
-    from icq.reference.common.io import atomic_write, dumps
-
     n = 0
     with atomic_write(path) as fh:
         for d in lines:

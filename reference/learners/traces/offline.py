@@ -4,10 +4,12 @@ logged handoffs, in file order, against the observation pairs of a model.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from icq.reference.learners.handoffs import STEP_MODES, q_step, smdp_target, step_size
 from icq.reference.learners.traces.format import Line
@@ -34,8 +36,6 @@ class ReplayResult:
 
 
 def _replay_kernel():
-    from numba import njit
-
     # the online learner's target and step (docs/theory.md §2), compiled into this loop
     target, move, alpha = (njit(inline="always")(f) for f in (smdp_target, q_step, step_size))
     harmonic = STEP_MODES["harmonic"]  # α_n = 1/n^ω per entry
@@ -66,8 +66,6 @@ def replay_arrays(model: EpochModel, lines: Iterable[Line]
     Raises ModelError naming the line when its (agent, obs, successor) or next (agent, obs)
     is not in ``model``.
     """
-    from array import array
-
     pairs = model.obs_pair_index
     obs = {model.obs_name(o): o for o in range(model.n_obs)}
     a, nx, dur, rew = array("q"), array("q"), array("d"), array("d")

@@ -38,6 +38,7 @@ import base64
 import binascii
 import contextlib
 import gc
+import hashlib
 import itertools
 import math
 import pickle
@@ -522,8 +523,6 @@ def otlp_requests(lines: Iterable[dict], mapping: OtelMapping = OtelMapping(), *
     the episode ends on a handoff to an agent. Trace ids are hex of the episode's SHA-256
     prefix, so distinct episodes get distinct traces.
     """
-    import hashlib
-
     spans: list[dict] = []
     counter = 0
 
