@@ -8,15 +8,16 @@ Run ``python benchmarks/fuzz_inputs.py [--mutants 1500] [--traces 600] [--spans 
   of 10⁶ characters, γ within 10⁻¹³ of 1 with a row mass above 1, and valid variants with
   extreme values), plus the raw-byte cases;
 - traces: ``icq fit`` on ``--traces`` fuzzed ``icq-trace/1`` files simulated from three models
-  (:func:`icq.property_tests.fuzz.trace_mutant`: 15 classes, among them 5,000-digit integers,
+  (:func:`icq.property_tests.fuzz_logs.trace_mutant`: 15 classes, among them 5,000-digit integers,
   durations beyond 2⁵³, lone surrogates, nesting 1,000 deep in an ``x-`` field, a repeated
   ``t``);
 - OpenTelemetry spans: ``icq traces from-otel`` on ``--spans`` fuzzed OTLP JSON files converted
-  from simulated traces (:func:`icq.property_tests.fuzz.otlp_mutant`: each rule of docs/traces.md
-  broken once — missing agent name, observation or reward, bad ids and times, clock skew,
-  duplicate span ids and attributes, orphan and looping parents, overlapping invocations, a
-  disagreeing successor, an unread latent label — and valid variants: base64 ids, one JSON array,
-  integer rewards); a valid file's traces must then be accepted by ``icq fit``;
+  from simulated traces (:func:`icq.property_tests.fuzz_logs.otlp_mutant`: each rule of
+  docs/traces.md broken once — missing agent name, observation or reward, bad ids and times,
+  clock skew, duplicate span ids and attributes, orphan and looping parents, overlapping
+  invocations, a disagreeing successor, a latent label on some invocations only — and valid
+  variants: base64 ids, one JSON array, integer rewards); a valid file's traces must then be
+  accepted by ``icq fit``;
 - options: :data:`icq.property_tests.fuzz.OPTION_CASES` (α, ε, target, seeds, horizon...);
 - checkpoints: ``icq train --resume`` on crafted tabular and neural checkpoints (each invariant,
   a huge deflated entry, a plain ``.npy``, appended bytes, no digest) and on ``--flips``
@@ -48,14 +49,8 @@ from pathlib import Path
 import numpy as np
 
 from icq.cli import main as icq_main
-from icq.property_tests.fuzz import (
-    OPTION_CASES,
-    Mutant,
-    mutant,
-    otlp_mutant,
-    raw_cases,
-    trace_mutant,
-)
+from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases
+from icq.property_tests.fuzz_logs import otlp_mutant, trace_mutant
 from icq.reference.common.archive import content_digest
 from icq.reference.common.io import dumps
 from icq.reference.common.parallel import map_tasks

@@ -17,14 +17,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from icq.property_tests.fuzz import (
-    OPTION_CASES,
-    Mutant,
-    mutant,
-    otlp_mutant,
-    raw_cases,
-    trace_mutant,
-)
+from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases
+from icq.property_tests.fuzz_logs import otlp_mutant, trace_mutant
 from icq.reference.learners.traces import format as trace_format
 from icq.reference.learners.traces import otel, simulate_traces
 from icq.reference.model import ModelError, example_path, load, names, parse
