@@ -19,11 +19,21 @@ name here shadows the module :mod:`icq.bounds.budget`.
 True
 """
 
-from icq.bounds.assumptions import Check, check_assumptions
-from icq.bounds.auditor import Audit, audit
-from icq.bounds.budget import Budget, MethodBudget, sample_budget, theorem_budgets
-from icq.bounds.setting import Setting, prepare
-from icq.bounds.theorem import Theorem1, theorem1
+from importlib import import_module
 
-__all__ = ["Audit", "Budget", "Check", "MethodBudget", "Setting", "Theorem1", "audit",
-           "check_assumptions", "prepare", "sample_budget", "theorem1", "theorem_budgets"]
+#: the entry points, each imported from its module on first use: importing one module of this
+#: floor (``icq.bounds.constants`` for the command line's help) loads that module and what it
+#: imports, not the whole floor
+_EXPORTS = {"Check": "assumptions", "check_assumptions": "assumptions", "Audit": "auditor",
+            "audit": "auditor", "Budget": "budget", "MethodBudget": "budget",
+            "sample_budget": "budget", "theorem_budgets": "budget", "Setting": "setting",
+            "prepare": "setting", "Theorem1": "theorem", "theorem1": "theorem"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'icq.bounds' has no attribute {name!r}")
+    value = getattr(import_module(f"icq.bounds.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

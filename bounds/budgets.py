@@ -50,6 +50,7 @@ from icq.bounds.certify import (
     seed_words,
     train_command,
 )
+from icq.bounds.constants import NO_BUDGET
 from icq.bounds.tune import tune as run_tune
 from icq.reference.common.io import plain
 from icq.reference.learners.montecarlo import (
@@ -66,8 +67,6 @@ __all__ = ["AUTO_CAP", "AUTO_START", "CERTIFICATE_SEED_BASE", "DEFAULT_LEARNER",
            "certificate_seeds", "certify", "check_disjoint", "icq_limit", "run_spec",
            "seed_words", "theorem_learner", "train_command"]
 
-#: exit status of ``icq budget`` when no method gives a budget
-NO_BUDGET = 3
 
 
 class TargetBelowFloor(ValueError):

@@ -22,6 +22,12 @@ from tqdm import tqdm
 
 from icq.bounds.budget import MethodBudget
 from icq.bounds.certificate import certificate, seeds_needed
+from icq.bounds.constants import (
+    AUTO_CAP,
+    AUTO_START,
+    CERTIFICATE_SEED_BASE,
+    SELECTION_SEED_BASE,
+)
 from icq.bounds.validate import load_features
 from icq.reference.learners.montecarlo import ErrorSpec, MonteCarloResult, run_seeds
 from icq.reference.learners.spec import LearnerSpec
@@ -31,15 +37,6 @@ __all__ = ["AUTO_CAP", "AUTO_START", "CERTIFICATE_SEED_BASE", "DEFAULT_LEARNER",
            "SELECTION_SEED_BASE", "LearnerNotRunnable", "auto_horizon", "certificate_seeds",
            "certify", "check_disjoint", "run_spec", "seed_words", "train_command"]
 
-#: first seed of every certificate: 2³², a range ``icq train`` (``--seed``, default 0) never
-#: reaches by default, so a default training run is a fresh run (docs/theory.md §8)
-CERTIFICATE_SEED_BASE = 2**32
-#: first seed of ``--tune``'s selection stage: disjoint from the certificate seeds (up to 2³¹
-#: of them) and from ``icq train``'s default
-SELECTION_SEED_BASE = CERTIFICATE_SEED_BASE + 2**31
-#: ``--horizon auto``: the first horizon and the default cap of the doubling
-AUTO_START = 200_000
-AUTO_CAP = 64_000_000
 #: the learner ``icq budget`` certifies without learner options (``icq train``'s default)
 DEFAULT_LEARNER = LearnerSpec()
 

@@ -37,10 +37,11 @@ from icq.reference.exact.solve import solve
 from icq.reference.learners.neural import NeuralConfig
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.tabular import train
+from icq.reference.learners.traces import offline_icq
 from icq.reference.model import EpochModel
 
-__all__ = ["TheoryStepRefused", "TrainReport", "neural_config", "q_rows", "train_report",
-           "with_theory"]
+__all__ = ["OfflineReport", "TheoryStepRefused", "TrainReport", "neural_config", "offline_report",
+           "q_rows", "train_report", "with_theory"]
 
 
 class TheoryStepRefused(ValueError):
@@ -183,9 +184,7 @@ class TrainReport:
                    "Q̂*_μ exact by policy iteration)")
         c = self.certificate
         if c is not None:
-            out.append(f"certified ‖Q − Q̂*_μ‖∞ ≤ {c['certified_error']:.3g} from the Bellman "
-                       f"residual ‖ĤQ − Q‖∞ = {c['bellman_residual']:.3g}, γ̂ = "
-                       f"{c['gamma_hat']:.4g} (docs/theory.md §8; holds for any table)")
+            out.append(_certificate_line(c))
             if c.get("stopped_early"):
                 out.append(f"stopped after {self.handoffs:,} handoffs: certificate ≤ "
                            f"{c['stop_when_certified']:g}")
@@ -193,9 +192,65 @@ class TrainReport:
 
     def table(self) -> tuple[list[str], list[list]]:
         """The per-pair table: header and rows (agent, obs, successor, Q, Q̂*_μ, visits)."""
-        return (["agent", "obs", "successor", "Q", "Q̂*_μ", "visits"],
-                [[r["agent"], r["obs"], r["successor"], r["q"], float(h), int(n)]
-                 for r, h, n in zip(self.rows, self.q_hat, self.visits, strict=True)])
+        return _pair_table(self.rows, self.q_hat, self.visits)
+
+
+def _pair_table(rows: list[dict], q_hat: np.ndarray,
+                visits: np.ndarray) -> tuple[list[str], list[list]]:
+    return (["agent", "obs", "successor", "Q", "Q̂*_μ", "visits"],
+            [[r["agent"], r["obs"], r["successor"], r["q"], float(h), int(n)]
+             for r, h, n in zip(rows, q_hat, visits, strict=True)])
+
+
+def _certificate_line(c: dict) -> str:
+    return (f"certified ‖Q − Q̂*_μ‖∞ ≤ {c['certified_error']:.3g} from the Bellman residual "
+            f"‖ĤQ − Q‖∞ = {c['bellman_residual']:.3g}, γ̂ = {c['gamma_hat']:.4g} "
+            "(docs/theory.md §8; holds for any table)")
+
+
+@dataclass(frozen=True, eq=False)
+class OfflineReport:
+    """Offline IC-Q replayed over logged handoffs (``icq train MODEL --traces T``), its error
+    against the model's Q̂*_μ and the Bellman-residual certificate (docs/traces.md)."""
+
+    lines_read: int
+    passes: int
+    q_hat: np.ndarray
+    rows: list[dict]
+    visits: np.ndarray
+    error: float
+    certificate: dict
+    method: str
+
+    def to_json(self) -> dict[str, Any]:
+        """``icq train --traces T --json``."""
+        return {"learner": "tabular-offline", "lines": self.lines_read, "passes": self.passes,
+                "handoffs": self.lines_read * self.passes, "q": self.rows,
+                "max_abs_error_vs_q_ais": self.error, "certificate": self.certificate,
+                "unvisited_pairs": int((self.visits == 0).sum()), "method": self.method}
+
+    def lines(self) -> list[str]:
+        """The text of ``icq train --traces`` (the table of pairs: :meth:`table`)."""
+        return [self.method, f"{self.lines_read:,} logged handoffs × {self.passes} passes",
+                f"max |Q − Q̂*_μ| = {self.error:.3g} against the fitted model's Q̂*_μ "
+                "(docs/theory.md §2; exact by policy iteration)",
+                _certificate_line(self.certificate)]
+
+    def table(self) -> tuple[list[str], list[list]]:
+        """The per-pair table: header and rows (agent, obs, successor, Q, Q̂*_μ, visits)."""
+        return _pair_table(self.rows, self.q_hat, self.visits)
+
+
+def offline_report(model: EpochModel, lines, *, passes: int = 1,
+                   step_exponent: float = 0.7) -> OfflineReport:
+    """Replay ``lines`` (``icq-trace/1``) ``passes`` times through offline IC-Q
+    (:func:`icq.reference.learners.traces.offline_icq`) and report it against ``model``."""
+    res = offline_icq(model, lines, passes=passes, omega=step_exponent)
+    ais = ais_model(model)
+    q_hat = solve(ais.smdp).q
+    return OfflineReport(res.lines, res.passes, q_hat, q_rows(model, res.q), res.visits,
+                         float(np.max(np.abs(res.q - q_hat))) if res.q.size else 0.0,
+                         certificate_json(residual_certificate(ais, res.q)), res.method)
 
 
 def q_rows(model: EpochModel, values: np.ndarray) -> list[dict]:

@@ -179,6 +179,31 @@ def test_import_icq_loads_no_floor():
     assert out == "['icq']"
 
 
+def parser_loads(prelude: str = "") -> list[str]:
+    """The modules of the bounds floor and above (but the command modules) that building the
+    command line loads in a fresh interpreter: what ``icq --help`` pays for."""
+    code = (f"{prelude}\nimport sys\nimport icq.cli\nicq.cli.build_parser()\n"
+            "print('\\n'.join(k for k in sys.modules if k.startswith('icq')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout.split()
+    light = ("icq.cli", "icq.commands", "icq.bounds.constants")
+    return sorted(m for m in out if floor(m) >= 4 and m != ROOT_PACKAGE and m != "icq.bounds"
+                  and not m.startswith(light))
+
+
+def test_icq_help_loads_no_bounds_and_no_checks():
+    """The command modules import the bounds floor (sympy, scipy.stats, the compiled loops'
+    certificates) and the checks (Hypothesis) when a command runs: ``icq --help`` loads only
+    the constants it prints (about 0.5 s instead of 1.6 s)."""
+    assert parser_loads() == []
+
+
+def test_the_help_check_catches_an_eager_bounds_import():
+    """Negative control: a command module that imported the budgets at its top (as
+    ``icq.commands.budget`` did for two constants) is reported."""
+    assert "icq.bounds.budgets" in parser_loads(prelude="import icq.bounds.budgets")
+
+
 @pytest.mark.parametrize("level", [0, 1, 2, 3, 4, 5])
 def test_every_module_of_a_floor_loads_only_its_floor_and_below(level):
     """All modules of one floor imported together in a fresh interpreter: none of them pulls

@@ -41,22 +41,12 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from icq.bounds.budgets import (
-    AUTO_CAP,
-    NO_BUDGET,
-    LearnerNotRunnable,
-    TargetBelowFloor,
-    bootstrap_budget,
-    budgets,
-)
-from icq.bounds.certificate import SeedsTooFew
+from icq.bounds.constants import AUTO_CAP, NO_BUDGET
 from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.audit import check_bootstrap_args, check_report_path, parse_features
 from icq.commands.learner_options import learner_spec
 from icq.reference.learners.spec import add_learner_arguments
-from icq.reference.learners.traces.data import trace_data_for_model
 from icq.reference.model import load
-from icq.report import write_report
 
 __all__ = ["add_parser", "run", "NO_BUDGET"]
 
@@ -150,6 +140,18 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the bounds floor (sympy, numba, scipy.stats) is loaded when the command runs, not when the
+    # command line is built: `icq --help` stays fast
+    from icq.bounds.budgets import (
+        LearnerNotRunnable,
+        TargetBelowFloor,
+        bootstrap_budget,
+        budgets,
+    )
+    from icq.bounds.certificate import SeedsTooFew
+    from icq.reference.learners.traces.data import trace_data_for_model
+    from icq.report import write_report
+
     _check(args)
     check_report_path(args.report)
     learner = learner_spec(args)

@@ -23,10 +23,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
-from icq.bounds.residual import residual_certificate
-from icq.bounds.training import TheoryStepRefused, certificate_json, q_rows, train_report
 from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.learner_options import (
     add_learner_arguments,
@@ -34,12 +30,10 @@ from icq.commands.learner_options import (
     learner_spec,
     older_neural_options,
 )
-from icq.reference.exact.induced import ais_model
-from icq.reference.exact.solve import solve
 from icq.reference.learners.neural.options import resolve_device
 from icq.reference.learners.spec import LearnerSpec, spec_from_args
 from icq.reference.learners.tabular import TrainConfig
-from icq.reference.learners.traces import offline_icq, read_traces
+from icq.reference.learners.traces import read_traces
 from icq.reference.model import load
 
 
@@ -85,6 +79,10 @@ def tabular_config(args: argparse.Namespace, *, handoffs: int, seed: int) -> Tra
 
 
 def run(args: argparse.Namespace) -> int:
+    # the bounds floor (sympy, numba, scipy.stats) is loaded when the command runs, not when the
+    # command line is built: `icq --help` stays fast
+    from icq.bounds.training import TheoryStepRefused, train_report
+
     if args.handoffs < 0:
         raise UsageError(f"--handoffs: {args.handoffs} must be >= 0")
     if args.resume and not args.checkpoint:
@@ -128,35 +126,25 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_traces(m, args: argparse.Namespace) -> int:
     """``icq train MODEL --traces TRACES``: offline IC-Q, error against the model's Q̂*_μ."""
+    # the bounds floor is loaded when the command runs: `icq --help` stays fast
+    from icq.bounds.training import offline_report
+
     if args.learner != "tabular":
         raise UsageError("--traces: offline replay is a tabular learner")
     if args.passes < 1:
         raise UsageError(f"--passes: {args.passes} must be >= 1")
     try:
-        res = offline_icq(m, read_traces(args.traces), passes=args.passes, omega=args.step_exponent)
+        rep = offline_report(m, read_traces(args.traces), passes=args.passes,
+                             step_exponent=args.step_exponent)
     except ValueError as exc:
         if type(exc) is not ValueError:
             raise
         raise UsageError(str(exc)) from None
-    ais = ais_model(m)
-    hat = solve(ais.smdp)
-    err = float(np.max(np.abs(res.q - hat.q)))
-    cert = residual_certificate(ais, res.q)
-    q = q_rows(m, res.q)
     if args.json:
-        emit_json({"learner": "tabular-offline", "lines": res.lines, "passes": res.passes,
-                   "handoffs": res.lines * res.passes, "q": q, "max_abs_error_vs_q_ais": err,
-                   "certificate": certificate_json(cert),
-                   "unvisited_pairs": int((res.visits == 0).sum()), "method": res.method})
+        emit_json(rep.to_json())
         return 0
-    print(f"{res.method}\n{res.lines:,} logged handoffs × {res.passes} passes")
-    print(format_table(["agent", "obs", "successor", "Q", "Q̂*_μ", "visits"],
-                       [[r["agent"], r["obs"], r["successor"], r["q"], float(h), int(n)]
-                        for r, h, n in zip(q, hat.q, res.visits, strict=True)]))
-    print(f"\nmax |Q − Q̂*_μ| = {err:.3g} against the fitted model's Q̂*_μ (docs/theory.md §2; "
-          "exact by policy iteration)")
-    c = certificate_json(cert)
-    print(f"certified ‖Q − Q̂*_μ‖∞ ≤ {c['certified_error']:.3g} from the Bellman residual "
-          f"‖ĤQ − Q‖∞ = {c['bellman_residual']:.3g}, γ̂ = {c['gamma_hat']:.4g} "
-          "(docs/theory.md §8; holds for any table)")
+    lines = rep.lines()
+    print("\n".join(lines[:2]))
+    print(format_table(*rep.table()))
+    print("\n" + "\n".join(lines[2:]))
     return 0
