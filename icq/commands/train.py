@@ -22,6 +22,7 @@ wrote from them) IC-Q is run offline by replaying the logged handoffs (docs/trac
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from icq.commands import UsageError, emit_json, format_table, show_progress
 from icq.commands.learner_options import (
@@ -111,17 +112,8 @@ def run(args: argparse.Namespace) -> int:
     except TheoryStepRefused as exc:
         raise UsageError(str(exc)) from None
     except ValueError as exc:
-        if type(exc) is not ValueError:
-            raise
-        raise UsageError(str(exc)) from None
-    if args.json:
-        emit_json(rep.to_json())
-        return 0
-    lines = rep.lines()
-    print(lines[0])
-    print(format_table(*rep.table()))
-    print("\n" + "\n".join(lines[1:]))
-    return 0
+        _refuse(exc)
+    return _print(rep, args.json, head=1)
 
 
 def _run_traces(m, args: argparse.Namespace) -> int:
@@ -137,14 +129,24 @@ def _run_traces(m, args: argparse.Namespace) -> int:
         rep = offline_report(m, read_traces(args.traces), passes=args.passes,
                              step_exponent=args.step_exponent)
     except ValueError as exc:
-        if type(exc) is not ValueError:
-            raise
-        raise UsageError(str(exc)) from None
-    if args.json:
+        _refuse(exc)
+    return _print(rep, args.json, head=2)
+
+
+def _refuse(exc: ValueError) -> NoReturn:
+    """A plain ValueError from the library is bad input (exit 2); a subclass is re-raised."""
+    if type(exc) is not ValueError:
+        raise exc
+    raise UsageError(str(exc)) from None
+
+
+def _print(rep, as_json: bool, *, head: int) -> int:
+    """A report's JSON, or its first ``head`` lines, its table of pairs and the rest."""
+    if as_json:
         emit_json(rep.to_json())
         return 0
     lines = rep.lines()
-    print("\n".join(lines[:2]))
+    print("\n".join(lines[:head]))
     print(format_table(*rep.table()))
-    print("\n" + "\n".join(lines[2:]))
+    print("\n" + "\n".join(lines[head:]))
     return 0
