@@ -41,7 +41,7 @@ from icq.reference.learners.traces import offline_icq
 from icq.reference.model import EpochModel
 
 __all__ = ["OfflineReport", "TheoryStepRefused", "TrainReport", "neural_config", "offline_report",
-           "q_rows", "train_report", "with_theory"]
+           "train_report", "with_theory"]
 
 
 class TheoryStepRefused(ValueError):
@@ -248,16 +248,9 @@ def offline_report(model: EpochModel, lines, *, passes: int = 1,
     res = offline_icq(model, lines, passes=passes, omega=step_exponent)
     ais = ais_model(model)
     q_hat = solve(ais.smdp).q
-    return OfflineReport(res.lines, res.passes, q_hat, q_rows(model, res.q), res.visits,
+    return OfflineReport(res.lines, res.passes, q_hat, model.obs_pair_rows(res.q), res.visits,
                          float(np.max(np.abs(res.q - q_hat))) if res.q.size else 0.0,
                          certificate_json(residual_certificate(ais, res.q)), res.method)
-
-
-def q_rows(model: EpochModel, values: np.ndarray) -> list[dict]:
-    """One ``{agent, obs, successor, q}`` row per observation pair."""
-    return [{"agent": model.agents[model.obs_agent[o]], "obs": model.obs_labels[o],
-             "successor": model.successor_name(j), "q": float(v)}
-            for o, j, v in zip(model.obs_pair_obs, model.obs_succ, values, strict=True)]
 
 
 def certificate_json(cert) -> dict:
@@ -312,8 +305,9 @@ def train_report(model: EpochModel, spec: LearnerSpec, *, handoffs: int, seed: i
     extra = {"theta_distance_from_init": float(np.linalg.norm(run.theta)),
              "theta_distance_from_init_last_iterate": float(np.linalg.norm(run.theta_last)),
              "projection_radius": spec.radius}
-    return TrainReport(spec, run.handoffs, seed, run.q, run.q_last, q_hat, q_rows(model, run.q),
-                       run.visits, run.episodes, run.seconds, run.method, extra=extra)
+    return TrainReport(spec, run.handoffs, seed, run.q, run.q_last, q_hat,
+                       model.obs_pair_rows(run.q), run.visits, run.episodes, run.seconds,
+                       run.method, extra=extra)
 
 
 def _tabular(model, spec, ais, q_hat, handoffs, seed, checkpoint, resume, progress,
@@ -334,8 +328,8 @@ def _tabular(model, spec, ais, q_hat, handoffs, seed, checkpoint, resume, progre
     q = res.q_reported
     cert = {**certificate_json(residual_certificate(ais, q)), "stop_when_certified": target,
             "stopped_early": bool(target is not None and res.handoffs < handoffs)}
-    return TrainReport(spec, res.handoffs, seed, q, res.q, q_hat, q_rows(model, q), res.visits,
-                       res.episodes, res.seconds, res.method, certificate=cert)
+    return TrainReport(spec, res.handoffs, seed, q, res.q, q_hat, model.obs_pair_rows(q),
+                       res.visits, res.episodes, res.seconds, res.method, certificate=cert)
 
 
 def _older_neural(model, spec, q_hat, handoffs, seed, checkpoint, resume, progress,
@@ -355,5 +349,5 @@ def _older_neural(model, spec, q_hat, handoffs, seed, checkpoint, resume, progre
              "config": {k: (list(v) if isinstance(v, tuple) else v)
                         for k, v in asdict(config).items()}}
     return TrainReport(spec, res.handoffs, seed, res.q, res.q_last, q_hat,
-                       q_rows(model, res.q), res.visits, res.episodes, res.seconds, res.method,
-                       extra=extra)
+                       model.obs_pair_rows(res.q), res.visits, res.episodes, res.seconds,
+                       res.method, extra=extra)

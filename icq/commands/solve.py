@@ -36,11 +36,7 @@ def run(args: argparse.Namespace) -> int:
     st = stationary(m)
     ais = ais_model(m)
     hat = solve(ais.smdp, args.method, tol=args.tol)
-    q_latent = [{"state": m.state_ids[y], "successor": m.successor_name(j), "q": float(q)}
-                for y, j, q in zip(m.pair_state, m.pair_succ, lat.q, strict=True)]
-    q_ais = [{"agent": m.agents[m.obs_agent[o]], "obs": m.obs_labels[o],
-              "successor": m.successor_name(j), "q": float(q)}
-             for o, j, q in zip(m.obs_pair_obs, m.obs_succ, hat.q, strict=True)]
+    q_latent, q_ais = m.pair_rows(lat.q), m.obs_pair_rows(hat.q)
     stationary_out = ({m.state_ids[y]: float(p) for y, p in enumerate(st.mu)}
                       if st.mu is not None else None)
     method = (f"Q*: {lat.method}, {lat.iterations} iterations, residual {lat.residual:.2e}; "

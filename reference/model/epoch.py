@@ -85,6 +85,17 @@ class EpochModel:
     def successor_name(self, j: int) -> str:
         return END if j == self.END else self.agents[j]
 
+    def pair_rows(self, values: np.ndarray) -> list[dict]:
+        """One ``{state, successor, q}`` row per latent pair, ``q`` from ``values``."""
+        return [{"state": self.state_ids[y], "successor": self.successor_name(j), "q": float(v)}
+                for y, j, v in zip(self.pair_state, self.pair_succ, values, strict=True)]
+
+    def obs_pair_rows(self, values: np.ndarray) -> list[dict]:
+        """One ``{agent, obs, successor, q}`` row per observation pair, ``q`` from ``values``."""
+        return [{"agent": self.agents[self.obs_agent[o]], "obs": self.obs_labels[o],
+                 "successor": self.successor_name(j), "q": float(v)}
+                for o, j, v in zip(self.obs_pair_obs, self.obs_succ, values, strict=True)]
+
     # -- derived arrays --------------------------------------------------------------------
     @cached_property
     def pair_state(self) -> np.ndarray:
