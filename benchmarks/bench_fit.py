@@ -24,7 +24,10 @@ from icq.reference.learners.traces import simulate_traces
 from icq.reference.model import example_path, load
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+def peak_mib():  # VmHWM, this process's own peak: ru_maxrss keeps the parent's across exec
+    with open("/proc/self/status") as fh:
+        return next(int(s.split()[1]) for s in fh if s.startswith("VmHWM:")) / 1024
 from icq.reference.learners.traces import fit_traces
 path, gamma, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 t = time.perf_counter()
@@ -39,7 +42,7 @@ else:
             n += 1
 dt = time.perf_counter() - t
 print(json.dumps({"lines": n, "seconds": dt,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": peak_mib()}))
 """
 
 

@@ -34,7 +34,10 @@ from icq.reference.learners.traces.otel import otlp_requests
 from icq.reference.model import example_path, load
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+def peak_mib():  # VmHWM, this process's own peak: ru_maxrss keeps the parent's across exec
+    with open("/proc/self/status") as fh:
+        return next(int(s.split()[1]) for s in fh if s.startswith("VmHWM:")) / 1024
 path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
 if mode == "convert":
@@ -54,7 +57,7 @@ else:
                     n += len(s["spans"])
 dt = time.perf_counter() - t
 print(json.dumps({"spans": n, "seconds": dt, **extra,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": peak_mib()}))
 """
 
 
