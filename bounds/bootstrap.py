@@ -54,7 +54,7 @@ from typing import Any
 import numpy as np
 
 from icq.bounds.auditor import audit
-from icq.bounds.budget import theorem_budgets
+from icq.bounds.budget import icq_limit, theorem_budgets
 from icq.bounds.features import kappa, support
 from icq.bounds.setting import prepare
 from icq.reference.common.io import plain
@@ -142,7 +142,8 @@ def measure(model: EpochModel, names: Sequence[str], *, target: float = TARGET
             "policy_loss_bound": a.policy_loss_bound.value,
         }
         if "budget" in names:
-            b = theorem_budgets(a, target, error="total", norm="mu")[1]  # the Theorem 1 row
+            b = theorem_budgets(a, target, error="total", norm="mu",  # the Theorem 1 row
+                                limit=icq_limit(model, "mu", q_hat=s.hat.q))[1]
             vals["budget"] = math.nan if b.handoffs is None else float(b.handoffs)
         out.update({n: float(vals[n]) for n in (*names, "kappa_pair") if n in vals})
     elif "kappa" in names:

@@ -54,7 +54,7 @@ from icq.reference.exact.chain import obs_pair_weights, pair_weights
 from icq.reference.exact.induced import ais_model
 from icq.reference.exact.mixing import Envelope
 from icq.reference.exact.solve import solve
-from icq.reference.learners.montecarlo import error_spec, full_error
+from icq.reference.learners.montecarlo import ErrorSpec, error_spec, full_error
 
 __all__ = ["Budget", "MethodBudget", "budget_T0", "burn_in_candidates", "icq_limit",
            "sample_budget", "theorem_budgets"]
@@ -174,13 +174,22 @@ class MethodBudget:
                            | {f"details: {k}": v for k, v in self.details.items()})
 
 
-def icq_limit(model: Any, norm: str = "sup") -> float:
+def icq_limit(model: Any, norm: str = "sup", *, spec: ErrorSpec | None = None,
+              q_hat: np.ndarray | None = None) -> float:
     """The total error of Q̂*_μ∘σ in ``norm`` (docs/theory.md §8, "IC-Q's limit"): the table
     tabular IC-Q converges to, measured like the certificate's total error
     (:func:`icq.reference.learners.montecarlo.full_error`); never below the floor of
     :func:`~icq.reference.learners.montecarlo.error_spec`. In ‖·‖_μ it is the exact
-    ‖Q̂*_μ∘σ − Q*‖_μ that the Theorem 1 row uses as Δ."""
-    return full_error(error_spec(model, "total", norm), solve(ais_model(model).smdp).q)
+    ‖Q̂*_μ∘σ − Q*‖_μ that the Theorem 1 row uses as Δ.
+
+    ``spec`` (``error_spec(model, "total", norm)``) and ``q_hat`` (Q̂*_μ of the default AIS
+    model, e.g. ``prepare(model).hat.q``): pass them when the caller has them, so that the
+    exact solves are not repeated."""
+    if spec is None:
+        spec = error_spec(model, "total", norm)
+    if q_hat is None:
+        q_hat = solve(ais_model(model).smdp).q
+    return full_error(spec, q_hat)
 
 
 def budget_T0(t0: int, dbar: float, kappa: float, omega: float) -> float:  # noqa: N802
@@ -355,7 +364,7 @@ def sample_budget(target: float, *, C_F: float | None, eps_approx: float | None,
 
 
 def theorem_budgets(a: Any, target: float, *, error: str = "learning",
-                    norm: str = "sup") -> list[MethodBudget]:
+                    norm: str = "sup", limit: float | None = None) -> list[MethodBudget]:
     """The theorem-backed rows of ``icq budget``: [A6-free theorem, Theorem 1]
     (docs/theory.md §6 and §8).
 
@@ -375,6 +384,8 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
     target : ε > 0
     error : ``"learning"`` or ``"total"``
     norm : ``"sup"`` or ``"mu"``
+    limit : ``icq_limit(a.model, norm)`` when the caller has it (total error in ‖·‖_μ: the
+        row's Δ); default computed here
     """
     if error not in ("learning", "total"):
         raise ValueError(f"error: {error!r} is not 'learning' or 'total'")
@@ -417,7 +428,7 @@ def theorem_budgets(a: Any, target: float, *, error: str = "learning",
         mu_target = (target - gap) * scale
         delta_mu = 0.0
     else:  # the exact ‖Q̂*_μ∘σ − Q*‖_μ, tighter than the sup-norm Δ_exact
-        gap = icq_limit(m, "mu") if error == "total" else 0.0
+        gap = 0.0 if error != "total" else limit if limit is not None else icq_limit(m, "mu")
         mu_target, delta_mu = float(target), gap
     if mu_target <= 0:
         b = _blocked(target, f"Theorem 1 cannot certify this target: its sup-norm bound stays "

@@ -51,6 +51,7 @@ from icq.bounds.certify import (
     train_command,
 )
 from icq.bounds.constants import NO_BUDGET
+from icq.bounds.setting import prepare
 from icq.bounds.tune import tune as run_tune
 from icq.reference.common.io import plain
 from icq.reference.learners.montecarlo import (
@@ -213,17 +214,16 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
         raise TypeError("learner: a LearnerSpec (icq.reference.learners.spec), not a TrainConfig")
     order_statistic_rank(seeds, quantile, confidence)
     spec = error_spec(model, error, norm)
-    limit = None
-    if error == "total":
-        if target <= spec.floor:
-            pair = "" if spec.floor_pair < 0 else (
-                f"{'/'.join(model.obs_name(int(model.obs_pair_obs[spec.floor_pair])))} → "
-                f"{model.successor_name(int(model.obs_succ[spec.floor_pair]))}")
-            raise TargetBelowFloor(target, spec.floor, norm, pair)
-        limit = icq_limit(model, norm)
-        if learner.representation == "tabular" and target <= limit:
-            raise TargetBelowLimit(target, spec.floor, limit, norm)
-    a = audit(model, features=features, feature_kind=feature_kind)
+    if error == "total" and target <= spec.floor:
+        pair = "" if spec.floor_pair < 0 else (
+            f"{'/'.join(model.obs_name(int(model.obs_pair_obs[spec.floor_pair])))} → "
+            f"{model.successor_name(int(model.obs_succ[spec.floor_pair]))}")
+        raise TargetBelowFloor(target, spec.floor, norm, pair)
+    s = prepare(model)  # the exact solves that the limit, the audit and its rows share
+    limit = icq_limit(model, norm, spec=spec, q_hat=s.hat.q) if error == "total" else None
+    if limit is not None and learner.representation == "tabular" and target <= limit:
+        raise TargetBelowLimit(target, spec.floor, limit, norm)
+    a = audit(model, features=features, feature_kind=feature_kind, setting=s)
     learner = _with_theory(learner, a)
     name = model_name or model.name
     common = dict(errspec=spec, quantile=quantile, confidence=confidence,
@@ -234,7 +234,7 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
     cert_seeds = certificate_seeds(seeds)
     first, mc = certify(model, learner, target, seeds=cert_seeds, horizon=horizon,
                         checkpoint=checkpoint, resume=resume, **common)
-    rows = [first, *theorem_budgets(a, target, error=error, norm=norm)]
+    rows = [first, *theorem_budgets(a, target, error=error, norm=norm, limit=limit)]
     if theorem_certificate:
         rows += _theorem_certificate(model, a, rows, learner, target, cert_seeds, horizon,
                                      common)
@@ -329,7 +329,7 @@ def bootstrap_budget(data: Any, target: float, learner: LearnerSpec = DEFAULT_LE
     for b in range(replicates):
         model, _ = data.model(replicate_weights(E, seed, b))
         spec = error_spec(model, error, norm)
-        if error == "total" and target <= max(spec.floor, icq_limit(model, norm)
+        if error == "total" and target <= max(spec.floor, icq_limit(model, norm, spec=spec)
                                               if learner.representation == "tabular" else 0.0):
             continue
         row, _ = certify(model, learner, target, seeds=certificate_seeds(seeds),
