@@ -52,6 +52,7 @@ from icq.bounds.certify import (
 )
 from icq.bounds.constants import NO_BUDGET
 from icq.bounds.setting import prepare
+from icq.bounds.training import TheoryStepRefused, with_theory
 from icq.bounds.tune import tune as run_tune
 from icq.reference.common.io import plain
 from icq.reference.learners.montecarlo import (
@@ -99,21 +100,6 @@ class TargetBelowLimit(TargetBelowFloor):
                 f"in the {self.norm} norm of Q̂*_μ∘σ, the table tabular IC-Q converges to "
                 f"(the floor for any table is {self.floor:.6g}): no number of handoffs of "
                 f"IC-Q gets below it; choose {option} above {self.limit:.6g}")
-
-
-def _with_theory(spec: LearnerSpec, a: Audit) -> LearnerSpec:
-    """``spec`` with κ (the audit's sound upper bound) and ω of a ``theory`` step filled in from
-    the audit ``a`` of its features, as ``icq train --step theory`` fills them
-    (:class:`LearnerNotRunnable` when A6 or A5 fails); other specs unchanged."""
-    if spec.step != "theory" or (spec.kappa is not None and spec.feature_omega is not None):
-        return spec
-    kap, om = a.features.kappa, a.features.omega
-    if spec.representation == "neural" or kap is None or not kap.upper < 1 or om is None \
-            or not om.holds:
-        raise LearnerNotRunnable("step: 'theory' needs A6 (κ < 1) and A5 (ω > 0) of the "
-                                 "learner's features, which the audit does not establish here "
-                                 "(icq audit says why)")
-    return spec.with_theory_constants(kap.upper, om.value)
 
 
 def theorem_learner(a: Audit, row: MethodBudget, base: LearnerSpec) -> LearnerSpec | None:
@@ -224,7 +210,12 @@ def budgets(model: EpochModel, target: float, learner: LearnerSpec = DEFAULT_LEA
     if limit is not None and learner.representation == "tabular" and target <= limit:
         raise TargetBelowLimit(target, spec.floor, limit, norm)
     a = audit(model, features=features, feature_kind=feature_kind, setting=s)
-    learner = _with_theory(learner, a)
+    try:  # κ and ω of a theory step from the audit, as icq train --step theory fills them
+        learner = with_theory(learner, model, features_audit=a.features)
+    except TheoryStepRefused:
+        raise LearnerNotRunnable("step: 'theory' needs A6 (κ < 1) and A5 (ω > 0) of the "
+                                 "learner's features, which the audit does not establish here "
+                                 "(icq audit says why)") from None
     name = model_name or model.name
     common = dict(errspec=spec, quantile=quantile, confidence=confidence,
                   horizon_cap=horizon_cap, selection_seeds=selection_seeds, backend=backend,

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from icq.bounds.auditor import audit
+from icq.bounds.auditor import FeatureAudit, audit
 from icq.bounds.residual import residual_certificate
 from icq.bounds.validate import load_features
 from icq.reference.exact.induced import ais_model
@@ -48,10 +48,13 @@ class TheoryStepRefused(ValueError):
     """Theorem 1's step cannot be formed: A6 (κ < 1) or A5 (ω > 0) fails for the features."""
 
 
-def with_theory(spec: LearnerSpec, model: EpochModel) -> LearnerSpec:
+def with_theory(spec: LearnerSpec, model: EpochModel, *,
+                features_audit: FeatureAudit | None = None) -> LearnerSpec:
     """``spec`` with κ and ω of the ``theory`` step filled in from the audit of ``model`` with
     the spec's features (tabular: one-hot on the support; linear: the feature file); other
     specs, and a theory spec that already has both, are returned unchanged.
+    ``features_audit``: that audit's :class:`~icq.bounds.auditor.FeatureAudit` when the caller
+    has it (``icq budget``), so that the model is not audited again.
 
     Raises
     ------
@@ -65,10 +68,12 @@ def with_theory(spec: LearnerSpec, model: EpochModel) -> LearnerSpec:
     if spec.representation == "neural":
         raise TheoryStepRefused("step: 'theory' for the neural learner needs κ (A6) and ω (A5) "
                                 "of its tangent features; give --kappa and --feature-omega")
-    features: Any = "tabular"
-    if spec.representation == "linear":
-        features = load_features(spec.features, model)
-    fa = audit(model, features=features).features
+    fa = features_audit
+    if fa is None:
+        features: Any = "tabular"
+        if spec.representation == "linear":
+            features = load_features(spec.features, model)
+        fa = audit(model, features=features).features
     kap, om = fa.kappa, fa.omega
     if kap is None or not kap.upper < 1:
         value = "undefined" if kap is None else f"≤ {kap.upper:.4g} (lower {kap.lower:.4g})"
