@@ -32,8 +32,7 @@ from icq.commands.learner_options import (
     older_neural_options,
 )
 from icq.reference.learners.neural.options import resolve_device
-from icq.reference.learners.spec import LearnerSpec, spec_from_args
-from icq.reference.learners.tabular import TrainConfig
+from icq.reference.learners.spec import LearnerSpec
 from icq.reference.learners.traces import read_traces
 from icq.reference.model import load
 
@@ -62,21 +61,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--passes", type=int, default=1, help="times --traces is replayed")
     add_older_neural_arguments(p)
     return p
-
-
-def add_tabular_arguments(p: argparse.ArgumentParser) -> None:
-    """The learner options (:func:`add_learner_arguments`, without ``--features``, which
-    ``icq budget`` reads for its theorem rows)."""
-    add_learner_arguments(p, features=False)
-
-
-def tabular_config(args: argparse.Namespace, *, handoffs: int, seed: int) -> TrainConfig:
-    """The tabular :class:`TrainConfig` of :func:`add_tabular_arguments`' options (exit 2 if
-    invalid)."""
-    try:
-        return TrainConfig.from_spec(spec_from_args(args), handoffs, seed)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,8 +105,6 @@ def _run_traces(m, args: argparse.Namespace) -> int:
     # the bounds floor is loaded when the command runs: `icq --help` stays fast
     from icq.bounds.training import offline_report
 
-    if args.learner != "tabular":
-        raise UsageError("--traces: offline replay is a tabular learner")
     if args.passes < 1:
         raise UsageError(f"--passes: {args.passes} must be >= 1")
     try:
