@@ -52,14 +52,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.buffer < 1:
-        raise UsageError(f"--buffer: {args.buffer} must be >= 1")
+    try:
+        mapping = OtelMapping(obs_attr=args.obs_attr, reward_attr=args.reward_attr,
+                              latent_attr=args.latent_attr, successor_attr=args.successor_attr,
+                              duration_attr=args.duration_attr or None, buffer=args.buffer)
+    except ValueError as exc:  # names its field: --buffer
+        raise UsageError(f"--{exc}") from None
     for name in ("obs_attr", "reward_attr", "latent_attr", "successor_attr"):
         if not getattr(args, name):
             raise UsageError(f"--{name.replace('_', '-')}: must be a non-empty attribute name")
-    mapping = OtelMapping(obs_attr=args.obs_attr, reward_attr=args.reward_attr,
-                          latent_attr=args.latent_attr, successor_attr=args.successor_attr,
-                          duration_attr=args.duration_attr or None, buffer=args.buffer)
     stats = convert_otel(args.spans, args.output, mapping)
     if args.json:
         emit_json({"output": args.output, "requests": stats.lines, "spans": stats.spans,
