@@ -135,10 +135,10 @@ def _norm_id(v: Any, nbytes: int) -> str | None:
         return None
     if len(v) == 2 * nbytes:
         try:
-            bytes.fromhex(v)
+            raw = bytes.fromhex(v)
         except ValueError:
             return None
-        return v.lower()
+        return v.lower() if len(raw) == nbytes else None  # fromhex skips spaces
     try:
         raw = base64.b64decode(v, validate=True)
     except (binascii.Error, ValueError):
@@ -147,10 +147,15 @@ def _norm_id(v: Any, nbytes: int) -> str | None:
 
 
 def _time(v: Any) -> int | None:
+    # isdecimal, not isdigit: int() refuses digits such as '²' that isdigit accepts; and
+    # decimal strings of more than 4,300 digits
     if type(v) is int and v >= 0:
         return v
-    if type(v) is str and v.isdigit():
-        return int(v)
+    if type(v) is str and v.isdecimal():
+        try:
+            return int(v)
+        except ValueError:
+            pass
     return None
 
 
@@ -160,8 +165,11 @@ def _value(v: Any) -> Any:
         return v
     (k, x), = v.items()
     if k == "intValue":
-        if type(x) is str and x.lstrip("-").isdigit():
-            return int(x)
+        if type(x) is str and (x[1:] if x[:1] == "-" else x).isdecimal():
+            try:
+                return int(x)
+            except ValueError:  # more than 4,300 digits
+                pass
         return x if type(x) is int else ("not an integer", x)
     if k == "doubleValue":
         if type(x) in (int, float):
@@ -251,20 +259,28 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
             raise ModelError([f"{at}: trace {tid} span {sid}: parentSpanId: "
                               f"{sp.get('parentSpanId')!r} is not a span id"])
     start, end = sp.get("startTimeUnixNano"), sp.get("endTimeUnixNano")
-    start = int(start) if type(start) is str and start.isdigit() else _time(start)
-    end = int(end) if type(end) is str and end.isdigit() else _time(end)
+    try:  # the common case inline; _time for the others
+        start = int(start) if type(start) is str and start.isdecimal() else _time(start)
+        end = int(end) if type(end) is str and end.isdecimal() else _time(end)
+    except ValueError:  # more digits than int() reads
+        start, end = _time(sp.get("startTimeUnixNano")), _time(sp.get("endTimeUnixNano"))
     if start is None or end is None:
         field_ = "startTimeUnixNano" if start is None else "endTimeUnixNano"
         raise ModelError([f"{at}: trace {tid} span {sid}: {field_}: {sp.get(field_)!r} is not "
                           "a time in nanoseconds (rule: OTLP JSON, a decimal string)"])
     attrs = {}
-    for a in sp.get("attributes") or ():
-        if isinstance(a, dict) and a.get("key") in wanted:
-            if a["key"] in attrs:
-                raise ModelError([f"{at}: trace {tid} span {sid}: {a['key']}: the attribute "
-                                  "appears twice (rule: attribute keys are unique within a "
-                                  "span)"])
-            attrs[a["key"]] = _value(a.get("value"))
+    try:
+        for a in sp.get("attributes") or ():
+            if isinstance(a, dict) and a.get("key") in wanted:
+                if a["key"] in attrs:
+                    raise ModelError([f"{at}: trace {tid} span {sid}: {a['key']}: the attribute "
+                                      "appears twice (rule: attribute keys are unique within a "
+                                      "span)"])
+                attrs[a["key"]] = _value(a.get("value"))
+    except TypeError:  # attributes not an array, or a key that is not a string
+        raise ModelError([f"{at}: trace {tid} span {sid}: attributes: not an array of "
+                          "{key, value} objects, or a key that is not a string (rule: OTLP "
+                          "JSON KeyValue)"]) from None
     op = attrs.get(_OP_KEY)
     kind = _AGENT if op == AGENT_OP else _CHILD if op in CHILD_OPS else _OTHER
     if kind != _AGENT:
