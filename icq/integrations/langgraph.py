@@ -27,7 +27,7 @@ receives exactly a :class:`~icq.reference.learners.runtime.Handoff` — the succ
 docs/theory.md §2. The router itself holds no learning state, only the handoff in flight. With
 ``record=[]`` every call to an agent is appended as a
 :class:`~icq.reference.learners.ray_runtime.Message`, as in the Ray runtime. The tables load from
-and save to the checkpoint format of ``icq train`` (``tabular-icq/2``,
+and save to the checkpoint format of ``icq train`` (``tabular-icq/3``,
 :mod:`icq.reference.learners.checkpoint`).
 
 The state after a node is the state before updated with the node's returned dict (plain keys;
@@ -51,7 +51,7 @@ from langchain_core.tracers.context import register_configure_hook
 from langgraph.graph import END as GRAPH_END
 from langgraph.types import Command
 
-from icq.reference.common.rng import Xoshiro
+from icq.reference.common.rng import Xoshiro, cdf, draw_index
 from icq.reference.learners.ray_runtime import Message
 from icq.reference.learners.runtime import Agent, Handoff, TabularICQAgent, agent_views
 from icq.reference.learners.tabular import (
@@ -380,9 +380,7 @@ class IcqRouter:
         zeros = np.zeros_like(q)
         # the latent state a resumed `icq train` starts from: a draw from ν₀ (on a copy of
         # the generator, so that saving does not change this router's stream)
-        u = Xoshiro(state=self._rng.state.copy()).random()
-        y0 = min(int(np.searchsorted(np.cumsum(self.model.initial), u, side="right")),
-                 self.model.n_states - 1)
+        y0 = draw_index(cdf(self.model.initial), Xoshiro(state=self._rng.state.copy()).random())
         st = CheckpointState(q=q, visits=visits, rng=self._rng.state.copy(), y=y0,
                     done=int(self.handoffs), episodes=int(self.episodes), seconds=0.0,
                     norm2=0.0, acc=zeros, last=zeros.copy())
