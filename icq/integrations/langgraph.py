@@ -188,6 +188,10 @@ def record_traces(graph: Any, episodes: int, inputs: Any, hooks: Hooks,
         inp = inputs(e) if callable(inputs) else inputs
         with around(e) if around is not None else contextlib.nullcontext():
             steps = [s for s in _steps(graph, inp, config) if keep is None or s[0] in keep]
+        # each step's observation and latent label, once: also the previous line's next_*
+        obs = [hooks.observe(agent, before) for agent, before, _, _ in steps] + [None]
+        lat = [hooks.latent(before) for _, before, _, _ in steps] + [None] \
+            if hooks.latent is not None else None
         for t, (agent, before, after, calls) in enumerate(steps):
             nxt = steps[t + 1] if t + 1 < len(steps) else None
             named = successor(agent, after) if successor is not None else None
@@ -196,14 +200,12 @@ def record_traces(graph: Any, episodes: int, inputs: Any, hooks: Hooks,
             if nxt is not None and named is not None and named != succ:
                 raise ModelError([f"episode {e} step {t}: successor: {agent!r} named {named!r} "
                                   f"but {succ!r} ran next"])
-            d = {"episode": e, "t": t, "agent": agent, "obs": hooks.observe(agent, before),
+            d = {"episode": e, "t": t, "agent": agent, "obs": obs[t],
                  "successor": succ, "duration": hooks.tau(agent, before, after, calls),
                  "reward": float(hooks.reward(agent, before, after)),
-                 "next_agent": None if nxt is None else nxt[0],
-                 "next_obs": None if nxt is None else hooks.observe(nxt[0], nxt[1])}
-            if hooks.latent is not None:
-                d["latent"] = hooks.latent(before)
-                d["next_latent"] = None if nxt is None else hooks.latent(nxt[1])
+                 "next_agent": None if nxt is None else nxt[0], "next_obs": obs[t + 1]}
+            if lat is not None:
+                d["latent"], d["next_latent"] = lat[t], lat[t + 1]
             bad = check_line(d)
             if bad is not None:
                 raise ModelError([f"episode {e} step {t}: {bad[0]}: {bad[1]}"])
