@@ -178,11 +178,16 @@ def _value(v: Any) -> Any:
     return x if k in ("stringValue", "boolValue") else (k, x)
 
 
+def _input_name(path: str | Path) -> str:
+    """How messages name the input (``"-"``: standard input)."""
+    return "standard input" if str(path) == "-" else str(path)
+
+
 def read_requests(path: str | Path) -> Iterator[tuple[int, Any]]:
     """``(line number, decoded request)`` for each request of an OTLP JSON file (``"-"``:
     standard input): one per line, or the elements of one top-level JSON array (read whole;
     line number 1)."""
-    name = "standard input" if str(path) == "-" else str(path)
+    name = _input_name(path)
     if str(path) == "-":
         fh: Any = sys.stdin.buffer
         head = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
@@ -478,19 +483,19 @@ def otel_lines(requests: Iterable[Any], mapping: OtelMapping = OtelMapping(), *,
     stats = stats if stats is not None else OtelStats()
     pairs = ((x if isinstance(x, tuple) else (i, x)) for i, x in enumerate(requests, 1))
     problems = _Problems()
-    latent: list[bool] = []
+    latent: bool | None = None  # whether the traces converted so far carry the latent label
     with tempfile.TemporaryDirectory(prefix="icq-otel-") as tmp:
         for tid, recs in _grouped(_records(pairs, mapping, stats, where), mapping.buffer,
                                   Path(tmp), stats):
             lines = _trace_lines(tid, recs, mapping, where, problems)
             if lines:
                 has = "latent" in lines[0]
-                if latent and latent[0] != has:
+                if latent is not None and latent != has:
                     problems.add(f"{where}trace {tid} span {recs[0][_SPAN]}: "
                                  f"{mapping.latent_attr}: given in some traces and not in others "
                                  "(rule: the latent label is given on every line or on none)")
                     continue
-                latent[:1] = [has]
+                latent = has
                 stats.traces += 1
             if not problems.items:
                 stats.handoffs += len(lines)
@@ -507,8 +512,8 @@ def convert_otel(spans: str | Path, output: str | Path,
     """Convert an OTLP JSON file to an ``icq-trace/1`` file, atomically: on any problem a
     :class:`~icq.reference.model.ModelError` is raised and ``output`` is left untouched."""
     stats = OtelStats()
-    name = "standard input" if str(spans) == "-" else str(spans)
-    lines = otel_lines(read_requests(spans), mapping, where=f"{name}: ", stats=stats)
+    lines = otel_lines(read_requests(spans), mapping, where=f"{_input_name(spans)}: ",
+                       stats=stats)
     # the records are acyclic: the cyclic collector only rescans them (about half the time on
     # large files, benchmarks/bench_otel.py); it is restored before returning
     enabled = gc.isenabled()
