@@ -132,6 +132,14 @@ MALFORMED = [
         attr("icq.successor", "tester")), ["icq.successor", "coder"]),
     ("reward given twice", lambda s: s[6]["attributes"].append(attr("icq.reward", 3.0)),
      ["0000000000000002", "icq.reward", "appears twice"]),
+    ("reward intValue not an integer", lambda s: s[6]["attributes"][2]["value"].update(
+        intValue="--5"), ["0000000000000002", "icq.reward", "not an integer"]),
+    ("reward intValue beyond int()", lambda s: s[6]["attributes"][2]["value"].update(
+        intValue="9" * 5000), ["0000000000000002", "icq.reward", "not an integer"]),
+    ("attributes not an array", lambda s: s[6].update(attributes=5),
+     ["0000000000000002", "attributes"]),
+    ("attribute key not a string", lambda s: s[6]["attributes"].append(
+        {"key": ["icq.obs"], "value": {"stringValue": "x"}}), ["0000000000000002", "attributes"]),
 ]
 
 
@@ -167,6 +175,16 @@ def test_negative_control_the_good_trace_passes_every_check(tmp_path):
     (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
         dict(span("0000000000000001", 0, 1), startTimeUnixNano="soon")]}]}]}) + "\n",
      ["startTimeUnixNano"]),
+    # digits that int() refuses: isdigit but not decimal, more than 4,300 of them
+    (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        dict(span("0000000000000001", 0, 1), startTimeUnixNano="\u00b2")]}]}]}) + "\n",
+     ["startTimeUnixNano"]),
+    (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        dict(span("0000000000000001", 0, 1), endTimeUnixNano="9" * 5000)]}]}]}) + "\n",
+     ["endTimeUnixNano"]),
+    (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
+        dict(span("0000000000000001", 0, 1), traceId="01 02 " + "03" * 13)]}]}]}) + "\n",
+     ["traceId", "16 bytes"]),
 ])
 def test_malformed_requests_exit_2(tmp_path, capsys, text, names):
     src, out = tmp_path / "s.jsonl", tmp_path / "t.jsonl"

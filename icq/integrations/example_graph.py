@@ -33,6 +33,7 @@ from langgraph.graph import END as GRAPH_END
 from langgraph.graph import START, StateGraph
 
 from icq.integrations.langgraph import Hooks, IcqRouter, record_traces
+from icq.reference.common.rng import cdf, draw_index
 from icq.reference.model import END, EpochModel, example_path, load
 
 __all__ = ["EXAMPLE", "ExampleWorld", "IcqRouter", "record_traces"]
@@ -89,8 +90,7 @@ class ExampleWorld:
     def start(self, episode: int = 0) -> dict:
         """The input of one episode: ``y`` drawn from ν₀."""
         m = self.model
-        y = int(np.searchsorted(np.cumsum(m.initial), self.rng.random(), side="right"))
-        return {"y": m.state_ids[min(y, m.n_states - 1)], "reward": 0.0}
+        return {"y": m.state_ids[draw_index(cdf(m.initial), self.rng.random())], "reward": 0.0}
 
     def episode_span(self, episode: int) -> Any:
         """A root span around one episode (a null context without a tracer)."""
@@ -108,8 +108,7 @@ class ExampleWorld:
         if k is None:
             raise RuntimeError(f"{successor!r} is not admissible in {m.state_ids[y]!r}")
         a, b = m.out_ptr[k], m.out_ptr[k + 1]
-        u = self.rng.random()
-        x = a + min(int(np.searchsorted(np.cumsum(m.out_prob[a:b]), u, side="right")), b - a - 1)
+        x = a + draw_index(cdf(m.out_prob[a:b]), self.rng.random())
         return int(m.out_dur[x]), float(m.out_rew[x]), int(m.out_next[x])
 
     def _calls(self, tau: int) -> None:

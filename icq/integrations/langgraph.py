@@ -27,7 +27,7 @@ receives exactly a :class:`~icq.reference.learners.runtime.Handoff` — the succ
 docs/theory.md §2. The router itself holds no learning state, only the handoff in flight. With
 ``record=[]`` every call to an agent is appended as a
 :class:`~icq.reference.learners.ray_runtime.Message`, as in the Ray runtime. The tables load from
-and save to the checkpoint format of ``icq train`` (``tabular-icq/2``,
+and save to the checkpoint format of ``icq train`` (``tabular-icq/3``,
 :mod:`icq.reference.learners.checkpoint`).
 
 The state after a node is the state before updated with the node's returned dict (plain keys;
@@ -51,7 +51,7 @@ from langchain_core.tracers.context import register_configure_hook
 from langgraph.graph import END as GRAPH_END
 from langgraph.types import Command
 
-from icq.reference.common.rng import Xoshiro
+from icq.reference.common.rng import Xoshiro, cdf, draw_index
 from icq.reference.learners.ray_runtime import Message
 from icq.reference.learners.runtime import Agent, Handoff, TabularICQAgent, agent_views
 from icq.reference.learners.tabular import (
@@ -188,6 +188,10 @@ def record_traces(graph: Any, episodes: int, inputs: Any, hooks: Hooks,
         inp = inputs(e) if callable(inputs) else inputs
         with around(e) if around is not None else contextlib.nullcontext():
             steps = [s for s in _steps(graph, inp, config) if keep is None or s[0] in keep]
+        # each step's observation and latent label, once: also the previous line's next_*
+        obs = [hooks.observe(agent, before) for agent, before, _, _ in steps] + [None]
+        lat = [hooks.latent(before) for _, before, _, _ in steps] + [None] \
+            if hooks.latent is not None else None
         for t, (agent, before, after, calls) in enumerate(steps):
             nxt = steps[t + 1] if t + 1 < len(steps) else None
             named = successor(agent, after) if successor is not None else None
@@ -196,14 +200,12 @@ def record_traces(graph: Any, episodes: int, inputs: Any, hooks: Hooks,
             if nxt is not None and named is not None and named != succ:
                 raise ModelError([f"episode {e} step {t}: successor: {agent!r} named {named!r} "
                                   f"but {succ!r} ran next"])
-            d = {"episode": e, "t": t, "agent": agent, "obs": hooks.observe(agent, before),
+            d = {"episode": e, "t": t, "agent": agent, "obs": obs[t],
                  "successor": succ, "duration": hooks.tau(agent, before, after, calls),
                  "reward": float(hooks.reward(agent, before, after)),
-                 "next_agent": None if nxt is None else nxt[0],
-                 "next_obs": None if nxt is None else hooks.observe(nxt[0], nxt[1])}
-            if hooks.latent is not None:
-                d["latent"] = hooks.latent(before)
-                d["next_latent"] = None if nxt is None else hooks.latent(nxt[1])
+                 "next_agent": None if nxt is None else nxt[0], "next_obs": obs[t + 1]}
+            if lat is not None:
+                d["latent"], d["next_latent"] = lat[t], lat[t + 1]
             bad = check_line(d)
             if bad is not None:
                 raise ModelError([f"episode {e} step {t}: {bad[0]}: {bad[1]}"])
@@ -380,9 +382,7 @@ class IcqRouter:
         zeros = np.zeros_like(q)
         # the latent state a resumed `icq train` starts from: a draw from ν₀ (on a copy of
         # the generator, so that saving does not change this router's stream)
-        u = Xoshiro(state=self._rng.state.copy()).random()
-        y0 = min(int(np.searchsorted(np.cumsum(self.model.initial), u, side="right")),
-                 self.model.n_states - 1)
+        y0 = draw_index(cdf(self.model.initial), Xoshiro(state=self._rng.state.copy()).random())
         st = CheckpointState(q=q, visits=visits, rng=self._rng.state.copy(), y=y0,
                     done=int(self.handoffs), episodes=int(self.episodes), seconds=0.0,
                     norm2=0.0, acc=zeros, last=zeros.copy())

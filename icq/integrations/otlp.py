@@ -4,13 +4,13 @@
 The spans are encoded by the SDK's own OTLP encoder
 (``opentelemetry.exporter.otlp.proto.common.trace_encoder.encode_spans``) into an
 ``ExportTraceServiceRequest`` and written with protobuf's JSON mapping, trace and span ids
-turned from base64 into the hex strings the OTLP/JSON specification prescribes.
+turned from base64 into the hex strings the OTLP/JSON specification prescribes, by the project's
+JSON convention (:func:`icq.reference.common.io.dumps`).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-from icq.reference.common.io import atomic_write
+from icq.reference.common.io import atomic_write, dumps
 
 __all__ = ["otlp_json_lines", "write_otlp_json"]
 
@@ -41,7 +41,7 @@ def otlp_json_lines(spans: Sequence[Any], per_request: int = 512) -> Iterator[st
             for ss in rs.get("scopeSpans", ()):
                 for sp in ss.get("spans", ()):
                     _hex_ids(sp)
-        yield json.dumps(doc, separators=(",", ":"))
+        yield dumps(doc, separators=(",", ":"))
 
 
 def write_otlp_json(path: str | Path, spans: Sequence[Any], per_request: int = 512) -> int:

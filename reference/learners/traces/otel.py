@@ -135,10 +135,10 @@ def _norm_id(v: Any, nbytes: int) -> str | None:
         return None
     if len(v) == 2 * nbytes:
         try:
-            bytes.fromhex(v)
+            raw = bytes.fromhex(v)
         except ValueError:
             return None
-        return v.lower()
+        return v.lower() if len(raw) == nbytes else None  # fromhex skips spaces
     try:
         raw = base64.b64decode(v, validate=True)
     except (binascii.Error, ValueError):
@@ -147,10 +147,15 @@ def _norm_id(v: Any, nbytes: int) -> str | None:
 
 
 def _time(v: Any) -> int | None:
+    # isdecimal, not isdigit: int() refuses digits such as '²' that isdigit accepts; and
+    # decimal strings of more than 4,300 digits
     if type(v) is int and v >= 0:
         return v
-    if type(v) is str and v.isdigit():
-        return int(v)
+    if type(v) is str and v.isdecimal():
+        try:
+            return int(v)
+        except ValueError:
+            pass
     return None
 
 
@@ -160,8 +165,11 @@ def _value(v: Any) -> Any:
         return v
     (k, x), = v.items()
     if k == "intValue":
-        if type(x) is str and x.lstrip("-").isdigit():
-            return int(x)
+        if type(x) is str and (x[1:] if x[:1] == "-" else x).isdecimal():
+            try:
+                return int(x)
+            except ValueError:  # more than 4,300 digits
+                pass
         return x if type(x) is int else ("not an integer", x)
     if k == "doubleValue":
         if type(x) in (int, float):
@@ -170,11 +178,16 @@ def _value(v: Any) -> Any:
     return x if k in ("stringValue", "boolValue") else (k, x)
 
 
+def _input_name(path: str | Path) -> str:
+    """How messages name the input (``"-"``: standard input)."""
+    return "standard input" if str(path) == "-" else str(path)
+
+
 def read_requests(path: str | Path) -> Iterator[tuple[int, Any]]:
     """``(line number, decoded request)`` for each request of an OTLP JSON file (``"-"``:
     standard input): one per line, or the elements of one top-level JSON array (read whole;
     line number 1)."""
-    name = "standard input" if str(path) == "-" else str(path)
+    name = _input_name(path)
     if str(path) == "-":
         fh: Any = sys.stdin.buffer
         head = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
@@ -251,20 +264,28 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
             raise ModelError([f"{at}: trace {tid} span {sid}: parentSpanId: "
                               f"{sp.get('parentSpanId')!r} is not a span id"])
     start, end = sp.get("startTimeUnixNano"), sp.get("endTimeUnixNano")
-    start = int(start) if type(start) is str and start.isdigit() else _time(start)
-    end = int(end) if type(end) is str and end.isdigit() else _time(end)
+    try:  # the common case inline; _time for the others
+        start = int(start) if type(start) is str and start.isdecimal() else _time(start)
+        end = int(end) if type(end) is str and end.isdecimal() else _time(end)
+    except ValueError:  # more digits than int() reads
+        start, end = _time(sp.get("startTimeUnixNano")), _time(sp.get("endTimeUnixNano"))
     if start is None or end is None:
         field_ = "startTimeUnixNano" if start is None else "endTimeUnixNano"
         raise ModelError([f"{at}: trace {tid} span {sid}: {field_}: {sp.get(field_)!r} is not "
                           "a time in nanoseconds (rule: OTLP JSON, a decimal string)"])
     attrs = {}
-    for a in sp.get("attributes") or ():
-        if isinstance(a, dict) and a.get("key") in wanted:
-            if a["key"] in attrs:
-                raise ModelError([f"{at}: trace {tid} span {sid}: {a['key']}: the attribute "
-                                  "appears twice (rule: attribute keys are unique within a "
-                                  "span)"])
-            attrs[a["key"]] = _value(a.get("value"))
+    try:
+        for a in sp.get("attributes") or ():
+            if isinstance(a, dict) and a.get("key") in wanted:
+                if a["key"] in attrs:
+                    raise ModelError([f"{at}: trace {tid} span {sid}: {a['key']}: the attribute "
+                                      "appears twice (rule: attribute keys are unique within a "
+                                      "span)"])
+                attrs[a["key"]] = _value(a.get("value"))
+    except TypeError:  # attributes not an array, or a key that is not a string
+        raise ModelError([f"{at}: trace {tid} span {sid}: attributes: not an array of "
+                          "{key, value} objects, or a key that is not a string (rule: OTLP "
+                          "JSON KeyValue)"]) from None
     op = attrs.get(_OP_KEY)
     kind = _AGENT if op == AGENT_OP else _CHILD if op in CHILD_OPS else _OTHER
     if kind != _AGENT:
@@ -462,19 +483,19 @@ def otel_lines(requests: Iterable[Any], mapping: OtelMapping = OtelMapping(), *,
     stats = stats if stats is not None else OtelStats()
     pairs = ((x if isinstance(x, tuple) else (i, x)) for i, x in enumerate(requests, 1))
     problems = _Problems()
-    latent: list[bool] = []
+    latent: bool | None = None  # whether the traces converted so far carry the latent label
     with tempfile.TemporaryDirectory(prefix="icq-otel-") as tmp:
         for tid, recs in _grouped(_records(pairs, mapping, stats, where), mapping.buffer,
                                   Path(tmp), stats):
             lines = _trace_lines(tid, recs, mapping, where, problems)
             if lines:
                 has = "latent" in lines[0]
-                if latent and latent[0] != has:
+                if latent is not None and latent != has:
                     problems.add(f"{where}trace {tid} span {recs[0][_SPAN]}: "
                                  f"{mapping.latent_attr}: given in some traces and not in others "
                                  "(rule: the latent label is given on every line or on none)")
                     continue
-                latent[:1] = [has]
+                latent = has
                 stats.traces += 1
             if not problems.items:
                 stats.handoffs += len(lines)
@@ -491,8 +512,8 @@ def convert_otel(spans: str | Path, output: str | Path,
     """Convert an OTLP JSON file to an ``icq-trace/1`` file, atomically: on any problem a
     :class:`~icq.reference.model.ModelError` is raised and ``output`` is left untouched."""
     stats = OtelStats()
-    name = "standard input" if str(spans) == "-" else str(spans)
-    lines = otel_lines(read_requests(spans), mapping, where=f"{name}: ", stats=stats)
+    lines = otel_lines(read_requests(spans), mapping, where=f"{_input_name(spans)}: ",
+                       stats=stats)
     # the records are acyclic: the cyclic collector only rescans them (about half the time on
     # large files, benchmarks/bench_otel.py); it is restored before returning
     enabled = gc.isenabled()
