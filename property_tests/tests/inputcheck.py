@@ -19,9 +19,19 @@ from dataclasses import dataclass
 
 from icq.cli import main
 from icq.property_tests.fuzz import Mutant
-from icq.reference.model import example_path
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.learners.traces.otel import otlp_requests
+from icq.reference.model import example_path, load
 
-__all__ = ["Outcome", "run_audit", "run_fit", "run_option", "run_otel"]
+__all__ = ["Outcome", "run_audit", "run_fit", "run_option", "run_otel", "simulated_log"]
+
+
+def simulated_log(name: str, *, spans: bool, episodes: int, seed: int) -> bytes:
+    """A valid file to mutate: ``episodes`` simulated episodes of example ``name``, as
+    ``icq-trace/1`` lines or (``spans``) as OTLP JSON requests of 7 spans, one per line."""
+    lines = simulate_traces(load(example_path(name)), episodes, seed=seed)
+    docs = otlp_requests(lines, per_request=7) if spans else lines
+    return ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
 
 
 @dataclass(frozen=True)
