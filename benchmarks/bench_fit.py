@@ -14,20 +14,26 @@ This is a script, not a timed test: figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 
 from icq.reference.learners.traces import simulate_traces
-from icq.reference.model import example_path, load
+from icq.reference.model import EpochModel, example_path, load
 
-CHILD = r"""
+#: the start of each child script (here and in ``bench_otel.py``): ``peak_mib()``
+PEAK_MIB = r"""
 import json, sys, time
 def peak_mib():  # VmHWM, this process's own peak: ru_maxrss keeps the parent's across exec
     with open("/proc/self/status") as fh:
         return next(int(s.split()[1]) for s in fh if s.startswith("VmHWM:")) / 1024
+"""
+
+CHILD = PEAK_MIB + r"""
 from icq.reference.learners.traces import fit_traces
 path, gamma, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 t = time.perf_counter()
@@ -46,17 +52,24 @@ print(json.dumps({"lines": n, "seconds": dt,
 """
 
 
+def episode_copies(m: EpochModel, episodes: int = 2000) -> Iterator[Iterator[dict]]:
+    """Copies 0, 1, 2, … of ``episodes`` simulated episodes of ``m`` (seed 0), copy k under the
+    episode ids ``k-ID``: a file of any size with distinct episodes (here and in
+    ``bench_otel.py``)."""
+    base = list(simulate_traces(m, episodes, seed=0))
+    for copy in itertools.count():
+        yield (dict(d, episode=f"{copy}-{d['episode']}") for d in base)
+
+
 def write_file(path: str, n_lines: int, model_name: str) -> float:
     m = load(example_path(model_name))
-    base = list(simulate_traces(m, 2000, seed=0))
-    written, copy = 0, 0
+    copies = episode_copies(m)
+    written = 0
     with open(path, "w") as fh:
         while written < n_lines:
-            for d in base:
-                d2 = dict(d, episode=f"{copy}-{d['episode']}")
-                fh.write(json.dumps(d2, separators=(",", ":")) + "\n")
+            for d in next(copies):
+                fh.write(json.dumps(d, separators=(",", ":")) + "\n")
                 written += 1
-            copy += 1
     return m.gamma
 
 

@@ -29,15 +29,12 @@ import subprocess
 import sys
 import tempfile
 
-from icq.reference.learners.traces import simulate_traces
+from bench_fit import PEAK_MIB, episode_copies  # the same files and memory probe
+
 from icq.reference.learners.traces.otel import otlp_requests
 from icq.reference.model import example_path, load
 
-CHILD = r"""
-import json, sys, time
-def peak_mib():  # VmHWM, this process's own peak: ru_maxrss keeps the parent's across exec
-    with open("/proc/self/status") as fh:
-        return next(int(s.split()[1]) for s in fh if s.startswith("VmHWM:")) / 1024
+CHILD = PEAK_MIB + r"""
 path, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 t = time.perf_counter()
 if mode == "convert":
@@ -62,17 +59,14 @@ print(json.dumps({"spans": n, "seconds": dt, **extra,
 
 
 def write_file(path: str, n_spans: int, model_name: str) -> int:
-    m = load(example_path(model_name))
-    base = list(simulate_traces(m, 2000, seed=0))
-    written, copy = 0, 0
+    copies = episode_copies(load(example_path(model_name)))
+    written = 0
     with open(path, "w") as fh:
         while written < n_spans:
-            lines = (dict(d, episode=f"{copy}-{d['episode']}") for d in base)
-            for req in otlp_requests(lines):
+            for req in otlp_requests(next(copies)):
                 fh.write(json.dumps(req, separators=(",", ":")) + "\n")
                 written += sum(len(s["spans"]) for r in req["resourceSpans"]
                                for s in r["scopeSpans"])
-            copy += 1
     return written
 
 

@@ -39,7 +39,6 @@ import collections
 import contextlib
 import importlib.util
 import io
-import json
 import random
 import sys
 import tempfile
@@ -54,9 +53,7 @@ from icq.property_tests.fuzz_logs import otlp_mutant, trace_mutant
 from icq.reference.common.archive import content_digest
 from icq.reference.common.io import dumps
 from icq.reference.common.parallel import map_tasks
-from icq.reference.learners.traces import simulate_traces
-from icq.reference.learners.traces.otel import otlp_requests
-from icq.reference.model import example_path, load
+from icq.reference.model import example_path
 
 NAMES = ("ring-exact", "author-reviewer-editor", "synthetic-handoff")
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,14 +105,6 @@ def model_chunk(task: tuple[int, int, int, float]) -> dict:
     return _pack(counts, examples)
 
 
-def _simulated(name: str, spans: bool) -> bytes:
-    """A valid file to mutate: 8 simulated episodes of example ``name``, as ``icq-trace/1``
-    lines or as OTLP JSON requests."""
-    lines = simulate_traces(load(example_path(name)), 8, seed=3)
-    docs = otlp_requests(lines, per_request=7) if spans else lines
-    return ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
-
-
 def log_chunk(task: tuple[str, int, int, int, float]) -> dict:
     """Trace (``icq fit``) or OTLP span (``icq traces from-otel``) mutants ``start..stop`` of
     stream ``seed``."""
@@ -123,7 +112,7 @@ def log_chunk(task: tuple[str, int, int, int, float]) -> dict:
     ic = _inputcheck()
     draw, run, label = ((trace_mutant, ic.run_fit, "trace") if kind == "trace"
                         else (otlp_mutant, ic.run_otel, "spans"))
-    bases = {n: _simulated(n, kind == "otlp") for n in NAMES}
+    bases = {n: ic.simulated_log(n, spans=kind == "otlp", episodes=8, seed=3) for n in NAMES}
     counts: collections.Counter = collections.Counter()
     examples: list[str] = []
     for i in range(start, stop):

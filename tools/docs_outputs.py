@@ -67,6 +67,11 @@ class Block:
     mode: str  # "full", "lines", "not-run" or "" (unclaimed)
     command: str  # the command, or the not-run reason
 
+    @property
+    def where(self) -> str:
+        """``FILE:LINE`` of the block's first line, the file relative to the repository."""
+        return f"{self.path.relative_to(ROOT)}:{self.start + 1}"
+
 
 def doc_files(root: Path = ROOT) -> list[Path]:
     """README.md and docs/*.md."""
@@ -143,7 +148,7 @@ def run(command: str, cache: dict[str, str]) -> str:
 
 def problems_of(block: Block, actual: str) -> list[str]:
     """Why the shown ``block`` differs from ``actual`` (empty when it matches)."""
-    where = f"{block.path.relative_to(ROOT)}:{block.start + 1}"
+    where = block.where
     shown = mask(block.text)
     if block.mode == "full":
         got = mask(actual)
@@ -208,13 +213,12 @@ def check(files: list[Path] | None = None, *, update: bool = False,
             path.write_text("\n".join(lines) + "\n")
             blocks = parse(path)
         for b in blocks:
-            where = f"{b.path.relative_to(ROOT)}:{b.start + 1}"
             if b.mode == "":
-                problems.append(f"{where}: an output block that no command claims (precede it "
+                problems.append(f"{b.where}: an output block that no command claims (precede it "
                                 f"with a bash block, <!-- shows: … -->, <!-- shows-lines: … --> "
                                 f"or <!-- not-run: reason -->)")
             elif b.mode == "not-run":
-                notes.append(f"{where}: not run: {b.command}")
+                notes.append(f"{b.where}: not run: {b.command}")
             else:
                 problems += problems_of(b, run(b.command, cache))
     return problems, notes

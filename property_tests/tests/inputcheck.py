@@ -15,13 +15,24 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from icq.cli import main
 from icq.property_tests.fuzz import Mutant
-from icq.reference.model import example_path
+from icq.reference.learners.traces import simulate_traces
+from icq.reference.learners.traces.otel import otlp_requests
+from icq.reference.model import example_path, load
 
-__all__ = ["Outcome", "run_audit", "run_fit", "run_option", "run_otel"]
+__all__ = ["Outcome", "run_audit", "run_fit", "run_option", "run_otel", "simulated_log"]
+
+
+def simulated_log(name: str, *, spans: bool, episodes: int, seed: int) -> bytes:
+    """A valid file to mutate: ``episodes`` simulated episodes of example ``name``, as
+    ``icq-trace/1`` lines or (``spans``) as OTLP JSON requests of 7 spans, one per line."""
+    lines = simulate_traces(load(example_path(name)), episodes, seed=seed)
+    docs = otlp_requests(lines, per_request=7) if spans else lines
+    return ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
 
 
 @dataclass(frozen=True)
@@ -70,52 +81,55 @@ def _run(args: list[str]) -> tuple[int, str, str, float]:
     return rc, out.getvalue(), err.getvalue(), time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def _fresh_folder(m: Mutant, name: str) -> Iterator[tuple[str, str, Callable[[], tuple]]]:
+    """A temporary folder holding only ``m.data`` as ``name``: ``(folder, path, written)``,
+    ``written()`` the names of the other files in it, sorted."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, name)
+        with open(path, "wb") as fh:
+            fh.write(m.data)
+        yield d, path, lambda: tuple(sorted(set(os.listdir(d)) - {name}))
+
+
 def run_audit(m: Mutant) -> Outcome:
     """``icq audit FILE`` in a fresh folder: for a valid file with ``--json`` or as tables
     (alternately, by the parity of its size), for an invalid one with ``--report``."""
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "m.json")
-        with open(path, "wb") as fh:
-            fh.write(m.data)
+    with _fresh_folder(m, "m.json") as (d, path, written):
         args = (["audit", path] + (["--json"] if len(m.data) % 2 else []) if m.valid
                 else ["audit", path, "--report", os.path.join(d, "rep.html")])
         rc, out, err, sec = _run(args)
-        return Outcome(rc, out, err, tuple(sorted(set(os.listdir(d)) - {"m.json"})), sec)
+        return Outcome(rc, out, err, written(), sec)
 
 
 def run_fit(m: Mutant) -> Outcome:
     """``icq fit TRACES -o MODEL --gamma 0.9`` on a fuzzed trace file, in a fresh folder; an
     invalid file's refusal must also name the line (``line N``)."""
-    with tempfile.TemporaryDirectory() as d:
-        path = os.path.join(d, "t.jsonl")
-        with open(path, "wb") as fh:
-            fh.write(m.data)
+    with _fresh_folder(m, "t.jsonl") as (d, path, written):
         rc, out, err, sec = _run(["fit", path, "-o", os.path.join(d, "m.json"), "--gamma",
                                   "0.9", "--json"])
         if not m.valid and rc == 2 and "line " not in err:
             err += "(no line number)"
-        written = tuple(sorted(set(os.listdir(d)) - {"t.jsonl"}))
-        return Outcome(rc, out, err, written if not m.valid else (), sec, "fit")
+        return Outcome(rc, out, err, written() if not m.valid else (), sec, "fit")
 
 
 def run_otel(m: Mutant) -> Outcome:
     """``icq traces from-otel SPANS -o TRACES`` on a fuzzed OTLP JSON file, in a fresh folder;
     an invalid file's refusal must also name where (``line N`` or a ``trace`` id). A valid
     file's traces must be a valid ``icq-trace/1`` file (``icq fit`` accepts them)."""
-    with tempfile.TemporaryDirectory() as d:
-        path, traces = os.path.join(d, "spans.jsonl"), os.path.join(d, "t.jsonl")
-        with open(path, "wb") as fh:
-            fh.write(m.data)
+    with _fresh_folder(m, "spans.jsonl") as (d, path, written):
+        traces = os.path.join(d, "t.jsonl")
         rc, out, err, sec = _run(["traces", "from-otel", path, "-o", traces, "--json"])
         if (not m.valid and rc == 2 and "line " not in err and "trace " not in err
                 and m.field != "no invoke_agent span"):  # the one rule about the whole file
             err += "(no line or trace named)"
-        written = tuple(sorted(set(os.listdir(d)) - {"spans.jsonl"}))
-        if m.valid and rc == 0:
+        if not m.valid:
+            return Outcome(rc, out, err, written(), sec, "traces")
+        if rc == 0:
             fit = _run(["fit", traces, "-o", os.path.join(d, "m.json"), "--gamma", "0.9"])
             if fit[0] != 0:
                 rc, err = fit[0], err + fit[2]
-        return Outcome(rc, out, err, written if not m.valid else (), sec, "traces")
+        return Outcome(rc, out, err, (), sec, "traces")
 
 
 def run_option(command: str, option: str, value: str, valid: bool) -> tuple[Mutant, Outcome]:

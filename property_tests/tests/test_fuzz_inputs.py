@@ -9,7 +9,6 @@ the size of its values. ``benchmarks/fuzz_inputs.py`` runs the same check on >= 
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from hypothesis import strategies as st
 from icq.property_tests.fuzz import OPTION_CASES, Mutant, mutant, raw_cases
 from icq.property_tests.fuzz_logs import otlp_mutant, trace_mutant
 from icq.reference.learners.traces import format as trace_format
-from icq.reference.learners.traces import otel, simulate_traces
-from icq.reference.model import ModelError, example_path, load, names, parse
+from icq.reference.learners.traces import otel
+from icq.reference.model import ModelError, example_path, names, parse
 from icq.reference.model.names import _fast_structure_ok
 from icq.reference.model.parse import depth_and_text_problems, schema_validator
 
@@ -34,11 +33,10 @@ run_otel = inputcheck.run_otel
 
 BASES = {n: example_path(n).read_bytes()
          for n in ("ring-exact", "author-reviewer-editor", "synthetic-handoff")}
-TRACES = {n: ("\n".join(json.dumps(d) for d in simulate_traces(load(example_path(n)), 6, seed=1))
-              + "\n").encode() for n in ("ring-exact", "author-reviewer-editor")}
-SPANS = {n: ("\n".join(json.dumps(q) for q in otel.otlp_requests(
-    simulate_traces(load(example_path(n)), 6, seed=1), per_request=7)) + "\n").encode()
-    for n in ("ring-exact", "author-reviewer-editor")}
+TRACES = {n: inputcheck.simulated_log(n, spans=False, episodes=6, seed=1)
+          for n in ("ring-exact", "author-reviewer-editor")}
+SPANS = {n: inputcheck.simulated_log(n, spans=True, episodes=6, seed=1)
+         for n in ("ring-exact", "author-reviewer-editor")}
 
 
 def verdict_ok(m: Mutant) -> bool:

@@ -219,7 +219,13 @@ def test_exact_mixing_profile_is_below_the_envelope(m):
 
 
 def test_control_envelope_without_its_prefactor_is_falsified():
-    msg = assert_falsified(epoch_models(), lambda m: _envelope(m, drop_factor=True))
+    """About one model in six falsifies the envelope without 1/d̄, so the profile's 30 examples
+    are not enough: Hypothesis draws constants from every loaded module of this checkout, and
+    with more modules loaded (test_fuzz_inputs.py collected first) the derandomized 30 miss.
+    The search stops at the first counterexample, so the larger budget costs nothing when it
+    is found early."""
+    msg = assert_falsified(epoch_models(), lambda m: _envelope(m, drop_factor=True),
+                           max_examples=200)
     assert "mixing_envelope" in msg
 
 
