@@ -263,3 +263,16 @@ def test_standard_input(tmp_path, monkeypatch, array):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
     assert main(["traces", "from-otel", "-", "-o", str(out)]) == 0
     assert [json.loads(x)["agent"] for x in out.read_text().splitlines()] == ["planner", "coder"]
+
+
+def test_a_huge_bad_value_is_shown_shortened(tmp_path, capsys):
+    """A 5,000-digit time is refused naming the field, with the value cut to a readable length
+    (as the trace-line rules show values), not echoed whole."""
+    src, out = tmp_path / "s.jsonl", tmp_path / "t.jsonl"
+    req = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        dict(span("0000000000000001", 0, 1), endTimeUnixNano="7" * 5000)]}]}]}
+    src.write_text(json.dumps(req) + "\n")
+    assert main(["traces", "from-otel", str(src), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "endTimeUnixNano" in err and "..." in err and len(err) < 400, err[:500]
+    assert not out.exists()

@@ -2,7 +2,7 @@
 
 A checkpoint is an ``.npz`` archive (never pickled) of named arrays, plus three entries:
 
-- ``__kind__``: what wrote it (``"tabular-icq/2"``, ``"neural-icq/2"``), so a foreign or older
+- ``__kind__``: what wrote it (``"tabular-icq/3"``, ``"neural-icq/2"``), so a foreign or older
   file is refused rather than misread;
 - ``__meta__``: a JSON object with the model's fingerprint (:func:`model_fingerprint`, a SHA-256
   of every array and number that defines the model) and the learner's configuration;

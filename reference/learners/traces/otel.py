@@ -53,6 +53,7 @@ from typing import Any
 
 from icq.reference.learners.traces.format import MAX_PROBLEMS, check_line, write_traces
 from icq.reference.model import END, ModelError, parse
+from icq.reference.model.parse import short
 
 __all__ = ["AGENT_OP", "CHILD_OPS", "OtelMapping", "OtelStats", "convert_otel", "otel_lines",
            "otlp_requests", "read_requests"]
@@ -255,14 +256,14 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
         sid = _norm_id(sid, 8)
     if tid is None or sid is None:
         field_, v = ("traceId", sp.get("traceId")) if tid is None else ("spanId", sp.get("spanId"))
-        raise ModelError([f"{at}: {field_}: {v!r} is not a hex or base64 id of "
+        raise ModelError([f"{at}: {field_}: {short(v)} is not a hex or base64 id of "
                           f"{16 if tid is None else 8} bytes (rule: OTLP JSON ids)"])
     parent = sp.get("parentSpanId") or None
     if parent is not None and not (type(parent) is str and _LOWER_HEX16(parent)):
         parent = _norm_id(parent, 8)
         if parent is None:
             raise ModelError([f"{at}: trace {tid} span {sid}: parentSpanId: "
-                              f"{sp.get('parentSpanId')!r} is not a span id"])
+                              f"{short(sp.get('parentSpanId'))} is not a span id"])
     start, end = sp.get("startTimeUnixNano"), sp.get("endTimeUnixNano")
     try:  # the common case inline; _time for the others
         start = int(start) if type(start) is str and start.isdecimal() else _time(start)
@@ -271,7 +272,7 @@ def _record(sp: Any, wanted: set, m: OtelMapping, at: str, lineno: int,
         start, end = _time(sp.get("startTimeUnixNano")), _time(sp.get("endTimeUnixNano"))
     if start is None or end is None:
         field_ = "startTimeUnixNano" if start is None else "endTimeUnixNano"
-        raise ModelError([f"{at}: trace {tid} span {sid}: {field_}: {sp.get(field_)!r} is not "
+        raise ModelError([f"{at}: trace {tid} span {sid}: {field_}: {short(sp.get(field_))} is not "
                           "a time in nanoseconds (rule: OTLP JSON, a decimal string)"])
     attrs = {}
     try:
@@ -401,7 +402,7 @@ def _trace_lines(tid: str, recs: list, m: OtelMapping, where: str,
                        "observation label, --obs-attr)")
         rew = r[_REW]
         if type(rew) not in (int, float) or not math.isfinite(rew):
-            what = "missing" if rew is None else f"{rew!r} is not a finite number"
+            what = "missing" if rew is None else f"{short(rew)} is not a finite number"
             return bad(sid, f"{m.reward_attr}: {what} (rule: the reward, --reward-attr, a "
                        "double or int attribute)")
         if (r[_LAT] is None) != (agents[0][_LAT] is None) or not (
@@ -440,7 +441,7 @@ def _trace_lines(tid: str, recs: list, m: OtelMapping, where: str,
         sid, nxt = r[_SPAN], agents[t + 1] if t + 1 < len(agents) else None
         succ = r[_SUCC]
         if succ is not None and not _label(succ):
-            return bad(sid, f"{m.successor_attr}: {succ!r} is not a non-empty string")
+            return bad(sid, f"{m.successor_attr}: {short(succ)} is not a non-empty string")
         if succ is None:
             succ = END if nxt is None else nxt[_NAME]
         elif nxt is not None and succ != nxt[_NAME]:
@@ -449,7 +450,7 @@ def _trace_lines(tid: str, recs: list, m: OtelMapping, where: str,
         if m.duration_attr:
             dur = r[_DUR]
             if type(dur) is not int or dur < 1:
-                what = "missing" if dur is None else f"{dur!r} is not an integer >= 1"
+                what = "missing" if dur is None else f"{short(dur)} is not an integer >= 1"
                 return bad(sid, f"{m.duration_attr}: {what} (rule: the duration, "
                            "--duration-attr)")
         else:
