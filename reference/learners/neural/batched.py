@@ -48,13 +48,15 @@ What each field of the spec means for a network
 Seeds as a batch dimension
 --------------------------
 Seed ``s`` has its own initialisation (``build_networks(..., seed=s)``) and its own handoff stream
-(:func:`~icq.reference.learners.handoffs.start_stream` ``(arrays, s)``, then t_b + T draws of
-:func:`~icq.reference.learners.handoffs.sample_behaviour`), so a seed's run does not depend on the
-other seeds of the batch. Layer ``l`` of every seed and agent is one tensor ``(S·N, out, in +
-1)`` (row ``s·N + i``, the bias as the last column): an update is one gathered batched product
-per layer for the predecessors and successors of all seeds together, and the rank-one changes
-are added back with ``index_add_`` (rows of distinct seeds are distinct). float64 throughout,
-on CUDA when present (``device=None``); on the CPU in batches of :data:`CPU_BLOCK` seeds.
+(:func:`~icq.reference.learners.handoffs.start_stream` ``(arrays, s)``, then the t_b handoffs of
+:func:`~icq.reference.learners.handoffs.burn_in_handoffs` and T of
+:func:`~icq.reference.learners.handoffs.sample_behaviour`: the same draws, in one stream), so a
+seed's run does not depend on the other seeds of the batch. Layer ``l`` of every seed and agent
+is one tensor ``(S·N, out, in + 1)`` (row ``s·N + i``, the bias as the last column): an update
+is one gathered batched product per layer for the predecessors and successors of all seeds
+together, and the rank-one changes are added back with ``index_add_`` (rows of distinct seeds
+are distinct). float64 throughout, on CUDA when present (``device=None``); on the CPU in batches
+of :data:`CPU_BLOCK` seeds.
 
 The check grid. The error of ``Q_θ`` (the reported iterate) on the observation pairs with
 positive weight (the :class:`~icq.reference.learners.montecarlo.ErrorSpec`: sup or μ norm,
@@ -77,9 +79,9 @@ import torch
 from tqdm import tqdm
 
 from icq.reference.learners.handoffs import (
+    burn_in_handoffs,
     handoff_arrays,
-    sample_behaviour,
-    start_stream,
+    handoff_record,
     step_size,
 )
 from icq.reference.learners.montecarlo import (
@@ -91,6 +93,7 @@ from icq.reference.learners.montecarlo import (
     h_on_grid,
 )
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
+from icq.reference.learners.neural.sampling import Stream, draw_rows
 from icq.reference.learners.neural.tangent import tangent_features
 from icq.reference.learners.neural.training import torch_threads
 from icq.reference.learners.neural.update import smdp_target, successor_value
@@ -150,24 +153,6 @@ class _Steps:
         t = np.arange(t0, t0 + C, dtype=float)[:, None]
         a = step_size(n, t, k.mode, k.step_exponent, k.alpha)
         return np.broadcast_to(np.asarray(a, dtype=float), (C, S)).copy()
-
-
-@dataclass
-class _Stream:  # the sampler's state: generator words, latent state, episodes so far
-    rng: np.ndarray
-    y: int
-    episodes: int = 0
-
-
-def _draw(arr: dict, st: _Stream, n: int) -> tuple[np.ndarray, ...]:
-    """The next ``n`` handoffs of a stream: pair, R, γ^τ (0 at an end), ô' (−1 at an end)."""
-    pair, nobs = np.empty(n, np.int64), np.empty(n, np.int64)
-    rew, disc = np.empty(n), np.empty(n)
-    y, eps = sample_behaviour(n, st.rng, st.y, arr["state_obs"], arr["obs_ptr"], arr["beh_cdf"],
-                              arr["pair_ptr"], arr["out_ptr"], arr["out_pack"], arr["init_cdf"],
-                              pair, rew, disc, nobs)
-    st.y, st.episodes = int(y), st.episodes + int(eps)
-    return pair, rew, disc, nobs
 
 
 class _Body:
@@ -404,18 +389,19 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
     uses = _snapshot_uses(np.union1d(grid, [horizon]), learner, body)
     snapshots: dict[int, list[torch.Tensor]] = {}
     arr = handoff_arrays(model)
-    streams = [_Stream(*start_stream(arr, int(s))) for s in seeds]
+    streams = [Stream.start(arr, int(s)) for s in seeds]
     chunk = max(1, min(CHUNK, 2**21 // S))
-    for st in streams:  # the burn-in: draws of the same stream, no update
-        for n in [2**16] * (learner.burn_in // 2**16) + [learner.burn_in % 2**16]:
-            _draw(arr, st, n)
-        st.episodes = 0
+    if learner.burn_in:  # the draws of the same stream, no update (π_b: the table is unread)
+        H, unread = handoff_record(arr), np.zeros(1)  # noqa: N806
+        for st in streams:
+            st.y = int(burn_in_handoffs(learner.burn_in, st.rng, st.y, H, steps.params, unread))
     g, t = 0, 0
     with torch.no_grad():
         while t < horizon:
             C = min(chunk, horizon - t)
-            draws = [_draw(arr, st, C) for st in streams]
-            pair, rew, disc, nobs = (np.stack([d[k] for d in draws], 1) for k in range(4))
+            draws = [draw_rows(arr, st, C) for st in streams]
+            pair, rew, disc, nobs = (np.stack([d[k] for d in draws], 1)
+                                     for k in ("pair", "reward", "discount", "next_obs"))
             data = body.chunk(pair, rew, disc, nobs, steps(pair, t))
             for i in range(C):
                 if uses[t] > 0:
