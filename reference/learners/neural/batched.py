@@ -79,6 +79,7 @@ import torch
 from tqdm import tqdm
 
 from icq.reference.learners.handoffs import (
+    StepParams,
     burn_in_handoffs,
     handoff_arrays,
     handoff_record,
@@ -132,10 +133,9 @@ class _Steps:
     """α (on Q) per update and seed — the spec's schedule as the tabular learner computes it
     (``kernel_params``, ``step_size``) — and the visit counts (S, n_obs_pairs)."""
 
-    def __init__(self, learner: LearnerSpec, model: EpochModel, n_seeds: int):
-        self.visits = np.zeros((n_seeds, model.n_obs_pairs))
-        self.params = kernel_params(replace(learner, representation="tabular", features=None),
-                                    model)
+    def __init__(self, params: StepParams, n_pairs: int, n_seeds: int):
+        self.visits = np.zeros((n_seeds, n_pairs))
+        self.params = params
 
     def __call__(self, pair: np.ndarray, t0: int) -> np.ndarray:
         """α for the (C, S) pairs of updates t0..t0+C−1; counts the visits."""
@@ -367,18 +367,27 @@ def _snapshot_uses(points: np.ndarray, learner: LearnerSpec, body: _Body) -> Cou
     return Counter(int(a) for a in starts if a > 0)
 
 
-def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: int,
-         grid: np.ndarray, on_grid, device, features, bar):
-    """The shared loop: burn-in, then ``horizon`` updates of every seed, ``on_grid(g, body,
-    params)`` at each grid point. Returns (body, steps, streams, prefix sums kept)."""
+def _prepare(model: EpochModel, learner: LearnerSpec) -> tuple[dict, StepParams]:
+    """The learner checked, and what every batch of its seeds shares: the handoff arrays and
+    the step parameters (``kernel_params``: for ``rescaled``, γ̂ of the AIS model)."""
     if learner.representation not in ("linear", "neural"):
         raise ValueError(f"learner: {learner.representation!r} is not a network learner "
                          "(linear or neural); tabular runs go through montecarlo.run_seeds")
     if learner.exploration != "behavior":
         raise ValueError("exploration: the network learners sample the file's π_b (their "
                          "handoff stream must not depend on θ); epsilon-greedy is tabular only")
+    return handoff_arrays(model), kernel_params(replace(learner, representation="tabular",
+                                                        features=None), model)
+
+
+def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: int,
+         grid: np.ndarray, on_grid, device, features, bar, prepared: tuple[dict, StepParams]):
+    """The shared loop: burn-in, then ``horizon`` updates of every seed, ``on_grid(g, body,
+    params)`` at each grid point; ``prepared`` is :func:`_prepare` of the model and learner.
+    Returns (body, steps, streams, prefix sums kept)."""
+    arr, params = prepared
     dev, S = device, len(seeds)
-    steps = _Steps(learner, model, S)
+    steps = _Steps(params, model.n_obs_pairs, S)
     if learner.representation == "neural":
         body: _Body = _MLP(model, learner, seeds, dev)
     else:
@@ -388,7 +397,6 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
         body = _Linear(model, learner, features, S, dev)
     uses = _snapshot_uses(np.union1d(grid, [horizon]), learner, body)
     snapshots: dict[int, list[torch.Tensor]] = {}
-    arr = handoff_arrays(model)
     streams = [Stream.start(arr, int(s)) for s in seeds]
     chunk = max(1, min(CHUNK, 2**21 // S))
     if learner.burn_in:  # the draws of the same stream, no update (π_b: the table is unread)
@@ -480,6 +488,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
         raise ValueError(f"block: {block} must be >= 1 (seeds per batch)")
     spec = spec if spec is not None else error_spec(model, error, norm)
     grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
+    prepared = _prepare(model, learner)  # once for every batch
     errors = np.full((len(seed_list), len(grid)), np.nan)
 
     def record(sl: slice, g: int, body: _Body, params: list[torch.Tensor]) -> None:
@@ -495,7 +504,8 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
         for b in range(0, n, block):
             sl = slice(b, b + block)
             _run(model, learner, seed_list[sl], horizon, grid,
-                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar)
+                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar,
+                 prepared)
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
@@ -543,12 +553,13 @@ def train_network(model: EpochModel, learner: LearnerSpec, handoffs: int, seed: 
     if handoffs < 0:
         raise ValueError(f"handoffs: {handoffs} must be >= 0")
     seeds = _seed_list([seed])
+    prepared = _prepare(model, learner)
     t0 = time.perf_counter()
     bar = _bar(progress, handoffs)
     with torch_threads(threads):
         body, steps, streams, snaps = _run(model, learner, seeds, handoffs,
                                            np.zeros(0, np.int64), lambda *a: None,
-                                           _resolve_device(device), features, bar)
+                                           _resolve_device(device), features, bar, prepared)
     if bar is not None:
         bar.close()
     rep = body.reported(handoffs, snaps)
