@@ -95,7 +95,7 @@ from icq.reference.learners.montecarlo import (
 )
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
 from icq.reference.learners.neural.sampling import Stream, draw_rows
-from icq.reference.learners.neural.tangent import tangent_features
+from icq.reference.learners.neural.tangent import tangent_raw
 from icq.reference.learners.neural.training import torch_threads
 from icq.reference.learners.neural.update import smdp_target, successor_value
 from icq.reference.learners.spec import LearnerSpec
@@ -232,7 +232,7 @@ class _MLP(_Body):
                                   flat[:, L.b:L.b + L.out].unsqueeze(2)], 2).contiguous()
                        for L in self.layers]
         self.f0 = torch.stack([n.f0 for n in nets])  # (S, n_obs, K)
-        scale = [tangent_features(model, networks=n).scale for n in nets]
+        scale = [tangent_raw(n)[1] for n in nets]  # s of tangent_features, without its Φ
         self.unit = torch.tensor([1.0 / s**2 for s in scale], dtype=torch.float64, device=dev)
         self.setup(learner, len(seeds))
         e = lambda *shape: torch.empty(shape, dtype=torch.float64, device=dev)  # noqa: E731
