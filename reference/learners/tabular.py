@@ -54,6 +54,7 @@ from icq.reference.learners.handoffs import (
     run_handoffs,
     start_stream,
     step_params,
+    table_norm2,
     theory_rate,
 )
 from icq.reference.learners.spec import LearnerSpec
@@ -279,7 +280,7 @@ def train(model: EpochModel, spec: LearnerSpec = _SPEC, *, handoffs: int = 1_000
         t0 = time.perf_counter()
         y0 = burn_in_handoffs(spec.burn_in, rs, y0, H, S, q) if spec.burn_in else y0
         st = CheckpointState(q=q, visits=zeros.copy(), rng=rs, y=int(y0), done=0, episodes=0,
-                    seconds=time.perf_counter() - t0, norm2=float(q @ q) if spec.q0 else 0.0,
+                    seconds=time.perf_counter() - t0, norm2=table_norm2(q) if spec.q0 else 0.0,
                     acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:
