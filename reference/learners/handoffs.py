@@ -454,37 +454,41 @@ def run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start,
     stores the prefix sum in ``buf[ev_slot[k]]``; a check (``ev_grid[k] = g``) forms
     ``θ̄ = (Σ_{s<t} θ_s − Σ_{s<t₀} θ_s)/(t − t₀)``, ``t₀ = ev_start[k]`` (its prefix sum in
     ``buf[ev_slot[k]]``, or 0 when ``ev_slot[k] < 0``), and writes its error exactly (a full
-    pass, the tracked runs' :func:`_recount` and :func:`_current`; ``+inf`` with a non-finite
-    entry) to ``grid_err[g]``. Returns (y, episodes)."""
+    pass; ``+inf`` with a non-finite entry) to ``grid_err[g]``. Returns (y, episodes)."""
     q = L.q
     P = q.shape[0]  # noqa: N806
     y = burn_in_handoffs(burn_in, rs, y, H, S, q)
     norm2 = table_norm2(q) if S.radius > 0.0 else 0.0
     t = 0
     episodes = 0
-    avg = np.empty(P)
-    above = np.zeros(E.eps.shape[0], dtype=np.int64)
+    tmp = np.empty(P)
     for k in range(ev_time.shape[0]):
         n = ev_time[k] - t
         if n > 0:
             y, ep, norm2 = run_handoffs(n, rs, y, t, norm2, True, H, S, L)
             episodes += ep
             t = ev_time[k]
+        for p in range(P):
+            tmp[p] = L.acc[p] + q[p] * (t - L.last[p])
         g = ev_grid[k]
         slot = ev_slot[k]
         if g < 0:
             for p in range(P):
-                buf[slot, p] = L.acc[p] + q[p] * (t - L.last[p])
+                buf[slot, p] = tmp[p]
             continue
         span = t - ev_start[k]
-        for p in range(P):
-            v = L.acc[p] + q[p] * (t - L.last[p])
-            avg[p] = (v - buf[slot, p]) / span if slot >= 0 else v / span
+        e = 0.0
         s = 0.0
-        nonfinite = 0
-        if not E.sup:  # the μ sum of _recount; sup: _current's pass
-            s, nonfinite = _recount(avg, E, above)
-        grid_err[g] = _current(avg, E, s, nonfinite)
+        bad = False
+        for p in range(P):
+            v = (tmp[p] - buf[slot, p]) / span if slot >= 0 else tmp[p] / span
+            if not np.isfinite(v):
+                bad = True
+            elif E.sup:
+                e = max(e, v - E.lo[p], E.hi[p] - v)
+            else:
+                s += E.W[p] * v * v - 2.0 * E.S1[p] * v + E.S2[p]
+        grid_err[g] = np.inf if bad else (e if E.sup else np.sqrt(max(s, 0.0)))
     return y, episodes
 
 
