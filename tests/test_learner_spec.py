@@ -153,6 +153,20 @@ def test_tracked_last_iterate_is_train_bit_for_bit(spec):
     np.testing.assert_allclose(run.errors, errs, rtol=1e-12)
 
 
+@pytest.mark.parametrize("average", ["last", "polyak"])
+def test_projection_from_q0_is_train_bit_for_bit(average):
+    """Q₀ ≠ 0 with a radius just above ‖Q₀‖₂: the running ‖q‖₂² starts from the same sum in
+    ``train`` and in the tracked runs (600 entries, where a BLAS ``q @ q`` rounds otherwise),
+    so both project by the same factors."""
+    m = random_model(2000, n_agents=4, obs_per_agent=50, successors=3, outcomes=3,
+                     p_terminal=0.1, seed=0)
+    q0 = 0.7
+    spec = LearnerSpec(step="constant", alpha=0.3, q0=q0, average=average,
+                       radius=math.sqrt(m.n_obs_pairs) * q0 * (1 + 1e-7))
+    run = run_seed(m, spec, error_spec(m, "learning", "sup"), [0.5], horizon=20000, seed=3)
+    assert np.array_equal(run.q, train(m, spec, handoffs=20000, seed=3).q)
+
+
 @pytest.mark.parametrize("average", ["polyak", "tail:0.5"])
 @pytest.mark.parametrize("norm", ["sup", "mu"])
 def test_averaged_certificate_errors_equal_brute_force_on_the_grid(average, norm):

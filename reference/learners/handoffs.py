@@ -42,7 +42,7 @@ __all__ = ["STEP_MODES", "ErrorArrays", "HandoffArrays", "StepParams", "TableSta
            "block_cdf", "burn_in_handoffs", "handoff_arrays", "handoff_record", "q_step",
            "run_checked", "run_checked_many", "run_handoffs", "run_tracked", "run_tracked_many",
            "sample_behaviour", "smdp_target", "start_stream", "step_params", "step_size",
-           "theory_rate", "theory_step"]
+           "table_norm2", "theory_rate", "theory_step"]
 
 
 def smdp_target(reward, discount, value):
@@ -290,6 +290,17 @@ ErrorArrays = namedtuple("ErrorArrays", "lo hi W S1 S2 sup eps")
 
 
 @njit(cache=True)
+def table_norm2(q):
+    """``‖q‖₂²`` summed entry by entry in index order: where the projection's running norm
+    starts (:func:`run_handoffs`' ``norm2``), in every learner alike, so that ``train`` and the
+    tracked runs project by the same factors (a BLAS ``q @ q`` may round otherwise)."""
+    s = 0.0
+    for p in range(q.shape[0]):
+        s += q[p] * q[p]
+    return s
+
+
+@njit(cache=True)
 def run_handoffs(n, rs, y, t0, norm2, average, H, S, L):
     """Advance IC-Q by ``n`` updates (global update clock ``t0`` on entry) from latent state
     ``y``: :data:`HandoffArrays` ``H``, :data:`StepParams` ``S``, :data:`TableState` ``L``.
@@ -392,10 +403,7 @@ def run_tracked(horizon, burn_in, rs, y, q, visits, H, S, E, grid, grid_err, las
         g += 1
     acc = np.zeros(1)
     last = np.zeros(1)
-    norm2 = 0.0
-    if S.radius > 0.0:
-        for p in range(q.shape[0]):
-            norm2 += q[p] * q[p]
+    norm2 = table_norm2(q) if S.radius > 0.0 else 0.0
     episodes = 0
     for t in range(horizon):
         a, first = _choose(rs, q, y, H.state_obs, H.obs_ptr, H.beh_cdf, S.greedy, S.epsilon)
@@ -450,10 +458,7 @@ def run_checked(burn_in, rs, y, H, S, L, E, ev_time, ev_grid, ev_slot, ev_start,
     q = L.q
     P = q.shape[0]  # noqa: N806
     y = burn_in_handoffs(burn_in, rs, y, H, S, q)
-    norm2 = 0.0
-    if S.radius > 0.0:
-        for p in range(P):
-            norm2 += q[p] * q[p]
+    norm2 = table_norm2(q) if S.radius > 0.0 else 0.0
     t = 0
     episodes = 0
     tmp = np.empty(P)

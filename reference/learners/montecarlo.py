@@ -298,59 +298,66 @@ def run_seed(model: EpochModel, learner: LearnerSpec | TrainConfig, spec: ErrorS
     """
     lspec = learner_spec(learner)
     arr = arrays if arrays is not None else handoff_arrays(model)
-    H = handoff_record(arr)  # noqa: N806
     S = params if params is not None else kernel_params(lspec, model)  # noqa: N806
-    eps = np.ascontiguousarray(np.atleast_1d(targets), dtype=float)
-    E = _error_arrays(spec, eps)  # noqa: N806
-    rs, y = start_stream(arr, seed)  # train's start
-    P = model.n_obs_pairs  # noqa: N806
-    q = np.full(P, float(lspec.q0))
-    visits = np.zeros(P)
+    E = _error_arrays(spec, np.atleast_1d(targets))  # noqa: N806
+    H, errors, Q, V, episodes = _run_block(model, arr, lspec, S, E, int(horizon),  # noqa: N806
+                                           _grid(lspec, grid, horizon), [seed], threads=False)
+    return SeedRun(seed, H[0], errors[0], Q[0], V[0], int(episodes[0]))
+
+
+def _grid(lspec: LearnerSpec, grid, horizon: int) -> np.ndarray:
+    """The recording grid of the last iterate (default :func:`log_grid`) or the check grid of
+    an averaged iterate (default :func:`check_grid`; a given one through :func:`_as_grid`)."""
     if lspec.averaged:
-        grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
-        ev_time, ev_grid, ev_slot, ev_start, n_slots = _events(grid, lspec)
-        grid_err = np.full(grid.shape[0], np.nan)
-        _, episodes = run_checked(
-            lspec.burn_in, rs, y, H, S, TableState(q, visits, np.zeros(P), np.zeros(P)), E,
-            ev_time, ev_grid, ev_slot, ev_start, np.zeros((n_slots, P)), grid_err)
-        return SeedRun(seed, h_on_grid(grid_err, grid, eps), grid_err, q, visits,
-                       int(episodes))
-    grid = log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
-    grid_err = np.full(grid.shape[0], np.nan)
-    last_bad = np.empty(eps.shape[0], dtype=np.int64)
-    _, episodes = run_tracked(int(horizon), lspec.burn_in, rs, y, q, visits, H, S, E, grid,
-                               grid_err, last_bad)
-    return SeedRun(seed, _h(last_bad, horizon), grid_err, q, visits, int(episodes))
+        return check_grid(horizon) if grid is None else _as_grid(grid, horizon)
+    return log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
 
 
-def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Worker: the seeds of one chunk (module-level for processes and Ray), one numba thread
-    per seed with ``threads``, else one after the other through :func:`run_seed`."""
-    model, lspec, S, spec, targets, horizon, grid, seeds, threads = task  # noqa: N806
-    arr = handoff_arrays(model)
-    if not threads:
-        runs = [run_seed(model, lspec, spec, targets, horizon=horizon, seed=s, grid=grid,
-                         arrays=arr, params=S) for s in seeds]
-        return np.array([r.H for r in runs]), np.array([r.errors for r in runs])
+def _run_block(model: EpochModel, arr: dict, lspec: LearnerSpec, S: StepParams,  # noqa: N803
+               E: ErrorArrays, horizon: int, grid: np.ndarray, seeds, threads: bool):  # noqa: N803
+    """The tracked runs of ``seeds`` (row i of every result is seed i), each from ``train``'s
+    start: on numba threads with ``threads`` (:func:`run_tracked_many`,
+    :func:`run_checked_many`), else one after the other (:func:`run_tracked`,
+    :func:`run_checked`); the check grid's events are formed once for all of them.
+    Returns (H, grid errors, last tables, visit counts, episodes)."""
     n, P = len(seeds), model.n_obs_pairs  # noqa: N806
-    starts = [start_stream(arr, s) for s in seeds]  # train's start
+    starts = [start_stream(arr, int(s)) for s in seeds]  # train's start
     rss = np.array([rs for rs, _ in starts], dtype=np.uint64).reshape(n, 4)
     ys = np.array([y for _, y in starts], dtype=np.int64)
-    eps = np.ascontiguousarray(targets, dtype=float)
-    H, E = handoff_record(arr), _error_arrays(spec, eps)  # noqa: N806
-    Q = np.full((n, P), float(lspec.q0))  # noqa: N806
+    H = handoff_record(arr)  # noqa: N806
+    Q, V = np.full((n, P), float(lspec.q0)), np.zeros((n, P))  # noqa: N806
     grid_err = np.full((n, grid.shape[0]), np.nan)
     episodes = np.zeros(n, dtype=np.int64)
     if lspec.averaged:
         ev_time, ev_grid, ev_slot, ev_start, n_slots = _events(grid, lspec)
-        run_checked_many(lspec.burn_in, rss, ys, Q, np.zeros((n, P)), np.zeros((n, P)),
-                          np.zeros((n, P)), H, S, E, ev_time, ev_grid, ev_slot, ev_start,
-                          np.zeros((n, n_slots, P)), grid_err, episodes)
-        return h_on_grid(grid_err, grid, eps), grid_err
-    last_bad = np.empty((n, eps.shape[0]), dtype=np.int64)
-    run_tracked_many(int(horizon), lspec.burn_in, rss, ys, Q, np.zeros((n, P)), H, S, E, grid,
-              grid_err, last_bad, episodes)
-    return _h(last_bad, horizon), grid_err
+        ACC, LAST, BUF = np.zeros((n, P)), np.zeros((n, P)), np.zeros((n, n_slots, P))  # noqa: N806
+        if threads:
+            run_checked_many(lspec.burn_in, rss, ys, Q, V, ACC, LAST, H, S, E, ev_time,
+                             ev_grid, ev_slot, ev_start, BUF, grid_err, episodes)
+        else:
+            for i in range(n):
+                _, episodes[i] = run_checked(
+                    lspec.burn_in, rss[i], ys[i], H, S, TableState(Q[i], V[i], ACC[i], LAST[i]),
+                    E, ev_time, ev_grid, ev_slot, ev_start, BUF[i], grid_err[i])
+        return h_on_grid(grid_err, grid, E.eps), grid_err, Q, V, episodes
+    last_bad = np.empty((n, E.eps.shape[0]), dtype=np.int64)
+    if threads:
+        run_tracked_many(horizon, lspec.burn_in, rss, ys, Q, V, H, S, E, grid, grid_err,
+                         last_bad, episodes)
+    else:
+        for i in range(n):
+            _, episodes[i] = run_tracked(horizon, lspec.burn_in, rss[i], ys[i], Q[i], V[i], H,
+                                         S, E, grid, grid_err[i], last_bad[i])
+    return _h(last_bad, horizon), grid_err, Q, V, episodes
+
+
+def _chunk(task: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: the seeds of one chunk (module-level for processes and Ray), one numba thread
+    per seed with ``threads``, else one after the other (:func:`_run_block`)."""
+    model, lspec, S, spec, targets, horizon, grid, seeds, threads = task  # noqa: N806
+    H, errors, _, _, _ = _run_block(model, handoff_arrays(model), lspec, S,  # noqa: N806
+                                    _error_arrays(spec, targets), horizon, grid, seeds, threads)
+    return H, errors
 
 
 def _h(last_bad: np.ndarray, horizon: int) -> np.ndarray:
@@ -433,10 +440,7 @@ def run_seeds(model: EpochModel, learner: LearnerSpec | TrainConfig, targets, *,
     if not np.all(np.isfinite(eps) & (eps >= 0)):
         raise ValueError(f"targets: {eps.tolist()} must be finite and >= 0")
     spec = spec if spec is not None else error_spec(model, error, norm)
-    if lspec.averaged:
-        grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
-    else:
-        grid = log_grid(horizon) if grid is None else np.asarray(grid, dtype=np.int64)
+    grid = _grid(lspec, grid, horizon)
     if backend not in BACKENDS:
         raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
     n_workers = workers or os.cpu_count() or 1

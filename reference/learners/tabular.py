@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +54,17 @@ from icq.reference.learners.handoffs import (
     run_handoffs,
     start_stream,
     step_params,
+    table_norm2,
     theory_rate,
 )
 from icq.reference.learners.spec import LearnerSpec
 from icq.reference.model import EpochModel
 
 __all__ = ["TrainConfig", "TrainResult", "kernel_params", "train", "train_tabular"]
+
+
+#: the default learner: :class:`TrainConfig`'s defaults and :func:`train`'s ``spec`` are its fields
+_SPEC = LearnerSpec()
 
 
 @dataclass(frozen=True)
@@ -77,17 +82,17 @@ class TrainConfig:
 
     handoffs: int = 1_000_000
     seed: int = 0
-    step: str = "harmonic"
-    omega: float = 0.7
-    alpha: float = 0.05
-    exploration: str = "behavior"
-    epsilon: float = 0.1
-    kappa: float | None = None
-    feature_omega: float | None = None
-    radius: float | None = None
-    average: bool | str = False
-    burn_in: int = 0
-    q0: float = 0.0
+    step: str = _SPEC.step
+    omega: float = _SPEC.step_exponent
+    alpha: float = _SPEC.alpha
+    exploration: str = _SPEC.exploration
+    epsilon: float = _SPEC.epsilon
+    kappa: float | None = _SPEC.kappa
+    feature_omega: float | None = _SPEC.feature_omega
+    radius: float | None = _SPEC.radius
+    average: bool | str = _SPEC.averaged  # False: the spec's default ``last``
+    burn_in: int = _SPEC.burn_in
+    q0: float = _SPEC.q0
 
     def __post_init__(self) -> None:
         if self.average in (True, "polyak"):
@@ -105,11 +110,8 @@ class TrainConfig:
     @property
     def spec(self) -> LearnerSpec:
         """The learner this configuration runs."""
-        return LearnerSpec(step=self.step, step_exponent=self.omega, alpha=self.alpha,
-                           exploration=self.exploration, epsilon=self.epsilon,
-                           kappa=self.kappa, feature_omega=self.feature_omega,
-                           radius=self.radius, average=self.average or "last",
-                           burn_in=self.burn_in, q0=self.q0)
+        return LearnerSpec(**{s: getattr(self, c) for c, s in _SPEC_FIELD.items()},
+                           average=self.average or "last")
 
     @classmethod
     def from_spec(cls, spec: LearnerSpec, handoffs: int = 1_000_000,
@@ -117,11 +119,15 @@ class TrainConfig:
         """The configuration of a tabular ``spec`` run for ``handoffs`` with ``seed``."""
         if spec.representation != "tabular":
             raise ValueError(f"learner: {spec.representation!r} is not the tabular learner")
-        return cls(handoffs=handoffs, seed=seed, step=spec.step, omega=spec.step_exponent,
-                   alpha=spec.alpha, exploration=spec.exploration, epsilon=spec.epsilon,
-                   kappa=spec.kappa, feature_omega=spec.feature_omega, radius=spec.radius,
-                   average=False if spec.average == "last" else spec.average,
-                   burn_in=spec.burn_in, q0=spec.q0)
+        return cls(handoffs=handoffs, seed=seed,
+                   **{c: getattr(spec, s) for c, s in _SPEC_FIELD.items()},
+                   average=False if spec.average == "last" else spec.average)
+
+
+#: :class:`TrainConfig` field -> its :class:`LearnerSpec` field (all but ``handoffs``,
+#: ``seed`` and ``average``, whose values differ: ``False`` is the spec's ``"last"``)
+_SPEC_FIELD = {f.name: "step_exponent" if f.name == "omega" else f.name
+               for f in fields(TrainConfig) if f.name not in ("handoffs", "seed", "average")}
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,10 +239,7 @@ def load_state(path: Path, model: EpochModel, meta: dict, handoffs: int) -> Chec
                   **{k: z[k].item() for k in _SCALARS})
 
 
-_DEFAULT = LearnerSpec()
-
-
-def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_000_000,
+def train(model: EpochModel, spec: LearnerSpec = _SPEC, *, handoffs: int = 1_000_000,
           seed: int = 0, checkpoint: str | Path | None = None, resume: bool = False,
           chunk: int = 2_000_000, progress: bool = False,
           stop: Callable[[np.ndarray, int], bool] | None = None) -> TrainResult:
@@ -277,7 +280,7 @@ def train(model: EpochModel, spec: LearnerSpec = _DEFAULT, *, handoffs: int = 1_
         t0 = time.perf_counter()
         y0 = burn_in_handoffs(spec.burn_in, rs, y0, H, S, q) if spec.burn_in else y0
         st = CheckpointState(q=q, visits=zeros.copy(), rng=rs, y=int(y0), done=0, episodes=0,
-                    seconds=time.perf_counter() - t0, norm2=float(q @ q) if spec.q0 else 0.0,
+                    seconds=time.perf_counter() - t0, norm2=table_norm2(q) if spec.q0 else 0.0,
                     acc=zeros.copy(), last=zeros.copy())
     bar = None
     if progress:

@@ -48,13 +48,15 @@ What each field of the spec means for a network
 Seeds as a batch dimension
 --------------------------
 Seed ``s`` has its own initialisation (``build_networks(..., seed=s)``) and its own handoff stream
-(:func:`~icq.reference.learners.handoffs.start_stream` ``(arrays, s)``, then t_b + T draws of
-:func:`~icq.reference.learners.handoffs.sample_behaviour`), so a seed's run does not depend on the
-other seeds of the batch. Layer ``l`` of every seed and agent is one tensor ``(S·N, out, in +
-1)`` (row ``s·N + i``, the bias as the last column): an update is one gathered batched product
-per layer for the predecessors and successors of all seeds together, and the rank-one changes
-are added back with ``index_add_`` (rows of distinct seeds are distinct). float64 throughout,
-on CUDA when present (``device=None``); on the CPU in batches of :data:`CPU_BLOCK` seeds.
+(:func:`~icq.reference.learners.handoffs.start_stream` ``(arrays, s)``, then the t_b handoffs of
+:func:`~icq.reference.learners.handoffs.burn_in_handoffs` and T of
+:func:`~icq.reference.learners.handoffs.sample_behaviour`: the same draws, in one stream), so a
+seed's run does not depend on the other seeds of the batch. Layer ``l`` of every seed and agent
+is one tensor ``(S·N, out, in + 1)`` (row ``s·N + i``, the bias as the last column): an update
+is one gathered batched product per layer for the predecessors and successors of all seeds
+together, and the rank-one changes are added back with ``index_add_`` (rows of distinct seeds
+are distinct). float64 throughout, on CUDA when present (``device=None``); on the CPU in batches
+of :data:`CPU_BLOCK` seeds.
 
 The check grid. The error of ``Q_θ`` (the reported iterate) on the observation pairs with
 positive weight (the :class:`~icq.reference.learners.montecarlo.ErrorSpec`: sup or μ norm,
@@ -77,9 +79,10 @@ import torch
 from tqdm import tqdm
 
 from icq.reference.learners.handoffs import (
+    StepParams,
+    burn_in_handoffs,
     handoff_arrays,
-    sample_behaviour,
-    start_stream,
+    handoff_record,
     step_size,
 )
 from icq.reference.learners.montecarlo import (
@@ -91,7 +94,8 @@ from icq.reference.learners.montecarlo import (
     h_on_grid,
 )
 from icq.reference.learners.neural.networks import AgentNetworks, build_networks
-from icq.reference.learners.neural.tangent import tangent_features
+from icq.reference.learners.neural.sampling import Stream, draw_rows
+from icq.reference.learners.neural.tangent import tangent_raw
 from icq.reference.learners.neural.training import torch_threads
 from icq.reference.learners.neural.update import smdp_target, successor_value
 from icq.reference.learners.spec import LearnerSpec
@@ -129,10 +133,9 @@ class _Steps:
     """α (on Q) per update and seed — the spec's schedule as the tabular learner computes it
     (``kernel_params``, ``step_size``) — and the visit counts (S, n_obs_pairs)."""
 
-    def __init__(self, learner: LearnerSpec, model: EpochModel, n_seeds: int):
-        self.visits = np.zeros((n_seeds, model.n_obs_pairs))
-        self.params = kernel_params(replace(learner, representation="tabular", features=None),
-                                    model)
+    def __init__(self, params: StepParams, n_pairs: int, n_seeds: int):
+        self.visits = np.zeros((n_seeds, n_pairs))
+        self.params = params
 
     def __call__(self, pair: np.ndarray, t0: int) -> np.ndarray:
         """α for the (C, S) pairs of updates t0..t0+C−1; counts the visits."""
@@ -150,24 +153,6 @@ class _Steps:
         t = np.arange(t0, t0 + C, dtype=float)[:, None]
         a = step_size(n, t, k.mode, k.step_exponent, k.alpha)
         return np.broadcast_to(np.asarray(a, dtype=float), (C, S)).copy()
-
-
-@dataclass
-class _Stream:  # the sampler's state: generator words, latent state, episodes so far
-    rng: np.ndarray
-    y: int
-    episodes: int = 0
-
-
-def _draw(arr: dict, st: _Stream, n: int) -> tuple[np.ndarray, ...]:
-    """The next ``n`` handoffs of a stream: pair, R, γ^τ (0 at an end), ô' (−1 at an end)."""
-    pair, nobs = np.empty(n, np.int64), np.empty(n, np.int64)
-    rew, disc = np.empty(n), np.empty(n)
-    y, eps = sample_behaviour(n, st.rng, st.y, arr["state_obs"], arr["obs_ptr"], arr["beh_cdf"],
-                              arr["pair_ptr"], arr["out_ptr"], arr["out_pack"], arr["init_cdf"],
-                              pair, rew, disc, nobs)
-    st.y, st.episodes = int(y), st.episodes + int(eps)
-    return pair, rew, disc, nobs
 
 
 class _Body:
@@ -247,7 +232,7 @@ class _MLP(_Body):
                                   flat[:, L.b:L.b + L.out].unsqueeze(2)], 2).contiguous()
                        for L in self.layers]
         self.f0 = torch.stack([n.f0 for n in nets])  # (S, n_obs, K)
-        scale = [tangent_features(model, networks=n).scale for n in nets]
+        scale = [tangent_raw(n)[1] for n in nets]  # s of tangent_features, without its Φ
         self.unit = torch.tensor([1.0 / s**2 for s in scale], dtype=torch.float64, device=dev)
         self.setup(learner, len(seeds))
         e = lambda *shape: torch.empty(shape, dtype=torch.float64, device=dev)  # noqa: E731
@@ -382,18 +367,27 @@ def _snapshot_uses(points: np.ndarray, learner: LearnerSpec, body: _Body) -> Cou
     return Counter(int(a) for a in starts if a > 0)
 
 
-def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: int,
-         grid: np.ndarray, on_grid, device, features, bar):
-    """The shared loop: burn-in, then ``horizon`` updates of every seed, ``on_grid(g, body,
-    params)`` at each grid point. Returns (body, steps, streams, prefix sums kept)."""
+def _prepare(model: EpochModel, learner: LearnerSpec) -> tuple[dict, StepParams]:
+    """The learner checked, and what every batch of its seeds shares: the handoff arrays and
+    the step parameters (``kernel_params``: for ``rescaled``, γ̂ of the AIS model)."""
     if learner.representation not in ("linear", "neural"):
         raise ValueError(f"learner: {learner.representation!r} is not a network learner "
                          "(linear or neural); tabular runs go through montecarlo.run_seeds")
     if learner.exploration != "behavior":
         raise ValueError("exploration: the network learners sample the file's π_b (their "
                          "handoff stream must not depend on θ); epsilon-greedy is tabular only")
+    return handoff_arrays(model), kernel_params(replace(learner, representation="tabular",
+                                                        features=None), model)
+
+
+def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: int,
+         grid: np.ndarray, on_grid, device, features, bar, prepared: tuple[dict, StepParams]):
+    """The shared loop: burn-in, then ``horizon`` updates of every seed, ``on_grid(g, body,
+    params)`` at each grid point; ``prepared`` is :func:`_prepare` of the model and learner.
+    Returns (body, steps, streams, prefix sums kept)."""
+    arr, params = prepared
     dev, S = device, len(seeds)
-    steps = _Steps(learner, model, S)
+    steps = _Steps(params, model.n_obs_pairs, S)
     if learner.representation == "neural":
         body: _Body = _MLP(model, learner, seeds, dev)
     else:
@@ -403,19 +397,19 @@ def _run(model: EpochModel, learner: LearnerSpec, seeds: np.ndarray, horizon: in
         body = _Linear(model, learner, features, S, dev)
     uses = _snapshot_uses(np.union1d(grid, [horizon]), learner, body)
     snapshots: dict[int, list[torch.Tensor]] = {}
-    arr = handoff_arrays(model)
-    streams = [_Stream(*start_stream(arr, int(s))) for s in seeds]
+    streams = [Stream.start(arr, int(s)) for s in seeds]
     chunk = max(1, min(CHUNK, 2**21 // S))
-    for st in streams:  # the burn-in: draws of the same stream, no update
-        for n in [2**16] * (learner.burn_in // 2**16) + [learner.burn_in % 2**16]:
-            _draw(arr, st, n)
-        st.episodes = 0
+    if learner.burn_in:  # the draws of the same stream, no update (π_b: the table is unread)
+        H, unread = handoff_record(arr), np.zeros(1)  # noqa: N806
+        for st in streams:
+            st.y = int(burn_in_handoffs(learner.burn_in, st.rng, st.y, H, steps.params, unread))
     g, t = 0, 0
     with torch.no_grad():
         while t < horizon:
             C = min(chunk, horizon - t)
-            draws = [_draw(arr, st, C) for st in streams]
-            pair, rew, disc, nobs = (np.stack([d[k] for d in draws], 1) for k in range(4))
+            draws = [draw_rows(arr, st, C) for st in streams]
+            pair, rew, disc, nobs = (np.stack([d[k] for d in draws], 1)
+                                     for k in ("pair", "reward", "discount", "next_obs"))
             data = body.chunk(pair, rew, disc, nobs, steps(pair, t))
             for i in range(C):
                 if uses[t] > 0:
@@ -494,6 +488,7 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
         raise ValueError(f"block: {block} must be >= 1 (seeds per batch)")
     spec = spec if spec is not None else error_spec(model, error, norm)
     grid = check_grid(horizon) if grid is None else _as_grid(grid, horizon)
+    prepared = _prepare(model, learner)  # once for every batch
     errors = np.full((len(seed_list), len(grid)), np.nan)
 
     def record(sl: slice, g: int, body: _Body, params: list[torch.Tensor]) -> None:
@@ -509,7 +504,8 @@ def run_network_seeds(model: EpochModel, learner: LearnerSpec, targets, *, horiz
         for b in range(0, n, block):
             sl = slice(b, b + block)
             _run(model, learner, seed_list[sl], horizon, grid,
-                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar)
+                 lambda g, body, params, sl=sl: record(sl, g, body, params), dev, features, bar,
+                 prepared)
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
@@ -557,12 +553,13 @@ def train_network(model: EpochModel, learner: LearnerSpec, handoffs: int, seed: 
     if handoffs < 0:
         raise ValueError(f"handoffs: {handoffs} must be >= 0")
     seeds = _seed_list([seed])
+    prepared = _prepare(model, learner)
     t0 = time.perf_counter()
     bar = _bar(progress, handoffs)
     with torch_threads(threads):
         body, steps, streams, snaps = _run(model, learner, seeds, handoffs,
                                            np.zeros(0, np.int64), lambda *a: None,
-                                           _resolve_device(device), features, bar)
+                                           _resolve_device(device), features, bar, prepared)
     if bar is not None:
         bar.close()
     rep = body.reported(handoffs, snaps)

@@ -54,6 +54,8 @@ class TrainState:
 
 
 def config_json(config: NeuralConfig, nets: AgentNetworks, seeds: tuple[int, ...]) -> str:
+    """The run's configuration as a checkpoint's meta stores it: every field of ``config`` but
+    ``handoffs`` and ``threads``, the seeds and the encoding's name and digest."""
     d = asdict(config)
     d.pop("handoffs")
     d.pop("threads")

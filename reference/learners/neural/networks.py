@@ -50,6 +50,8 @@ def one_hot_encoding(model: EpochModel, agent: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Layer:
+    """Where one layer's weights and bias sit in an agent's flat parameter row."""
+
     w: int  # offset of W (out × in, row-major) in the flat row
     b: int  # offset of b (out,), or -1 without bias
     out: int
@@ -73,7 +75,7 @@ def _layout(d_in: int, width: int, depth: int, n_slots: int, bias: bool
 
 
 def forward_rows(rows: torch.Tensor, x: torch.Tensor, layers: tuple[Layer, ...], act: str,
-             keep: bool = False):
+                 keep: bool = False):
     """MLP outputs for parameter rows (B, P) and inputs (B, d) → (B, K).
 
     With ``keep`` also the layer inputs and hidden post-activations (for :func:`backward_rows`).
@@ -93,7 +95,7 @@ def forward_rows(rows: torch.Tensor, x: torch.Tensor, layers: tuple[Layer, ...],
 
 
 def backward_rows(rows: torch.Tensor, hs: list[torch.Tensor], out_grad: torch.Tensor,
-              layers: tuple[Layer, ...], act: str) -> torch.Tensor:
+                  layers: tuple[Layer, ...], act: str) -> torch.Tensor:
     """``(∂f/∂θ)ᵀ out_grad`` per row: (B, P), for ``out_grad`` (B, K) (manual backprop)."""
     pieces: list[torch.Tensor] = []
     d = out_grad
@@ -276,7 +278,8 @@ def build_networks(model: EpochModel, width: int = 64, depth: int = 2, seed: int
 
 
 def networks_for(model: EpochModel, config: NeuralConfig, encoding: Encoding | None,
-                  seed: int | None = None) -> AgentNetworks:
+                 seed: int | None = None) -> AgentNetworks:
+    """:func:`build_networks` with the options of ``config`` (``seed`` overrides its seed)."""
     return build_networks(model, config.width, config.depth,
                           config.seed if seed is None else seed, activation=config.activation,
                           bias=config.bias, center=config.center, encoding=encoding,

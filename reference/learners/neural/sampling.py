@@ -53,6 +53,8 @@ def sample_handoffs(model: EpochModel, n: int, seed: int = 0) -> dict[str, np.nd
 
 
 def draw_rows(arr: dict[str, np.ndarray], stream: Stream, n: int) -> dict[str, np.ndarray]:
+    """The next ``n`` handoffs of ``stream`` (advanced in place) as the arrays of
+    :func:`sample_handoffs`."""
     out = {"pair": np.empty(n, np.int64), "reward": np.empty(n), "discount": np.empty(n),
            "next_obs": np.empty(n, np.int64)}
     y, eps = sample_behaviour(n, stream.rng, stream.y, arr["state_obs"], arr["obs_ptr"],
@@ -64,7 +66,7 @@ def draw_rows(arr: dict[str, np.ndarray], stream: Stream, n: int) -> dict[str, n
 
 
 def chunk_data(nets: AgentNetworks, f0: torch.Tensor, samples: list[dict[str, np.ndarray]],
-                batch: int, alpha: np.ndarray, unit: torch.Tensor, t0: int) -> StepData:
+               batch: int, alpha: np.ndarray, unit: torch.Tensor, t0: int) -> StepData:
     """Stack the seeds' handoffs into ``StepData`` fields of shape (steps, S, ...)."""
     dev, dt = nets.device, nets.dtype
     S = len(samples)

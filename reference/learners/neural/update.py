@@ -475,9 +475,12 @@ def base_steps(config: NeuralConfig, t0: int, n: int) -> np.ndarray:
 
 
 def step_static(nets: AgentNetworks, config: NeuralConfig, *, inplace: bool = False,
-            rowwise: bool = True) -> StepStatic:
+                rowwise: bool = True) -> StepStatic:
+    """The :class:`StepStatic` of ``nets`` trained with ``config``; ``rowwise=False`` turns
+    off the one-row update (``projection_rows``) that a run without a projection, or with the
+    per-agent one, takes otherwise."""
     rows = rowwise and (config.radius is None or config.projection == "agent")
     return StepStatic(layers=nets.layers, act=nets.activation, n_agents=nets.n_agents,
-                   optimizer=config.optimizer, betas=tuple(config.adam_betas),
-                   eps=config.adam_eps, radius=config.radius, projection=config.projection,
-                   projection_rows=rows, inplace=inplace)
+                      optimizer=config.optimizer, betas=tuple(config.adam_betas),
+                      eps=config.adam_eps, radius=config.radius, projection=config.projection,
+                      projection_rows=rows, inplace=inplace)
