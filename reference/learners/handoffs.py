@@ -35,7 +35,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from icq.reference.common.rng import next_double, seed_state
+from icq.reference.common.rng import draw_index, next_double, seed_state
 from icq.reference.model import EpochModel
 
 __all__ = ["STEP_MODES", "ErrorArrays", "HandoffArrays", "StepParams", "TableState",
@@ -141,8 +141,7 @@ def handoff_record(arr: dict[str, np.ndarray]) -> HandoffArrays:
 def start_stream(arr: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, int]:
     """The generator state for ``seed`` and the first latent state, drawn from ν₀."""
     rs = seed_state(seed)
-    y0 = int(np.searchsorted(arr["init_cdf"], next_double(rs), side="right"))
-    return rs, min(y0, len(arr["init_cdf"]) - 1)
+    return rs, draw_index(arr["init_cdf"], next_double(rs))
 
 
 @njit(cache=True, inline="always")
